@@ -1,0 +1,167 @@
+//! `kind: Cluster`: the hosts a cluster runs on, and how to reach each one.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::ecs::ecs_struct;
+
+ecs_struct! {
+    /// The spec of `kind: Cluster`.
+    ClusterSpec {
+        hosts: Vec<HostSpec>,
+    }
+}
+
+ecs_struct! {
+    /// One Docker host of a cluster (an ECS "container instance").
+    HostSpec {
+        name: Option<String>,
+        /// `local`, `unix:///path/docker.sock` or `ssh://user@host[:port]`.
+        endpoint: Option<String>,
+        /// The Docker socket on the far side of an `ssh://` endpoint, when not the default.
+        docker_socket: Option<String>,
+        /// Custom attributes for placement (`attribute:zone == a`).
+        attributes: BTreeMap<String, String>,
+        /// Registered capacity; by default read from the host's Docker.
+        capacity: Option<Capacity>,
+    }
+}
+
+ecs_struct! {
+    /// Cpu units (1024 per core) and memory (MiB) a host offers to tasks.
+    Capacity {
+        cpu: Option<i64>,
+        memory: Option<i64>,
+    }
+}
+
+pub const DEFAULT_CLUSTER: &str = "default";
+pub const LOCAL_HOST: &str = "local";
+pub const DEFAULT_DOCKER_SOCKET: &str = "/var/run/docker.sock";
+
+impl ClusterSpec {
+    /// The cluster that exists without any manifest: one host, the local Docker daemon.
+    pub fn embedded_default() -> Self {
+        ClusterSpec {
+            hosts: vec![HostSpec {
+                name: Some(LOCAL_HOST.to_string()),
+                endpoint: Some("local".to_string()),
+                ..HostSpec::default()
+            }],
+        }
+    }
+}
+
+/// How a host is reached.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Endpoint {
+    /// The daemon `DOCKER_HOST` (or the default socket) names, where ecsctl runs.
+    Local,
+    Unix {
+        path: String,
+    },
+    Ssh {
+        user: Option<String>,
+        host: String,
+        port: Option<u16>,
+    },
+}
+
+impl Endpoint {
+    pub fn parse(text: &str) -> Result<Endpoint, String> {
+        let text = text.trim();
+        if text == "local" {
+            return Ok(Endpoint::Local);
+        }
+        if let Some(path) = text.strip_prefix("unix://") {
+            if !path.starts_with('/') {
+                return Err(format!(
+                    "`{text}`: a unix endpoint needs an absolute path (`unix:///var/run/docker.sock`)"
+                ));
+            }
+            return Ok(Endpoint::Unix {
+                path: path.to_string(),
+            });
+        }
+        if let Some(rest) = text.strip_prefix("ssh://") {
+            let rest = rest.trim_end_matches('/');
+            let (user, host_port) = match rest.rsplit_once('@') {
+                Some((user, hp)) if !user.is_empty() => (Some(user.to_string()), hp),
+                Some(_) => return Err(format!("`{text}`: the user before `@` is empty")),
+                None => (None, rest),
+            };
+            let (host, port) = match host_port.rsplit_once(':') {
+                Some((host, port)) => {
+                    let port: u16 = port
+                        .parse()
+                        .map_err(|_| format!("`{text}`: `{port}` is not a port number"))?;
+                    (host, Some(port))
+                }
+                None => (host_port, None),
+            };
+            if host.is_empty() || host.contains('/') {
+                return Err(format!("`{text}`: expected ssh://[user@]host[:port]"));
+            }
+            return Ok(Endpoint::Ssh {
+                user,
+                host: host.to_string(),
+                port,
+            });
+        }
+        Err(format!(
+            "unknown endpoint `{text}`: expected `local`, `unix:///path/to/docker.sock` or `ssh://user@host[:port]`"
+        ))
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Local => f.write_str("local"),
+            Endpoint::Unix { path } => write!(f, "unix://{path}"),
+            Endpoint::Ssh { user, host, port } => {
+                f.write_str("ssh://")?;
+                if let Some(user) = user {
+                    write!(f, "{user}@")?;
+                }
+                f.write_str(host)?;
+                if let Some(port) = port {
+                    write!(f, ":{port}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_parse_and_print() {
+        for text in [
+            "local",
+            "unix:///run/docker.sock",
+            "ssh://deploy@node-a:2222",
+            "ssh://node-b",
+        ] {
+            let endpoint = Endpoint::parse(text).expect(text);
+            assert_eq!(endpoint.to_string(), text);
+        }
+        assert_eq!(
+            Endpoint::parse("ssh://root@10.0.0.1:22"),
+            Ok(Endpoint::Ssh {
+                user: Some("root".into()),
+                host: "10.0.0.1".into(),
+                port: Some(22)
+            })
+        );
+        assert!(Endpoint::parse("tcp://x:2375").is_err());
+        assert!(Endpoint::parse("unix://relative").is_err());
+        assert!(Endpoint::parse("ssh://u@h:port").is_err());
+    }
+}

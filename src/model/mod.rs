@@ -1,0 +1,21 @@
+//! Manifests: from text to a checked, typed model.
+//!
+//! text → [`yaml`]/[`json`] → [`node::Node`] (values with positions) → [`manifest`] (envelope
+//! or plain ECS document, decoded by [`de`] into the [`ecs`] and [`cluster`] types) →
+//! [`validate`] (semantic rules, references) → [`normalize`] (the canonical form that plans
+//! compare and the state stores). [`load`] drives it for `-f PATH...`.
+
+pub mod cluster;
+pub mod de;
+pub mod ecs;
+pub mod ignored;
+pub mod json;
+pub mod load;
+pub mod manifest;
+pub mod names;
+pub mod node;
+pub mod secrets;
+pub mod template;
+pub mod units;
+pub mod validate;
+pub mod yaml;

@@ -1,0 +1,226 @@
+//! Semantic checks: what the types cannot say. Runs on decoded objects, reports with the
+//! location of the offending value, and collects everything (no early return).
+//!
+//! - per object: `task_definition`, `service`, `cluster`;
+//! - across objects (here): duplicates, a service's task definition and cluster exist.
+//!
+//! What is already recorded (the state) is passed in as [`Known`], so `plan` accepts a service
+//! that follows a family registered earlier, while `validate` (which reads no state) does not.
+
+mod cluster;
+mod service;
+mod task_definition;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::cluster::{ClusterSpec, DEFAULT_CLUSTER};
+use super::ecs::{ServiceSpec, TaskDefinitionSpec};
+use super::manifest::{Manifest, Object, Origin, ServiceManifest};
+use super::names::TaskDefRef;
+use super::node::DocPath;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::suggest::did_you_mean;
+
+/// Names that exist outside the manifests being checked (in the state).
+#[derive(Debug, Default)]
+pub struct Known {
+    pub clusters: BTreeSet<String>,
+    pub families: BTreeSet<String>,
+}
+
+/// The objects of a run, checked, keyed by identity.
+#[derive(Debug, Default)]
+pub struct ManifestSet {
+    pub clusters: BTreeMap<String, Manifest<ClusterSpec>>,
+    pub task_definitions: BTreeMap<String, Manifest<TaskDefinitionSpec>>,
+    /// Keyed by (cluster, service name).
+    pub services: BTreeMap<(String, String), ServiceManifest>,
+}
+
+impl ManifestSet {
+    pub fn is_empty(&self) -> bool {
+        self.clusters.is_empty() && self.task_definitions.is_empty() && self.services.is_empty()
+    }
+}
+
+/// Reports problems at places in one object.
+pub(crate) struct Check<'a> {
+    origin: &'a Origin,
+    out: &'a mut Diagnostics,
+}
+
+impl<'a> Check<'a> {
+    pub(crate) fn new(origin: &'a Origin, out: &'a mut Diagnostics) -> Self {
+        Check { origin, out }
+    }
+
+    /// `path` is relative to the spec, written as text (`containerDefinitions[0].name`).
+    pub(crate) fn error(&mut self, path: &str, message: impl Into<String>) -> &mut Diagnostic {
+        let location = self.origin.locate(&DocPath::parse(path));
+        self.out.push_mut(Diagnostic::error(message).at(location))
+    }
+
+    pub(crate) fn warning(&mut self, path: &str, message: impl Into<String>) -> &mut Diagnostic {
+        let location = self.origin.locate(&DocPath::parse(path));
+        self.out.push_mut(Diagnostic::warning(message).at(location))
+    }
+
+    /// An error at a full document path (`metadata.name`), not relative to the spec.
+    pub(crate) fn error_at(
+        &mut self,
+        full: &DocPath,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
+        let location = self.origin.locate_full(full, false);
+        self.out.push_mut(Diagnostic::error(message).at(location))
+    }
+}
+
+pub(crate) trait DiagnosticExt {
+    fn help(&mut self, help: impl Into<String>) -> &mut Self;
+}
+
+impl DiagnosticExt for Diagnostic {
+    fn help(&mut self, help: impl Into<String>) -> &mut Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Checks every object and how they refer to each other; returns the set keyed by identity.
+/// Duplicates keep their first definition.
+pub fn check(objects: Vec<Object>, known: &Known, out: &mut Diagnostics) -> ManifestSet {
+    let mut set = ManifestSet::default();
+    for object in objects {
+        match object {
+            Object::Cluster(m) => {
+                cluster::check(&m, out);
+                if let Some(first) = set.clusters.get(&m.name) {
+                    duplicate(
+                        "cluster",
+                        &m.name,
+                        &first.origin,
+                        &m.origin,
+                        &m.name_path,
+                        out,
+                    );
+                } else {
+                    set.clusters.insert(m.name.clone(), m);
+                }
+            }
+            Object::TaskDefinition(m) => {
+                task_definition::check(&m, out);
+                if let Some(first) = set.task_definitions.get(&m.name) {
+                    duplicate(
+                        "task definition",
+                        &m.name,
+                        &first.origin,
+                        &m.origin,
+                        &m.name_path,
+                        out,
+                    );
+                } else {
+                    set.task_definitions.insert(m.name.clone(), m);
+                }
+            }
+            Object::Service(s) => {
+                service::check(&s, out);
+                let key = (s.cluster.clone(), s.manifest.name.clone());
+                if let Some(first) = set.services.get(&key) {
+                    let m = &s.manifest;
+                    duplicate(
+                        "service",
+                        &m.name,
+                        &first.manifest.origin,
+                        &m.origin,
+                        &m.name_path,
+                        out,
+                    );
+                } else {
+                    set.services.insert(key, s);
+                }
+            }
+        }
+    }
+    check_references(&set, known, out);
+    set
+}
+
+fn duplicate(
+    what: &str,
+    name: &str,
+    first: &Origin,
+    second: &Origin,
+    name_path: &DocPath,
+    out: &mut Diagnostics,
+) {
+    let first_at = first.locate(&DocPath::root());
+    out.push(
+        Diagnostic::error(format!("{what} `{name}` is defined twice"))
+            .at(second.locate_full(name_path, false))
+            .with_note(format!(
+                "first defined at {}:{}",
+                first_at.file.name, first_at.span.line
+            )),
+    );
+}
+
+fn check_references(set: &ManifestSet, known: &Known, out: &mut Diagnostics) {
+    let families: BTreeSet<&str> = set
+        .task_definitions
+        .keys()
+        .map(String::as_str)
+        .chain(known.families.iter().map(String::as_str))
+        .collect();
+    let clusters: BTreeSet<&str> = set
+        .clusters
+        .keys()
+        .map(String::as_str)
+        .chain(known.clusters.iter().map(String::as_str))
+        .chain([DEFAULT_CLUSTER])
+        .collect();
+    for s in set.services.values() {
+        let m = &s.manifest;
+        let mut check = Check::new(&m.origin, out);
+        if !clusters.contains(s.cluster.as_str()) {
+            let help = match did_you_mean(&s.cluster, clusters.iter().copied()) {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => format!(
+                    "define it with a `kind: Cluster` manifest, or leave the cluster out to use `{DEFAULT_CLUSTER}`"
+                ),
+            };
+            check
+                .error_at(&s.cluster_path, format!("unknown cluster `{}`", s.cluster))
+                .help(help);
+        }
+        let Ok(reference) = task_definition_of(&m.name, &m.spec) else {
+            continue; // reported by the service check
+        };
+        if !families.contains(reference.family.as_str()) {
+            let help = match did_you_mean(&reference.family, families.iter().copied()) {
+                Some(f) => format!("did you mean `{f}`?"),
+                None => "define it with a `kind: TaskDefinition` manifest".to_string(),
+            };
+            check
+                .error(
+                    "taskDefinition",
+                    format!("unknown task definition `{}`", reference.family),
+                )
+                .help(help);
+        }
+    }
+}
+
+/// The task definition a service runs: its `taskDefinition`, or the family of its own name.
+pub fn task_definition_of(service: &str, spec: &ServiceSpec) -> Result<TaskDefRef, String> {
+    match &spec.task_definition {
+        Some(text) => text.parse(),
+        None => Ok(TaskDefRef {
+            family: service.to_string(),
+            revision: None,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests;
