@@ -6,9 +6,17 @@
 //! | module | owns | pure? |
 //! |---|---|---|
 //! | [`diagnostics`] | errors and warnings about user input, with file:line:column; rendering | yes |
-//! | [`model`] | manifests: parsing with positions, the typed ECS model, validation | yes (reads files in `model::load`) |
-//! | [`suggest`] | did-you-mean | yes |
+//! | [`model`] | manifests: parsing with positions, the typed ECS model, validation, normal form | yes (but `model::load` reads files) |
+//! | [`plan`] | desired vs recorded state → plan; plan → next state; rendering | yes |
+//! | [`state`] | the state directory: versioned files, atomic writes, locks | adapter (disk) |
+//! | [`cli`] | one file per subcommand; output formats; exit codes | adapter (terminal) |
+//! | [`time`], [`ids`], [`suggest`] | timestamps, identifiers, did-you-mean | yes |
 
+pub mod cli;
 pub mod diagnostics;
+pub mod ids;
 pub mod model;
+pub mod plan;
+pub mod state;
 pub mod suggest;
+pub mod time;

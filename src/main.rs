@@ -1,1 +1,5 @@
-fn main() {}
+//! parse → run → exit code; nothing else (see `ecsctl::cli`).
+
+fn main() -> std::process::ExitCode {
+    ecsctl::cli::main()
+}

@@ -25,7 +25,21 @@ pub struct Loaded {
 /// Reads, parses and checks the inputs. I/O errors become diagnostics too.
 pub fn load(inputs: &[String], known: &Known, out: &mut Diagnostics) -> Loaded {
     let files = read_inputs(inputs, out);
-    let set = check_files(&files, known, out);
+    let (set, ignored) = analyze(&files, known, out);
+    Loaded {
+        set,
+        ignored,
+        files,
+    }
+}
+
+/// Parses and checks files already in memory (no I/O), and reports the ignored fields.
+pub fn analyze(
+    files: &[Arc<SourceFile>],
+    known: &Known,
+    out: &mut Diagnostics,
+) -> (ManifestSet, Ignored) {
+    let set = check_files(files, known, out);
     let mut ignored = Ignored::default();
     for m in set.task_definitions.values() {
         ignored.task_definition(m);
@@ -34,11 +48,7 @@ pub fn load(inputs: &[String], known: &Known, out: &mut Diagnostics) -> Loaded {
         ignored.service(&s.manifest);
     }
     ignored.report(out);
-    Loaded {
-        set,
-        ignored,
-        files,
-    }
+    (set, ignored)
 }
 
 /// Parses and checks files already in memory (no I/O).
@@ -204,7 +214,7 @@ fn read_file(path: &Path, out: &mut Diagnostics) -> Option<Arc<SourceFile>> {
 pub fn check_text(name: &str, text: &str) -> (ManifestSet, Diagnostics) {
     let mut out = Diagnostics::new();
     let files = vec![SourceFile::new(name, text)];
-    let set = check_files(&files, &Known::default(), &mut out);
+    let (set, _) = analyze(&files, &Known::default(), &mut out);
     (set, out)
 }
 

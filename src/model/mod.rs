@@ -14,6 +14,7 @@ pub mod load;
 pub mod manifest;
 pub mod names;
 pub mod node;
+pub mod normalize;
 pub mod secrets;
 pub mod template;
 pub mod units;

@@ -1,1 +1,322 @@
+//! Each semantic rule, with the location it reports.
 
+use crate::diagnostics::Severity;
+use crate::model::load::check_text;
+
+/// `(severity, line, column, path, message)` of every diagnostic, sorted.
+fn check(text: &str) -> Vec<(Severity, u32, u32, String, String)> {
+    let (_, diagnostics) = check_text("m.yaml", text);
+    diagnostics
+        .sorted()
+        .into_iter()
+        .map(|d| {
+            let loc = d
+                .location
+                .as_ref()
+                .expect("every diagnostic has a location");
+            (
+                d.severity,
+                loc.span.line,
+                loc.span.col,
+                loc.path.clone().unwrap_or_default(),
+                d.message.clone(),
+            )
+        })
+        .collect()
+}
+
+fn errors(text: &str) -> Vec<(u32, u32, String, String)> {
+    check(text)
+        .into_iter()
+        .filter(|d| d.0 == Severity::Error)
+        .map(|(_, l, c, p, m)| (l, c, p, m))
+        .collect()
+}
+
+fn help_of(text: &str, message_start: &str) -> Option<String> {
+    let (_, diagnostics) = check_text("m.yaml", text);
+    diagnostics
+        .iter()
+        .find(|d| d.message.starts_with(message_start))
+        .and_then(|d| d.help.clone())
+}
+
+const TD: &str = "apiVersion: ecsctl/v1\nkind: TaskDefinition\nmetadata: {name: web}\nspec:\n";
+
+fn td(body: &str) -> String {
+    format!("{TD}{body}")
+}
+
+#[test]
+fn a_clean_task_definition_has_no_diagnostics() {
+    let text = td("  containerDefinitions:\n    - name: web\n      image: nginx\n");
+    assert_eq!(check(&text), vec![]);
+}
+
+#[test]
+fn unknown_field_with_suggestion_and_exact_position() {
+    let text =
+        td("  containerDefinitions:\n    - name: web\n      image: nginx\n      esential: true\n");
+    assert_eq!(
+        errors(&text),
+        vec![(
+            8,
+            7,
+            "spec.containerDefinitions[0].esential".into(),
+            "unknown field `esential` in ContainerDefinition".into()
+        )]
+    );
+    assert_eq!(
+        help_of(&text, "unknown field").as_deref(),
+        Some("did you mean `essential`?")
+    );
+}
+
+#[test]
+fn two_containers_with_one_name() {
+    let text =
+        td("  containerDefinitions:\n    - {name: web, image: a}\n    - {name: web, image: b}\n");
+    let e = errors(&text);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].2, "spec.containerDefinitions[1].name");
+    assert_eq!(e[0].3, "two containers are named `web`");
+}
+
+#[test]
+fn depends_on_an_unknown_container_suggests_the_closest() {
+    let text = td(
+        "  containerDefinitions:\n    - {name: web, image: a, dependsOn: [{containerName: sidecr, condition: START}]}\n    - {name: sidecar, image: b, essential: false}\n",
+    );
+    let e = errors(&text);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(
+        e[0].2,
+        "spec.containerDefinitions[0].dependsOn[0].containerName"
+    );
+    assert_eq!(
+        help_of(&text, "no container named").as_deref(),
+        Some("did you mean `sidecar`?")
+    );
+}
+
+#[test]
+fn dependency_conditions_are_checked_against_the_target() {
+    let healthy = td(
+        "  containerDefinitions:\n    - {name: web, image: a, dependsOn: [{containerName: db, condition: HEALTHY}]}\n    - {name: db, image: b}\n",
+    );
+    assert!(errors(&healthy)[0].3.contains("has no `healthCheck`"));
+    let complete = td(
+        "  containerDefinitions:\n    - {name: web, image: a, dependsOn: [{containerName: init, condition: SUCCESS}]}\n    - {name: init, image: b}\n",
+    );
+    assert!(errors(&complete)[0].3.contains("`init` is essential"));
+    let cycle = td(
+        "  containerDefinitions:\n    - {name: a, image: a, dependsOn: [{containerName: b, condition: START}]}\n    - {name: b, image: b, dependsOn: [{containerName: a, condition: START}]}\n",
+    );
+    let e = errors(&cycle);
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert!(e.iter().all(|x| x.3.contains("dependency cycle")));
+}
+
+#[test]
+fn host_port_used_twice_in_host_mode() {
+    let text = td(
+        "  networkMode: host\n  containerDefinitions:\n    - name: a\n      image: a\n      portMappings: [{containerPort: 80}]\n    - name: b\n      image: b\n      portMappings:\n        - containerPort: 81\n        - containerPort: 80\n",
+    );
+    let e = errors(&text);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].2, "spec.containerDefinitions[1].portMappings[1]");
+    assert_eq!(e[0].3, "host port 80/tcp is used twice in this task");
+}
+
+#[test]
+fn host_mode_host_port_must_equal_container_port() {
+    let text = td(
+        "  networkMode: awsvpc\n  containerDefinitions:\n    - {name: a, image: a, portMappings: [{containerPort: 80, hostPort: 8080}]}\n",
+    );
+    assert!(
+        errors(&text)[0]
+            .3
+            .contains("must equal the containerPort (80)")
+    );
+}
+
+#[test]
+fn bridge_mode_allows_the_same_container_port_with_dynamic_host_ports() {
+    let text = td(
+        "  containerDefinitions:\n    - {name: a, image: a, portMappings: [{containerPort: 80, hostPort: 0}]}\n    - {name: b, image: b, portMappings: [{containerPort: 80}]}\n",
+    );
+    assert_eq!(errors(&text), vec![]);
+}
+
+#[test]
+fn memory_reservation_above_memory() {
+    let text = td(
+        "  containerDefinitions:\n    - {name: a, image: a, memory: 128, memoryReservation: 256}\n",
+    );
+    let e = errors(&text);
+    assert_eq!(e[0].2, "spec.containerDefinitions[0].memoryReservation");
+    assert_eq!(
+        e[0].3,
+        "memoryReservation (256 MiB) is greater than memory (128 MiB)"
+    );
+}
+
+#[test]
+fn no_essential_container() {
+    let text = td("  containerDefinitions:\n    - {name: a, image: a, essential: false}\n");
+    assert_eq!(
+        errors(&text)[0].3,
+        "no container is essential: a task needs at least one essential container"
+    );
+}
+
+#[test]
+fn bad_task_cpu_and_memory_strings() {
+    let text =
+        td("  cpu: 1 core\n  memory: lots\n  containerDefinitions:\n    - {name: a, image: a}\n");
+    let e = errors(&text);
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert_eq!((e[0].0, e[0].2.as_str()), (5, "spec.cpu"));
+    assert!(
+        e[0].3
+            .starts_with("invalid task cpu: unknown cpu unit `core`")
+    );
+    assert_eq!((e[1].0, e[1].2.as_str()), (6, "spec.memory"));
+}
+
+#[test]
+fn invalid_names() {
+    let text = "apiVersion: ecsctl/v1\nkind: TaskDefinition\nmetadata: {name: web.app}\nspec:\n  containerDefinitions:\n    - {name: 'my container', image: a}\n";
+    let e = errors(text);
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert_eq!(e[0].2, "metadata.name");
+    assert!(
+        e[0].3
+            .starts_with("invalid task definition family: `web.app` contains `.`")
+    );
+    assert!(e[1].3.starts_with("invalid container name"));
+}
+
+#[test]
+fn service_naming_a_missing_task_definition() {
+    let text = format!(
+        "{}---\napiVersion: ecsctl/v1\nkind: Service\nmetadata: {{name: api}}\nspec:\n  taskDefinition: wbe\n  desiredCount: 1\n",
+        td("  containerDefinitions:\n    - {name: a, image: a}\n")
+    );
+    let e = errors(&text);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!((e[0].0, e[0].2.as_str()), (12, "spec.taskDefinition"));
+    assert_eq!(e[0].3, "unknown task definition `wbe`");
+    assert_eq!(
+        help_of(&text, "unknown task definition").as_deref(),
+        Some("did you mean `web`?")
+    );
+}
+
+#[test]
+fn service_rules() {
+    let text = "apiVersion: ecsctl/v1\nkind: Service\nmetadata: {name: web, cluster: prod}\nspec:\n  taskDefinition: web:x\n  deploymentConfiguration: {minimumHealthyPercent: 150, maximumPercent: 100}\n  placementStrategy: [{type: binpack, field: disk}, {type: spread}]\n  placementConstraints: [{type: memberOf}]\n";
+    let messages: Vec<String> = errors(text)
+        .into_iter()
+        .map(|e| format!("{} {}", e.2, e.3))
+        .collect();
+    let expected = [
+        "metadata.cluster unknown cluster `prod`",
+        "spec the service has no `desiredCount`",
+        "spec.taskDefinition invalid task definition reference",
+        "spec.deploymentConfiguration.minimumHealthyPercent 150%",
+        "spec.placementStrategy[0].field binpack packs by `cpu` or `memory`",
+        "spec.placementStrategy[1].field spread needs a field",
+        "spec.placementConstraints[0] a `memberOf` constraint needs an `expression`",
+    ];
+    for want in expected {
+        assert!(
+            messages.iter().any(|m| m.starts_with(want)),
+            "missing {want:?} in {messages:#?}"
+        );
+    }
+    assert_eq!(messages.len(), expected.len(), "{messages:#?}");
+}
+
+#[test]
+fn cluster_rules() {
+    let text = "apiVersion: ecsctl/v1\nkind: Cluster\nmetadata: {name: prod}\nspec:\n  hosts:\n    - {name: a, endpoint: 'ssh://deploy@a:22'}\n    - {name: a, endpoint: 'tcp://b'}\n    - {name: c, endpoint: 'ssh://deploy@a:22', capacity: {cpu: 0}}\n";
+    let messages: Vec<String> = errors(text)
+        .into_iter()
+        .map(|e| format!("{} {}", e.2, e.3))
+        .collect();
+    assert_eq!(messages.len(), 4, "{messages:#?}");
+    assert!(messages[0].starts_with("spec.hosts[1].name two hosts are named `a`"));
+    assert!(messages[1].starts_with("spec.hosts[1].endpoint unknown endpoint `tcp://b`"));
+    assert!(
+        messages[2]
+            .starts_with("spec.hosts[2].endpoint hosts `a` and `c` are the same Docker daemon")
+    );
+    assert!(messages[3].starts_with("spec.hosts[2].capacity.cpu"));
+}
+
+#[test]
+fn every_error_of_every_document_is_reported_together() {
+    let text = "apiVersion: ecsctl/v1\nkind: TaskDefinition\nmetadata: {name: a}\nspec:\n  containerDefinitions:\n    - {name: a, image: a, memory: many}\n---\napiVersion: ecsctl/v2\nkind: Servce\nmetadata: {name: b}\nspec: {}\n---\n[1, 2\n";
+    let e = errors(text);
+    let lines: Vec<u32> = e.iter().map(|x| x.0).collect();
+    // The unclosed list is reported where the input ends.
+    assert_eq!(lines, vec![6, 8, 9, 14], "{e:#?}");
+}
+
+#[test]
+fn ignored_fields_are_one_warning_and_not_errors() {
+    let text = td(
+        "  executionRoleArn: arn:aws:iam::1:role/x\n  requiresCompatibilities: [FARGATE]\n  containerDefinitions:\n    - name: a\n      image: a\n      logConfiguration: {logDriver: awslogs, options: {awslogs-group: g}}\n",
+    );
+    let all = check(&text);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!(all[0].0, Severity::Warning);
+    assert_eq!(all[0].4, "3 fields have no effect off AWS and are ignored");
+}
+
+#[test]
+fn template_markers_in_values_are_fine_in_enums_they_are_errors() {
+    let text =
+        td("  containerDefinitions:\n    - name: a\n      image: '{{ must_env `IMAGE` }}'\n");
+    assert_eq!(errors(&text), vec![]);
+    let text = td(
+        "  networkMode: '{{networkmode}}'\n  containerDefinitions:\n    - {name: a, image: a}\n",
+    );
+    let e = errors(&text);
+    assert_eq!(e.len(), 1);
+    assert!(
+        e[0].3
+            .starts_with("template marker `{{networkmode}}` where NetworkMode must be one of")
+    );
+}
+
+#[test]
+fn plain_ecs_json_documents_are_recognised() {
+    let (set, d) = check_text(
+        "web.json",
+        r#"{"family": "web", "containerDefinitions": [{"name": "web", "image": "nginx"}], "revision": 3, "status": "ACTIVE"}"#,
+    );
+    assert!(!d.has_errors());
+    assert!(set.task_definitions.contains_key("web"));
+    let (set, d) = check_text(
+        "wrapped.json",
+        r#"{"taskDefinition": {"family": "api", "containerDefinitions": [{"name": "a", "image": "b"}]}, "tags": []}"#,
+    );
+    assert!(!d.has_errors());
+    assert!(set.task_definitions.contains_key("api"));
+}
+
+#[test]
+fn secrets_that_cannot_be_resolved_here_are_warnings() {
+    let text = td(
+        "  containerDefinitions:\n    - name: a\n      image: a\n      secrets: [{name: DB, valueFrom: 'arn:aws:ssm:eu-west-1:1:parameter/db'}, {name: OK, valueFrom: 'env:OK'}]\n",
+    );
+    let all = check(&text);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!(all[0].0, Severity::Warning);
+    assert_eq!(
+        all[0].3,
+        "spec.containerDefinitions[0].secrets[0].valueFrom"
+    );
+}

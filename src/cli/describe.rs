@@ -1,0 +1,244 @@
+//! `ecsctl describe service|taskdef NAME`: one object in detail, with recent events.
+
+use std::fmt::Write as _;
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use super::output::{table, to_yaml};
+use super::{Context, DataFormat, Outcome, exit, resolve};
+use crate::state::{Event, Revision, RevisionStatus, Runtime, ServiceRecord, State};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Kind {
+    Service,
+    #[value(alias = "task-definition", alias = "td")]
+    Taskdef,
+}
+
+#[derive(Debug, Args)]
+pub struct DescribeArgs {
+    #[arg(value_enum)]
+    pub kind: Kind,
+    /// The name (`web`; for a task definition also `web:3`)
+    pub name: String,
+    /// The cluster of a service (needed when the name exists in several)
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// Output format (`table` and `wide` print the human view)
+    #[arg(short = 'o', long, value_enum, default_value_t = DataFormat::Table)]
+    pub output: DataFormat,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceDescription<'a> {
+    cluster: &'a str,
+    name: &'a str,
+    #[serde(flatten)]
+    record: &'a ServiceRecord,
+    deployment_states: Vec<DeploymentState>,
+    events: Vec<&'a Event>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeploymentState {
+    id: String,
+    status: &'static str,
+    task_definition: String,
+    rollout_state: String,
+    failed_tasks: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+fn deployment_states(
+    record: &ServiceRecord,
+    runtime: &Runtime,
+    name: &str,
+) -> Vec<DeploymentState> {
+    let progress = runtime.services.get(name);
+    record
+        .deployments
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let p = progress.and_then(|p| p.deployments.get(&d.id));
+            DeploymentState {
+                id: d.id.clone(),
+                status: if i == 0 { "PRIMARY" } else { "ACTIVE" },
+                task_definition: d.task_definition.to_string(),
+                rollout_state: p.map_or_else(
+                    || "IN_PROGRESS".into(),
+                    |p| format!("{:?}", p.rollout_state),
+                ),
+                failed_tasks: p.map_or(0, |p| p.failed_tasks),
+                reason: p.and_then(|p| p.rollout_state_reason.clone()),
+            }
+        })
+        .collect()
+}
+
+pub fn run(cx: &Context, args: DescribeArgs) -> Outcome {
+    let store = cx.state_dir()?;
+    let state = store
+        .read_state()?
+        .unwrap_or_else(|| State::empty(String::new()));
+    match args.kind {
+        Kind::Service => {
+            let (cluster, record) = resolve::service(&state, &args.name, args.cluster.as_deref())?;
+            let runtime = store.read_runtime(&cluster)?;
+            let events: Vec<&Event> = runtime
+                .services
+                .get(&args.name)
+                .map(|s| s.events.iter().collect())
+                .unwrap_or_default();
+            let description = ServiceDescription {
+                cluster: &cluster,
+                name: &args.name,
+                record,
+                deployment_states: deployment_states(record, &runtime, &args.name),
+                events,
+            };
+            match args.output {
+                DataFormat::Json => cx.out.json(&description)?,
+                DataFormat::Yaml => cx.out.yaml(&description)?,
+                DataFormat::Table | DataFormat::Wide => cx.out.print(&service_text(&description)?),
+            }
+        }
+        Kind::Taskdef => {
+            let revision = resolve::task_definition(&state, &args.name)?;
+            let family = args.name.split(':').next().unwrap_or(&args.name);
+            match args.output {
+                DataFormat::Json => cx.out.json(revision)?,
+                DataFormat::Yaml => cx.out.yaml(revision)?,
+                DataFormat::Table | DataFormat::Wide => {
+                    cx.out.print(&taskdef_text(family, revision)?)
+                }
+            }
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn service_text(d: &ServiceDescription<'_>) -> anyhow::Result<String> {
+    let r = d.record;
+    let mut out = String::new();
+    let config = r.spec.deployment_configuration.as_ref();
+    let breaker = config
+        .and_then(|c| c.deployment_circuit_breaker.as_ref())
+        .map_or("disabled".to_string(), |b| match (b.enable, b.rollback) {
+            (Some(true), Some(true)) => "enabled, with rollback".into(),
+            (Some(true), _) => "enabled".into(),
+            _ => "disabled".into(),
+        });
+    let strategies: Vec<String> = r
+        .spec
+        .placement_strategy
+        .iter()
+        .map(|s| match (&s.r#type, &s.field) {
+            (Some(t), Some(f)) => format!("{t}({f})"),
+            (Some(t), None) => t.to_string(),
+            _ => "?".into(),
+        })
+        .collect();
+    let constraints: Vec<String> = r
+        .spec
+        .placement_constraints
+        .iter()
+        .map(|c| match (&c.r#type, &c.expression) {
+            (Some(t), Some(e)) => format!("{t}({e})"),
+            (Some(t), None) => t.to_string(),
+            _ => "?".into(),
+        })
+        .collect();
+    let fields = [
+        ("Name", d.name.to_string()),
+        ("Cluster", d.cluster.to_string()),
+        ("Status", format!("{:?}", r.status).to_uppercase()),
+        ("Task definition", r.task_definition.to_string()),
+        ("Desired count", r.desired_count.to_string()),
+        (
+            "Scheduling",
+            r.spec
+                .scheduling_strategy
+                .map_or("REPLICA".into(), |s| s.to_string()),
+        ),
+        (
+            "Deployment",
+            format!(
+                "minimumHealthyPercent {}, maximumPercent {}, circuit breaker {breaker}",
+                config
+                    .and_then(|c| c.minimum_healthy_percent)
+                    .unwrap_or(100),
+                config.and_then(|c| c.maximum_percent).unwrap_or(200)
+            ),
+        ),
+        (
+            "Placement",
+            match (strategies.is_empty(), constraints.is_empty()) {
+                (true, true) => "-".into(),
+                _ => format!(
+                    "strategies [{}], constraints [{}]",
+                    strategies.join(", "),
+                    constraints.join(", ")
+                ),
+            },
+        ),
+        ("Created", r.created_at.to_string()),
+        ("Updated", r.updated_at.to_string()),
+    ];
+    for (label, value) in fields {
+        let _ = writeln!(out, "{:<17}{value}", format!("{label}:"));
+    }
+    let _ = writeln!(out, "\nDeployments:");
+    let rows = d
+        .deployment_states
+        .iter()
+        .map(|s| {
+            vec![
+                s.id.clone(),
+                s.status.into(),
+                s.task_definition.clone(),
+                s.rollout_state.clone(),
+                s.failed_tasks.to_string(),
+            ]
+        })
+        .collect();
+    for line in table(
+        &["id", "status", "task definition", "rollout", "failed tasks"],
+        rows,
+    )
+    .lines()
+    {
+        let _ = writeln!(out, "  {line}");
+    }
+    let _ = writeln!(out, "\nEvents (newest last):");
+    if d.events.is_empty() {
+        let _ = writeln!(out, "  <none>");
+    }
+    for event in d.events.iter().rev().take(10).rev() {
+        let _ = writeln!(out, "  {}  {}", event.created_at, event.message);
+    }
+    Ok(out)
+}
+
+fn taskdef_text(family: &str, revision: &Revision) -> anyhow::Result<String> {
+    let mut out = String::new();
+    let status = match revision.status {
+        RevisionStatus::Active => "ACTIVE",
+        RevisionStatus::Inactive => "INACTIVE",
+    };
+    let _ = writeln!(out, "Task definition: {family}:{}", revision.revision);
+    let _ = writeln!(out, "Status:          {status}");
+    let _ = writeln!(out, "Registered:      {}", revision.registered_at);
+    if let Some(at) = revision.deregistered_at {
+        let _ = writeln!(out, "Deregistered:    {at}");
+    }
+    let _ = writeln!(out, "\nSpec:");
+    for line in to_yaml(&revision.spec)?.lines() {
+        let _ = writeln!(out, "  {line}");
+    }
+    Ok(out)
+}

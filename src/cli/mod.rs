@@ -1,0 +1,160 @@
+//! The command line: argument definitions (one clap tree feeds help, completions and the man
+//! page), one module per subcommand, output helpers, and the single place where outcomes
+//! become exit codes.
+
+pub mod apply;
+pub mod completion;
+pub mod describe;
+pub mod get;
+pub mod manifests;
+pub mod output;
+pub mod plan;
+pub mod resolve;
+pub mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::state::store::StateDir;
+use output::{ColorChoice, Output};
+
+/// Exit codes, as the contract says: 0 success (no changes), 1 any error, 2 changes present
+/// (`plan --detailed-exitcode`).
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const ERROR: u8 = 1;
+    pub const CHANGES: u8 = 2;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ecsctl",
+    version,
+    about = "Amazon ECS semantics on your own Docker hosts",
+    long_about = "Amazon ECS semantics on your own Docker hosts: task definitions, services, rolling \
+deployments and placement, declared in YAML manifests, planned and applied like Terraform, and \
+kept converged on Docker hosts reached over SSH.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The state directory [default: $ECSCTL_STATE_DIR, else the user's data directory]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// When to use colours
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and check manifests; reads no state and no Docker
+    Validate(validate::ValidateArgs),
+    /// Show what applying the manifests would change
+    Plan(plan::PlanArgs),
+    /// Like plan, as a diff of each changed object
+    Diff(plan::DiffArgs),
+    /// Apply manifests (or a saved plan) to the state
+    Apply(apply::ApplyArgs),
+    /// List clusters, hosts, task definitions or services
+    Get(get::GetArgs),
+    /// Show one object in detail
+    Describe(describe::DescribeArgs),
+    /// Print shell completions
+    Completion(completion::CompletionArgs),
+    /// Print the man page (roff)
+    #[command(hide = true)]
+    Man,
+}
+
+/// `-f PATH...`, shared by every command that reads manifests.
+#[derive(Debug, Clone, Args)]
+pub struct ManifestArgs {
+    /// Manifest files or directories (recursive: *.yaml, *.yml, *.json); `-` reads stdin
+    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    pub files: Vec<String>,
+}
+
+/// Output formats of commands that print data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DataFormat {
+    Table,
+    Wide,
+    Json,
+    Yaml,
+}
+
+/// Output formats of commands that print a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+/// The result of a command: an exit code. Errors that were already reported to the user
+/// (diagnostics) come back as `Ok(exit::ERROR)`; unexpected ones as `Err`.
+pub type Outcome = anyhow::Result<u8>;
+
+pub struct Context {
+    pub global: GlobalArgs,
+    pub out: Output,
+}
+
+impl Context {
+    pub fn state_dir(&self) -> anyhow::Result<StateDir> {
+        Ok(StateDir::at(StateDir::resolve(
+            self.global.state_dir.as_deref(),
+        )?))
+    }
+
+    pub fn open_state_dir(&self) -> anyhow::Result<StateDir> {
+        StateDir::open(StateDir::resolve(self.global.state_dir.as_deref())?)
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version are successes; every usage error exits 1, as the contract says.
+            let code = if e.use_stderr() {
+                exit::ERROR
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let out = Output::new(cli.global.color);
+    let cx = Context {
+        global: cli.global,
+        out,
+    };
+    let outcome = match cli.command {
+        Command::Validate(args) => validate::run(&cx, args),
+        Command::Plan(args) => plan::run(&cx, args),
+        Command::Diff(args) => plan::run_diff(&cx, args),
+        Command::Apply(args) => apply::run(&cx, args),
+        Command::Get(args) => get::run(&cx, args),
+        Command::Describe(args) => describe::run(&cx, args),
+        Command::Completion(args) => completion::run(&cx, args),
+        Command::Man => completion::man(&cx),
+    };
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            cx.out.error(&e);
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}

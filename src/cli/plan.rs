@@ -1,0 +1,184 @@
+//! `ecsctl plan` and `ecsctl diff`: what applying the manifests would change. Read-only: no
+//! lock, no Docker, no state directory is created.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+use serde_json::Value;
+use similar::TextDiff;
+
+use super::manifests::{load_checked, plan_for};
+use super::output::to_yaml;
+use super::{Context, ManifestArgs, Outcome, ReportFormat, exit};
+use crate::diagnostics::Diagnostics;
+use crate::plan::render::render;
+use crate::plan::{Action, ObjectKind, Plan};
+use crate::state::State;
+use crate::state::store::{to_json, write_atomic};
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Delete objects that are in the state but not in the manifests
+    #[arg(long)]
+    pub prune: bool,
+    /// Exit 0 when there are no changes, 2 when there are, 1 on error
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Output format (`json` is the stable, documented form for scripts)
+    #[arg(short = 'o', long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+    /// Save the plan for `ecsctl apply FILE`
+    #[arg(long = "out", value_name = "FILE")]
+    pub out_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Include deletions of objects missing from the manifests
+    #[arg(long)]
+    pub prune: bool,
+    /// Exit 0 when there are no changes, 2 when there are, 1 on error
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+/// Loads the state and the manifests and computes the plan; diagnostics are printed.
+fn make_plan(
+    cx: &Context,
+    manifests: &ManifestArgs,
+    prune: bool,
+) -> anyhow::Result<Option<(Option<State>, Plan)>> {
+    let state = cx.state_dir()?.read_state()?;
+    let mut diagnostics = Diagnostics::new();
+    let plan = load_checked(&manifests.files, state.as_ref(), &mut diagnostics)
+        .and_then(|loaded| plan_for(&loaded, state.as_ref(), prune, &mut diagnostics));
+    cx.out.diagnostics(&diagnostics);
+    Ok(plan.map(|plan| (state, plan)))
+}
+
+fn exit_code(detailed: bool, plan: &Plan) -> u8 {
+    if detailed && plan.has_changes() {
+        exit::CHANGES
+    } else {
+        exit::OK
+    }
+}
+
+pub fn run(cx: &Context, args: PlanArgs) -> Outcome {
+    let Some((_, plan)) = make_plan(cx, &args.manifests, args.prune)? else {
+        return Ok(exit::ERROR);
+    };
+    match args.output {
+        ReportFormat::Json => cx.out.json(&plan)?,
+        ReportFormat::Text => cx.out.print(&render(&plan, cx.out.paint)),
+    }
+    if let Some(path) = &args.out_file {
+        write_atomic(path, to_json(&plan)?.as_bytes())
+            .with_context(|| format!("saving the plan to `{}`", path.display()))?;
+        cx.out.note(&format!(
+            "Saved the plan to {}; apply it with `ecsctl apply {}`.",
+            path.display(),
+            path.display()
+        ));
+    }
+    Ok(exit_code(args.detailed_exitcode, &plan))
+}
+
+pub fn run_diff(cx: &Context, args: DiffArgs) -> Outcome {
+    let Some((state, plan)) = make_plan(cx, &args.manifests, args.prune)? else {
+        return Ok(exit::ERROR);
+    };
+    cx.out
+        .print(&render_diff(state.as_ref(), &plan, cx.out.paint.0)?);
+    Ok(exit_code(args.detailed_exitcode, &plan))
+}
+
+/// Each changed object as a unified diff of its YAML, recorded (state) → desired (manifests).
+pub fn render_diff(state: Option<&State>, plan: &Plan, colour: bool) -> anyhow::Result<String> {
+    let mut out = String::new();
+    for change in &plan.changes {
+        let object = &change.object;
+        let (before, after): (Value, Value) = match object.kind {
+            ObjectKind::Cluster => (
+                state
+                    .and_then(|s| s.clusters.get(&object.name))
+                    .map(|r| serde_json::to_value(&r.spec))
+                    .transpose()?
+                    .unwrap_or(Value::Null),
+                plan.desired
+                    .clusters
+                    .get(&object.name)
+                    .map(serde_json::to_value)
+                    .transpose()?
+                    .unwrap_or(Value::Null),
+            ),
+            ObjectKind::TaskDefinition => (
+                state
+                    .and_then(|s| s.task_definitions.get(&object.name))
+                    .and_then(|f| f.latest_active())
+                    .map(|r| serde_json::to_value(&r.spec))
+                    .transpose()?
+                    .unwrap_or(Value::Null),
+                plan.desired
+                    .task_definitions
+                    .get(&object.name)
+                    .map(serde_json::to_value)
+                    .transpose()?
+                    .unwrap_or(Value::Null),
+            ),
+            ObjectKind::Service => {
+                let cluster = object.cluster.as_deref().unwrap_or_default();
+                (
+                    state
+                        .and_then(|s| s.service(cluster, &object.name))
+                        .map(|r| serde_json::to_value(&r.spec))
+                        .transpose()?
+                        .unwrap_or(Value::Null),
+                    plan.desired
+                        .services
+                        .get(cluster)
+                        .and_then(|s| s.get(&object.name))
+                        .map(serde_json::to_value)
+                        .transpose()?
+                        .unwrap_or(Value::Null),
+                )
+            }
+        };
+        let after = if change.action == Action::Delete {
+            Value::Null
+        } else {
+            after
+        };
+        let text_of = |v: &Value| -> anyhow::Result<String> {
+            Ok(if v.is_null() {
+                String::new()
+            } else {
+                to_yaml(v)?
+            })
+        };
+        let (before, after) = (text_of(&before)?, text_of(&after)?);
+        let diff = TextDiff::from_lines(&before, &after);
+        let title = object.to_string();
+        let unified = diff
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("{title} (state)"), &format!("{title} (manifests)"))
+            .to_string();
+        for line in unified.lines() {
+            let painted = match line.chars().next() {
+                Some('+') if colour && !line.starts_with("+++") => format!("\x1b[32m{line}\x1b[0m"),
+                Some('-') if colour && !line.starts_with("---") => format!("\x1b[31m{line}\x1b[0m"),
+                Some('@') if colour => format!("\x1b[36m{line}\x1b[0m"),
+                _ => line.to_string(),
+            };
+            out.push_str(&painted);
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}

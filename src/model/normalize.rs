@@ -1,0 +1,184 @@
+//! The canonical form of checked objects: what plans compare and the state stores.
+//!
+//! Two manifests that mean the same thing normalize to the same value, so unchanged meaning
+//! never registers a new revision: defaults are written out (`essential: true`, `protocol:
+//! tcp`, `networkMode: bridge`), unit strings become numbers (`"0.5 GB"` → `"512"`), lists
+//! whose order means nothing are sorted (environment, secrets), and names that the object's
+//! identity already holds (`family`, `serviceName`, `cluster`) or that are read-only
+//! describe output are dropped.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::cluster::ClusterSpec;
+use super::ecs::{
+    DeploymentConfiguration, NetworkMode, SchedulingStrategy, ServiceSpec, TaskDefinitionSpec,
+    TransportProtocol,
+};
+use super::units::{parse_cpu, parse_memory};
+use super::validate::{ManifestSet, task_definition_of};
+
+/// ECS's deployment defaults.
+pub const REPLICA_MIN_HEALTHY: i32 = 100;
+pub const REPLICA_MAX: i32 = 200;
+pub const DAEMON_MIN_HEALTHY: i32 = 0;
+pub const DAEMON_MAX: i32 = 100;
+
+/// Everything the manifests ask for, normalized. A saved plan carries this.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Desired {
+    #[serde(default)]
+    pub clusters: BTreeMap<String, ClusterSpec>,
+    #[serde(default)]
+    pub task_definitions: BTreeMap<String, TaskDefinitionSpec>,
+    /// cluster → service name → spec.
+    #[serde(default)]
+    pub services: BTreeMap<String, BTreeMap<String, ServiceSpec>>,
+}
+
+impl Desired {
+    pub fn from_set(set: &ManifestSet) -> Self {
+        let mut desired = Desired::default();
+        for (name, m) in &set.clusters {
+            desired.clusters.insert(name.clone(), cluster(&m.spec));
+        }
+        for (name, m) in &set.task_definitions {
+            desired
+                .task_definitions
+                .insert(name.clone(), task_definition(&m.spec));
+        }
+        for ((cluster_name, name), s) in &set.services {
+            desired
+                .services
+                .entry(cluster_name.clone())
+                .or_default()
+                .insert(name.clone(), service(name, &s.manifest.spec));
+        }
+        desired
+    }
+}
+
+pub fn cluster(spec: &ClusterSpec) -> ClusterSpec {
+    let mut spec = spec.clone();
+    for host in &mut spec.hosts {
+        host.endpoint = host.endpoint.as_ref().map(|e| e.trim().to_string());
+    }
+    spec
+}
+
+pub fn task_definition(spec: &TaskDefinitionSpec) -> TaskDefinitionSpec {
+    let mut spec = spec.clone();
+    spec.family = None;
+    spec.task_definition_arn = None;
+    spec.revision = None;
+    spec.status = None;
+    spec.requires_attributes = None;
+    spec.compatibilities = None;
+    spec.registered_at = None;
+    spec.registered_by = None;
+    spec.deregistered_at = None;
+    spec.network_mode = Some(match spec.network_mode {
+        None | Some(NetworkMode::Default) => NetworkMode::Bridge,
+        Some(mode) => mode,
+    });
+    if let Some(cpu) = spec.cpu.as_deref().and_then(|c| parse_cpu(c).ok()) {
+        spec.cpu = Some(cpu.to_string());
+    }
+    if let Some(memory) = spec.memory.as_deref().and_then(|m| parse_memory(m).ok()) {
+        spec.memory = Some(memory.to_string());
+    }
+    for container in &mut spec.container_definitions {
+        container.essential = Some(container.essential.unwrap_or(true));
+        container.port_bindings = None;
+        container.inference_devices = None;
+        for mapping in &mut container.port_mappings {
+            mapping.protocol = Some(match mapping.protocol {
+                Some(TransportProtocol::Udp) => TransportProtocol::Udp,
+                _ => TransportProtocol::Tcp,
+            });
+        }
+        container.environment.sort_by(|a, b| a.name.cmp(&b.name));
+        container.secrets.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    spec
+}
+
+/// `name` is the service's name: a service without `taskDefinition` follows that family.
+pub fn service(name: &str, spec: &ServiceSpec) -> ServiceSpec {
+    let mut spec = spec.clone();
+    if let Ok(reference) = task_definition_of(name, &spec) {
+        spec.task_definition = Some(reference.to_string());
+    }
+    spec.service_name = None;
+    spec.service = None;
+    spec.cluster = None;
+    spec.service_arn = None;
+    spec.cluster_arn = None;
+    spec.status = None;
+    spec.running_count = None;
+    spec.pending_count = None;
+    spec.platform_family = None;
+    spec.deployments = None;
+    spec.events = None;
+    spec.created_at = None;
+    spec.created_by = None;
+    spec.role_arn = None;
+    spec.task_sets = None;
+    let strategy = spec
+        .scheduling_strategy
+        .unwrap_or(SchedulingStrategy::Replica);
+    spec.scheduling_strategy = Some(strategy);
+    let (min, max) = match strategy {
+        SchedulingStrategy::Replica => (REPLICA_MIN_HEALTHY, REPLICA_MAX),
+        SchedulingStrategy::Daemon => (DAEMON_MIN_HEALTHY, DAEMON_MAX),
+    };
+    let config = spec
+        .deployment_configuration
+        .get_or_insert_with(DeploymentConfiguration::default);
+    config.minimum_healthy_percent = Some(config.minimum_healthy_percent.unwrap_or(min));
+    config.maximum_percent = Some(config.maximum_percent.unwrap_or(max));
+    if strategy == SchedulingStrategy::Daemon {
+        spec.desired_count = None;
+    }
+    spec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::load::check_text;
+
+    fn desired(text: &str) -> Desired {
+        let (set, diagnostics) = check_text("m.yaml", text);
+        assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+        Desired::from_set(&set)
+    }
+
+    const WEB: &str = "apiVersion: ecsctl/v1\nkind: TaskDefinition\nmetadata: {name: web}\nspec:\n";
+
+    #[test]
+    fn same_meaning_same_content() {
+        let a = desired(&format!(
+            "{WEB}  memory: 0.5 GB\n  containerDefinitions:\n    - name: web\n      image: nginx\n      portMappings: [{{containerPort: 80}}]\n      environment: [{{name: B, value: '2'}}, {{name: A, value: '1'}}]\n"
+        ));
+        let b = desired(&format!(
+            "{WEB}  networkMode: bridge\n  memory: '512'\n  containerDefinitions:\n    - name: web\n      image: nginx\n      essential: true\n      portMappings: [{{containerPort: 80, protocol: tcp}}]\n      environment: [{{name: A, value: '1'}}, {{name: B, value: '2'}}]\n"
+        ));
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn service_defaults_are_written_out() {
+        let d = desired(
+            "apiVersion: ecsctl/v1\nkind: Service\nmetadata: {name: web}\nspec: {desiredCount: 2}\n---\napiVersion: ecsctl/v1\nkind: TaskDefinition\nmetadata: {name: web}\nspec: {containerDefinitions: [{name: web, image: nginx}]}\n",
+        );
+        let web = &d.services["default"]["web"];
+        assert_eq!(web.task_definition.as_deref(), Some("web"));
+        let config = web.deployment_configuration.as_ref().expect("defaults");
+        assert_eq!(config.minimum_healthy_percent, Some(100));
+        assert_eq!(config.maximum_percent, Some(200));
+        assert_eq!(web.scheduling_strategy, Some(SchedulingStrategy::Replica));
+    }
+}

@@ -1,0 +1,408 @@
+//! Desired objects vs the recorded state → [`Plan`]. Pure and deterministic: changes come
+//! clusters first, then task definitions, then services, each sorted by name.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::diff::{diff, leaves};
+use super::{
+    Action, Change, CountChange, DeploymentPlan, ObjectRef, PLAN_FORMAT_VERSION, Plan,
+    RevisionChange, StateRef, Summary, deployment_bounds,
+};
+use crate::model::ecs::{SchedulingStrategy, ServiceSpec};
+use crate::model::names::TaskDefRef;
+use crate::model::normalize::Desired;
+use crate::state::{RevisionStatus, ServiceStatus, State};
+
+/// A problem that only shows against the state (a pinned revision that does not exist, a
+/// cluster deleted under its services). The CLI points it at the object's manifest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanError {
+    pub object: ObjectRef,
+    /// The field of the object's spec at fault, if one is.
+    pub field: Option<&'static str>,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+fn to_value<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+pub fn compute(
+    state: Option<&State>,
+    desired: &Desired,
+    prune: bool,
+    ecsctl_version: &str,
+) -> Result<Plan, Vec<PlanError>> {
+    let empty = State::empty(String::new());
+    let current = state.unwrap_or(&empty);
+    let mut plan = Plan {
+        format_version: PLAN_FORMAT_VERSION,
+        ecsctl_version: ecsctl_version.to_string(),
+        state: StateRef {
+            lineage: state.map(|s| s.lineage.clone()),
+            serial: state.map_or(0, |s| s.serial),
+        },
+        prune,
+        changes: Vec::new(),
+        unchanged: Vec::new(),
+        kept: Vec::new(),
+        summary: Summary::default(),
+        desired: desired.clone(),
+    };
+    let mut errors = Vec::new();
+    clusters(current, desired, &mut plan);
+    let latest = task_definitions(current, desired, &mut plan);
+    services(current, desired, &latest, &mut plan, &mut errors);
+    check_deletions(current, desired, &plan, &mut errors);
+    for change in &plan.changes {
+        match change.action {
+            Action::Create => plan.summary.add += 1,
+            Action::Update => plan.summary.change += 1,
+            Action::Delete => plan.summary.destroy += 1,
+        }
+    }
+    if errors.is_empty() {
+        Ok(plan)
+    } else {
+        Err(errors)
+    }
+}
+
+fn absent(plan: &mut Plan, object: ObjectRef) {
+    if plan.prune {
+        plan.changes.push(Change {
+            object,
+            action: Action::Delete,
+            revision: None,
+            deployment: None,
+            desired_count: None,
+            diff: Vec::new(),
+        });
+    } else {
+        plan.kept.push(object);
+    }
+}
+
+fn clusters(current: &State, desired: &Desired, plan: &mut Plan) {
+    let names: BTreeSet<&String> = current
+        .clusters
+        .keys()
+        .chain(desired.clusters.keys())
+        .collect();
+    for name in names {
+        let object = ObjectRef::cluster(name);
+        match (current.clusters.get(name), desired.clusters.get(name)) {
+            (None, Some(spec)) => plan.changes.push(Change {
+                object,
+                action: Action::Create,
+                revision: None,
+                deployment: None,
+                desired_count: None,
+                diff: leaves(&to_value(spec)),
+            }),
+            (Some(record), Some(spec)) => {
+                let d = diff(&to_value(&record.spec), &to_value(spec));
+                if d.is_empty() {
+                    plan.unchanged.push(object);
+                } else {
+                    plan.changes.push(Change {
+                        object,
+                        action: Action::Update,
+                        revision: None,
+                        deployment: None,
+                        desired_count: None,
+                        diff: d,
+                    });
+                }
+            }
+            (Some(_), None) => absent(plan, object),
+            (None, None) => {}
+        }
+    }
+}
+
+/// Plans task definitions; returns each family's newest ACTIVE revision after the plan
+/// (absent for families deleted by it).
+fn task_definitions(current: &State, desired: &Desired, plan: &mut Plan) -> BTreeMap<String, u32> {
+    let mut latest = BTreeMap::new();
+    let families: BTreeSet<&String> = current
+        .task_definitions
+        .keys()
+        .chain(desired.task_definitions.keys())
+        .collect();
+    for family in families {
+        let object = ObjectRef::task_definition(family);
+        let record = current.task_definitions.get(family);
+        let active = record.and_then(|r| r.latest_active());
+        match desired.task_definitions.get(family) {
+            Some(spec) => {
+                let next = record.map_or(1, |r| r.next_revision());
+                match active {
+                    Some(revision) if &revision.spec == spec && revision.revision + 1 == next => {
+                        latest.insert(family.clone(), revision.revision);
+                        plan.unchanged.push(object);
+                    }
+                    _ => {
+                        latest.insert(family.clone(), next);
+                        plan.changes.push(Change {
+                            object,
+                            action: if active.is_some() {
+                                Action::Update
+                            } else {
+                                Action::Create
+                            },
+                            revision: Some(RevisionChange {
+                                from: active.map(|r| r.revision),
+                                to: next,
+                            }),
+                            deployment: None,
+                            desired_count: None,
+                            diff: match active {
+                                Some(r) => diff(&to_value(&r.spec), &to_value(spec)),
+                                None => leaves(&to_value(spec)),
+                            },
+                        });
+                    }
+                }
+            }
+            None => {
+                let Some(revision) = active else {
+                    continue; // every revision already INACTIVE: deleted before
+                };
+                if !plan.prune {
+                    latest.insert(family.clone(), revision.revision);
+                }
+                absent(plan, object);
+            }
+        }
+    }
+    latest
+}
+
+fn resolve(
+    service: &ObjectRef,
+    spec: &ServiceSpec,
+    current: &State,
+    latest: &BTreeMap<String, u32>,
+) -> Result<TaskDefRef, PlanError> {
+    let error = |message: String, help: Option<String>| PlanError {
+        object: service.clone(),
+        field: Some("taskDefinition"),
+        message,
+        help,
+    };
+    let text = spec.task_definition.as_deref().unwrap_or(&service.name);
+    let reference: TaskDefRef = text
+        .parse()
+        .map_err(|e: String| error(format!("invalid task definition reference: {e}"), None))?;
+    let Some(&newest) = latest.get(&reference.family) else {
+        return Err(error(
+            format!("unknown task definition `{}`", reference.family),
+            Some("define it with a `kind: TaskDefinition` manifest".into()),
+        ));
+    };
+    match reference.revision {
+        None => Ok(TaskDefRef::pinned(reference.family, newest)),
+        Some(n) if n == newest => Ok(reference),
+        Some(n) => {
+            let recorded = current
+                .task_definitions
+                .get(&reference.family)
+                .and_then(|f| f.revisions.iter().find(|r| r.revision == n));
+            match recorded {
+                Some(r) if r.status == RevisionStatus::Active => Ok(reference),
+                Some(_) => Err(error(
+                    format!("task definition `{reference}` is INACTIVE (deregistered)"),
+                    Some(format!(
+                        "use `{}` (its newest revision, {newest})",
+                        reference.family
+                    )),
+                )),
+                None => Err(error(
+                    format!("task definition `{reference}` does not exist"),
+                    Some(format!(
+                        "the newest revision of `{}` is {newest}",
+                        reference.family
+                    )),
+                )),
+            }
+        }
+    }
+}
+
+fn percent(spec: &ServiceSpec) -> (u32, u32) {
+    let config = spec.deployment_configuration.as_ref();
+    let min = config
+        .and_then(|c| c.minimum_healthy_percent)
+        .unwrap_or(100);
+    let max = config.and_then(|c| c.maximum_percent).unwrap_or(200);
+    (
+        u32::try_from(min).unwrap_or(0),
+        u32::try_from(max).unwrap_or(0),
+    )
+}
+
+pub fn desired_count(spec: &ServiceSpec) -> u32 {
+    spec.desired_count
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(0)
+}
+
+fn deployment_plan(
+    spec: &ServiceSpec,
+    from: Option<TaskDefRef>,
+    to: TaskDefRef,
+    reason: &str,
+) -> DeploymentPlan {
+    let (min_pct, max_pct) = percent(spec);
+    let count = desired_count(spec);
+    let (minimum_running, maximum_running) = deployment_bounds(count, min_pct, max_pct);
+    DeploymentPlan {
+        from,
+        to,
+        desired_count: count,
+        minimum_healthy_percent: min_pct,
+        maximum_percent: max_pct,
+        minimum_running,
+        maximum_running,
+        reason: reason.to_string(),
+        daemon: spec.scheduling_strategy == Some(SchedulingStrategy::Daemon),
+    }
+}
+
+fn services(
+    current: &State,
+    desired: &Desired,
+    latest: &BTreeMap<String, u32>,
+    plan: &mut Plan,
+    errors: &mut Vec<PlanError>,
+) {
+    let mut keys: BTreeSet<(&String, &String)> = BTreeSet::new();
+    for (cluster, services) in &current.services {
+        keys.extend(services.keys().map(|name| (cluster, name)));
+    }
+    for (cluster, services) in &desired.services {
+        keys.extend(services.keys().map(|name| (cluster, name)));
+    }
+    for (cluster, name) in keys {
+        let object = ObjectRef::service(cluster, name);
+        let record = current
+            .service(cluster, name)
+            .filter(|r| r.status == ServiceStatus::Active);
+        let wanted = desired.services.get(cluster).and_then(|s| s.get(name));
+        match (record, wanted) {
+            (None, Some(spec)) => {
+                let to = match resolve(&object, spec, current, latest) {
+                    Ok(to) => to,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                };
+                plan.changes.push(Change {
+                    object,
+                    action: Action::Create,
+                    revision: None,
+                    deployment: Some(deployment_plan(spec, None, to, "service created")),
+                    desired_count: None,
+                    diff: leaves(&to_value(spec)),
+                });
+            }
+            (Some(record), Some(spec)) => {
+                let to = match resolve(&object, spec, current, latest) {
+                    Ok(to) => to,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                };
+                let d = diff(&to_value(&record.spec), &to_value(spec));
+                let placement_changed = record.spec.placement_strategy != spec.placement_strategy
+                    || record.spec.placement_constraints != spec.placement_constraints;
+                let deployment = if to != record.task_definition {
+                    Some(deployment_plan(
+                        spec,
+                        Some(record.task_definition.clone()),
+                        to,
+                        "new task definition",
+                    ))
+                } else if placement_changed {
+                    Some(deployment_plan(
+                        spec,
+                        Some(record.task_definition.clone()),
+                        to,
+                        "placement changed",
+                    ))
+                } else {
+                    None
+                };
+                let count = desired_count(spec);
+                let is_daemon = spec.scheduling_strategy == Some(SchedulingStrategy::Daemon);
+                let desired_count =
+                    (!is_daemon && count != record.desired_count).then_some(CountChange {
+                        from: Some(record.desired_count),
+                        to: count,
+                    });
+                if d.is_empty() && deployment.is_none() && desired_count.is_none() {
+                    plan.unchanged.push(object);
+                } else {
+                    plan.changes.push(Change {
+                        object,
+                        action: Action::Update,
+                        revision: None,
+                        deployment,
+                        desired_count,
+                        diff: d,
+                    });
+                }
+            }
+            (Some(_), None) => absent(plan, object),
+            (None, None) => {} // draining already
+        }
+    }
+}
+
+/// Deleting a cluster or a family that a remaining service still uses is refused.
+fn check_deletions(current: &State, desired: &Desired, plan: &Plan, errors: &mut Vec<PlanError>) {
+    let deleted: BTreeSet<&ObjectRef> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .map(|c| &c.object)
+        .collect();
+    if deleted.is_empty() {
+        return;
+    }
+    let remaining = current
+        .all_services()
+        .filter(|(_, _, r)| r.status == ServiceStatus::Active)
+        .map(|(c, n, _)| (c.to_string(), n.to_string()))
+        .chain(
+            desired
+                .services
+                .iter()
+                .flat_map(|(c, s)| s.keys().map(move |n| (c.clone(), n.clone()))),
+        )
+        .filter(|(c, n)| !deleted.contains(&ObjectRef::service(c, n)))
+        .collect::<BTreeSet<_>>();
+    for (cluster, name) in remaining {
+        if deleted.contains(&ObjectRef::cluster(&cluster)) {
+            errors.push(PlanError {
+                object: ObjectRef::cluster(&cluster),
+                field: None,
+                message: format!(
+                    "cluster `{cluster}` cannot be deleted: service `{name}` still runs in it"
+                ),
+                help: Some(format!(
+                    "delete service `{name}` too, or keep the cluster's manifest"
+                )),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,261 @@
+//! The recorded state: what was applied. Types here, files in [`store`], locks in [`lock`].
+//!
+//! Two documents, written by different parties and never torn:
+//! - [`State`] (`state.json`): clusters, every task definition revision with its content, and
+//!   each service's applied spec and deployments. Changed by `apply`, `delete`, `scale`,
+//!   `rollback` and the circuit breaker's rollback; each change bumps `serial` (saved plans
+//!   check it). `lineage` names this state for life; containers carry it.
+//! - [`Runtime`] (`runtime/CLUSTER.json`): how deployments progress, service events, why
+//!   tasks stopped. Written by reconcilers; never bumps the serial.
+//!
+//! What runs is not recorded: it is read from the hosts (container labels).
+
+pub mod lock;
+pub mod store;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::cluster::ClusterSpec;
+use crate::model::ecs::{ServiceSpec, TaskDefinitionSpec};
+use crate::model::names::TaskDefRef;
+use crate::time::Timestamp;
+
+/// The state format this build writes. Older formats are upgraded on read.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Events kept per service (ECS keeps about 100).
+pub const MAX_EVENTS: usize = 100;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct State {
+    pub format_version: u32,
+    pub lineage: String,
+    pub serial: u64,
+    #[serde(default)]
+    pub clusters: BTreeMap<String, ClusterRecord>,
+    #[serde(default)]
+    pub task_definitions: BTreeMap<String, FamilyRecord>,
+    /// cluster → service name → record.
+    #[serde(default)]
+    pub services: BTreeMap<String, BTreeMap<String, ServiceRecord>>,
+}
+
+impl State {
+    pub fn empty(lineage: String) -> Self {
+        State {
+            format_version: FORMAT_VERSION,
+            lineage,
+            serial: 0,
+            clusters: BTreeMap::new(),
+            task_definitions: BTreeMap::new(),
+            services: BTreeMap::new(),
+        }
+    }
+
+    pub fn service(&self, cluster: &str, name: &str) -> Option<&ServiceRecord> {
+        self.services.get(cluster).and_then(|s| s.get(name))
+    }
+
+    pub fn service_mut(&mut self, cluster: &str, name: &str) -> Option<&mut ServiceRecord> {
+        self.services.get_mut(cluster).and_then(|s| s.get_mut(name))
+    }
+
+    /// Every (cluster, name, record), in order.
+    pub fn all_services(&self) -> impl Iterator<Item = (&str, &str, &ServiceRecord)> {
+        self.services.iter().flat_map(|(cluster, services)| {
+            services
+                .iter()
+                .map(move |(name, record)| (cluster.as_str(), name.as_str(), record))
+        })
+    }
+
+    pub fn revision(&self, reference: &TaskDefRef) -> Option<&Revision> {
+        let family = self.task_definitions.get(&reference.family)?;
+        match reference.revision {
+            Some(n) => family.revisions.iter().find(|r| r.revision == n),
+            None => family.latest_active(),
+        }
+    }
+
+    /// The clusters that exist: the recorded ones, and `default` always.
+    pub fn cluster_names(&self) -> BTreeSet<String> {
+        let mut names: BTreeSet<String> = self.clusters.keys().cloned().collect();
+        names.insert(crate::model::cluster::DEFAULT_CLUSTER.to_string());
+        names.extend(self.services.keys().cloned());
+        names
+    }
+
+    /// The spec of a cluster: recorded, or the embedded default.
+    pub fn cluster_spec(&self, name: &str) -> Option<ClusterSpec> {
+        match self.clusters.get(name) {
+            Some(record) => Some(record.spec.clone()),
+            None if name == crate::model::cluster::DEFAULT_CLUSTER => {
+                Some(ClusterSpec::embedded_default())
+            }
+            None => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterRecord {
+    pub spec: ClusterSpec,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Hosts set to DRAINING by `ecsctl drain host`.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub draining_hosts: BTreeSet<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FamilyRecord {
+    /// Ascending by revision. Revisions are never removed, only made INACTIVE.
+    pub revisions: Vec<Revision>,
+}
+
+impl FamilyRecord {
+    pub fn latest(&self) -> Option<&Revision> {
+        self.revisions.last()
+    }
+
+    pub fn latest_active(&self) -> Option<&Revision> {
+        self.revisions
+            .iter()
+            .rev()
+            .find(|r| r.status == RevisionStatus::Active)
+    }
+
+    pub fn next_revision(&self) -> u32 {
+        self.latest().map_or(1, |r| r.revision + 1)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RevisionStatus {
+    Active,
+    Inactive,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Revision {
+    pub revision: u32,
+    pub status: RevisionStatus,
+    pub registered_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deregistered_at: Option<Timestamp>,
+    /// The normalized content (see `model::normalize`).
+    pub spec: TaskDefinitionSpec,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ServiceStatus {
+    Active,
+    /// Deleted: its tasks are being stopped; then the record goes.
+    Draining,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceRecord {
+    /// The normalized spec as last applied.
+    pub spec: ServiceSpec,
+    /// The revision the service runs (its PRIMARY deployment's).
+    pub task_definition: TaskDefRef,
+    pub desired_count: u32,
+    pub status: ServiceStatus,
+    /// Newest first: `deployments[0]` is PRIMARY; the others are being replaced or done.
+    pub deployments: Vec<Deployment>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl ServiceRecord {
+    pub fn primary(&self) -> Option<&Deployment> {
+        self.deployments.first()
+    }
+}
+
+/// Deployments kept per service in the state (newest first).
+pub const MAX_DEPLOYMENTS: usize = 10;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    pub id: String,
+    pub task_definition: TaskDefRef,
+    pub created_at: Timestamp,
+    /// Why it was started: `apply`, `rollback`, `circuit breaker rollback`, `placement change`.
+    pub reason: String,
+}
+
+/// What reconcilers record about one cluster (`runtime/CLUSTER.json`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Runtime {
+    pub format_version: u32,
+    /// The lineage of the state this belongs to; a mismatch means a foreign file.
+    pub lineage: String,
+    #[serde(default)]
+    pub services: BTreeMap<String, ServiceRuntime>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceRuntime {
+    /// Deployment id → progress.
+    #[serde(default)]
+    pub deployments: BTreeMap<String, DeploymentProgress>,
+    /// Oldest first, at most [`MAX_EVENTS`].
+    #[serde(default)]
+    pub events: VecDeque<Event>,
+    /// When the service last reached a steady state (for "has reached a steady state" once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steady_since: Option<Timestamp>,
+    /// Why tasks stopped, by task id (the containers may outlive this record, not the reverse).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stop_reasons: BTreeMap<String, String>,
+}
+
+impl ServiceRuntime {
+    pub fn push_event(&mut self, event: Event) {
+        self.events.push_back(event);
+        while self.events.len() > MAX_EVENTS {
+            self.events.pop_front();
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RolloutState {
+    InProgress,
+    Completed,
+    Failed,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentProgress {
+    pub rollout_state: RolloutState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout_state_reason: Option<String>,
+    #[serde(default)]
+    pub failed_tasks: u32,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    pub id: String,
+    pub created_at: Timestamp,
+    pub message: String,
+}
