@@ -12,6 +12,8 @@
 //! | [`cli`] | one file per subcommand; output formats; exit codes | adapter (terminal) |
 //! | [`time`], [`ids`], [`suggest`] | timestamps, identifiers, did-you-mean | yes |
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 pub mod cli;
 pub mod diagnostics;
 pub mod ids;

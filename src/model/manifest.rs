@@ -76,6 +76,8 @@ pub struct ServiceManifest {
     pub manifest: Manifest<ServiceSpec>,
 }
 
+// One per document and short-lived: boxing the larger variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Object {
     Cluster(Manifest<ClusterSpec>),

@@ -93,39 +93,34 @@ fn list(path: &str, a: &[Value], b: &[Value], out: &mut Vec<FieldDiff>) {
     let keys_a: Vec<String> = a.iter().map(Value::to_string).collect();
     let keys_b: Vec<String> = b.iter().map(Value::to_string).collect();
     let at = |i: usize| format!("{path}[{i}]");
+    let removed_range = |from: usize, len: usize, out: &mut Vec<FieldDiff>| {
+        out.extend(a.iter().enumerate().skip(from).take(len).map(|(i, v)| removed(at(i), v)));
+    };
+    let added_range = |from: usize, len: usize, out: &mut Vec<FieldDiff>| {
+        out.extend(b.iter().enumerate().skip(from).take(len).map(|(i, v)| added(at(i), v)));
+    };
     for op in capture_diff_slices(Algorithm::Patience, &keys_a, &keys_b) {
         match op {
             DiffOp::Equal { .. } => {}
             DiffOp::Delete {
                 old_index, old_len, ..
-            } => {
-                for i in old_index..old_index + old_len {
-                    out.push(removed(at(i), &a[i]));
-                }
-            }
+            } => removed_range(old_index, old_len, out),
             DiffOp::Insert {
                 new_index, new_len, ..
-            } => {
-                for i in new_index..new_index + new_len {
-                    out.push(added(at(i), &b[i]));
-                }
-            }
+            } => added_range(new_index, new_len, out),
             DiffOp::Replace {
                 old_index,
                 old_len,
                 new_index,
                 new_len,
             } => {
+                // Elements replaced in place are compared field by field.
                 let paired = old_len.min(new_len);
                 for k in 0..paired {
                     walk(at(new_index + k), &a[old_index + k], &b[new_index + k], out);
                 }
-                for i in old_index + paired..old_index + old_len {
-                    out.push(removed(at(i), &a[i]));
-                }
-                for i in new_index + paired..new_index + new_len {
-                    out.push(added(at(i), &b[i]));
-                }
+                removed_range(old_index + paired, old_len - paired, out);
+                added_range(new_index + paired, new_len - paired, out);
             }
         }
     }
