@@ -167,6 +167,20 @@ impl Diagnostics {
         self.items.extend(other.items);
     }
 
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Keeps the diagnostics from index `start` on only where `keep` says so.
+    pub fn retain_from(&mut self, start: usize, mut keep: impl FnMut(&Diagnostic) -> bool) {
+        let mut index = 0;
+        self.items.retain(|d| {
+            let result = index < start || keep(d);
+            index += 1;
+            result
+        });
+    }
+
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(Diagnostic::is_error)
     }

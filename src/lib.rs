@@ -12,7 +12,10 @@
 //! | [`cli`] | one file per subcommand; output formats; exit codes | adapter (terminal) |
 //! | [`time`], [`ids`], [`suggest`] | timestamps, identifiers, did-you-mean | yes |
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod cli;
 pub mod diagnostics;

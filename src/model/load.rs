@@ -57,7 +57,40 @@ pub fn check_files(files: &[Arc<SourceFile>], known: &Known, out: &mut Diagnosti
     for file in files {
         objects.extend(parse_file(file, out));
     }
-    validate::check(objects, known, out)
+    // Where decoding already failed, the decoder left neutral values; semantic findings about
+    // those values (or the objects around them) would only repeat the error, so they are
+    // dropped. Findings about the object as a whole are kept.
+    let damaged: Vec<(String, String)> = out
+        .iter()
+        .filter(|d| d.is_error())
+        .filter_map(|d| d.location.as_ref())
+        .filter_map(|l| l.path.clone().map(|p| (l.file.name.clone(), p)))
+        .collect();
+    let before = out.len();
+    let set = validate::check(objects, known, out);
+    if !damaged.is_empty() {
+        out.retain_from(before, |d| {
+            let Some(loc) = &d.location else { return true };
+            let Some(path) = &loc.path else { return true };
+            let object_level = !path.contains('.') && !path.contains('[');
+            object_level
+                || !damaged
+                    .iter()
+                    .any(|(file, bad)| *file == loc.file.name && related(bad, path))
+        });
+    }
+    set
+}
+
+/// True when one path is the other or lies inside it (`a.b` and `a.b[0].c`, not `a.bc`).
+fn related(a: &str, b: &str) -> bool {
+    let inside = |outer: &str, inner: &str| {
+        inner == outer
+            || inner
+                .strip_prefix(outer)
+                .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+    };
+    inside(a, b) || inside(b, a)
 }
 
 /// Every object of one file, in order.

@@ -124,8 +124,7 @@ pub fn decode_document(
     }
 }
 
-fn report(issues: Vec<Issue>, origin: &Origin, diagnostics: &mut Diagnostics) -> bool {
-    let clean = issues.is_empty();
+fn report(issues: Vec<Issue>, origin: &Origin, diagnostics: &mut Diagnostics) {
     for issue in issues {
         diagnostics.push(
             Diagnostic::error(issue.message)
@@ -137,7 +136,6 @@ fn report(issues: Vec<Issue>, origin: &Origin, diagnostics: &mut Diagnostics) ->
                 .with_help_opt(issue.help),
         );
     }
-    clean
 }
 
 fn decode_as<T: serde::de::DeserializeOwned + Default>(
@@ -149,12 +147,12 @@ fn decode_as<T: serde::de::DeserializeOwned + Default>(
     let Some(node) = node else {
         return Some(T::default());
     };
+    // The value is kept even when issues were found (they are reported, and the decoder put
+    // neutral values in their place), so the semantic checks still run and every error of the
+    // document is reported at once.
     let (value, issues) = de::decode::<T>(node, path);
-    if report(issues, origin, diagnostics) {
-        value
-    } else {
-        None
-    }
+    report(issues, origin, diagnostics);
+    value
 }
 
 fn decode_envelope(

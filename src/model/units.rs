@@ -10,9 +10,7 @@ pub fn parse_cpu(text: &str) -> Result<u32, String> {
         "" => 1.0,
         "vcpu" | "vcpus" => 1024.0,
         other => {
-            return Err(format!(
-                "unknown cpu unit `{other}`: write cpu units (\"256\") or vCPUs (\"0.25 vCPU\")"
-            ));
+            return Err(format!("unknown cpu unit `{other}`"));
         }
     };
     to_whole(number * factor, "cpu units")
@@ -25,9 +23,7 @@ pub fn parse_memory(text: &str) -> Result<u32, String> {
         "" | "mb" | "mib" => 1.0,
         "gb" | "gib" => 1024.0,
         other => {
-            return Err(format!(
-                "unknown memory unit `{other}`: write MiB (\"512\") or GB (\"0.5 GB\")"
-            ));
+            return Err(format!("unknown memory unit `{other}`"));
         }
     };
     to_whole(number * factor, "MiB")

@@ -94,10 +94,22 @@ fn list(path: &str, a: &[Value], b: &[Value], out: &mut Vec<FieldDiff>) {
     let keys_b: Vec<String> = b.iter().map(Value::to_string).collect();
     let at = |i: usize| format!("{path}[{i}]");
     let removed_range = |from: usize, len: usize, out: &mut Vec<FieldDiff>| {
-        out.extend(a.iter().enumerate().skip(from).take(len).map(|(i, v)| removed(at(i), v)));
+        out.extend(
+            a.iter()
+                .enumerate()
+                .skip(from)
+                .take(len)
+                .map(|(i, v)| removed(at(i), v)),
+        );
     };
     let added_range = |from: usize, len: usize, out: &mut Vec<FieldDiff>| {
-        out.extend(b.iter().enumerate().skip(from).take(len).map(|(i, v)| added(at(i), v)));
+        out.extend(
+            b.iter()
+                .enumerate()
+                .skip(from)
+                .take(len)
+                .map(|(i, v)| added(at(i), v)),
+        );
     };
     for op in capture_diff_slices(Algorithm::Patience, &keys_a, &keys_b) {
         match op {

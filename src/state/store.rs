@@ -172,7 +172,10 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
 
 /// Writes `bytes` to `path` so that a crash leaves either the old or the new content.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -1,0 +1,124 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_ecsctl_global_optspecs
+    string join \n state-dir= color= h/help V/version
+end
+
+function __fish_ecsctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_ecsctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_ecsctl_using_subcommand
+    set -l cmd (__fish_ecsctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "validate" -d 'Parse and check manifests; reads no state and no Docker'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "plan" -d 'Show what applying the manifests would change'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "diff" -d 'Like plan, as a diff of each changed object'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "apply" -d 'Apply manifests (or a saved plan) to the state'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "get" -d 'List clusters, hosts, task definitions or services'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "describe" -d 'Show one object in detail'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "completion" -d 'Print shell completions'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "man" -d 'Print the man page (roff)'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand validate" -s f -l filename -d 'Manifest files or directories (recursive: *.yaml, *.yml, *.json); `-` reads stdin' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand validate" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand validate" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand validate" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand validate" -s h -l help -d 'Print help'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand validate" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand plan" -s f -l filename -d 'Manifest files or directories (recursive: *.yaml, *.yml, *.json); `-` reads stdin' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand plan" -s o -l output -d 'Output format (`json` is the stable, documented form for scripts)' -r -f -a "text\t''
+json\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand plan" -l out -d 'Save the plan for `ecsctl apply FILE`' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand plan" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand plan" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand plan" -l prune -d 'Delete objects that are in the state but not in the manifests'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand plan" -l detailed-exitcode -d 'Exit 0 when there are no changes, 2 when there are, 1 on error'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand plan" -s h -l help -d 'Print help'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand plan" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand diff" -s f -l filename -d 'Manifest files or directories (recursive: *.yaml, *.yml, *.json); `-` reads stdin' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand diff" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand diff" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand diff" -l prune -d 'Include deletions of objects missing from the manifests'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand diff" -l detailed-exitcode -d 'Exit 0 when there are no changes, 2 when there are, 1 on error'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand diff" -s h -l help -d 'Print help'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand diff" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -s f -l filename -d 'Manifest files or directories (recursive: *.yaml, *.yml, *.json); `-` reads stdin' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l lock-timeout -d 'How long to wait for the state lock (0: fail at once, naming its holder)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l prune -d 'Delete objects that are in the state but not in the manifests'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l auto-approve -d 'Apply without asking for confirmation'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -s h -l help -d 'Print help'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand get" -l cluster -d 'Only this cluster' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand get" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand get" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand get" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand get" -s h -l help -d 'Print help'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand get" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand describe" -l cluster -d 'The cluster of a service (needed when the name exists in several)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand describe" -s o -l output -d 'Output format (`table` and `wide` print the human view)' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand describe" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand describe" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand describe" -s h -l help -d 'Print help'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand describe" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand completion" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand completion" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand completion" -s h -l help -d 'Print help'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand completion" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand man" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand man" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand man" -s h -l help -d 'Print help'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand man" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply get describe completion man help" -f -a "validate" -d 'Parse and check manifests; reads no state and no Docker'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply get describe completion man help" -f -a "plan" -d 'Show what applying the manifests would change'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply get describe completion man help" -f -a "diff" -d 'Like plan, as a diff of each changed object'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply get describe completion man help" -f -a "apply" -d 'Apply manifests (or a saved plan) to the state'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply get describe completion man help" -f -a "get" -d 'List clusters, hosts, task definitions or services'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply get describe completion man help" -f -a "describe" -d 'Show one object in detail'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply get describe completion man help" -f -a "completion" -d 'Print shell completions'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply get describe completion man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply get describe completion man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

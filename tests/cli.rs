@@ -1,0 +1,401 @@
+//! The declarative core through the real binary: validate, plan, apply, get, describe,
+//! saved plans, locks, exit codes. No Docker involved.
+
+mod common;
+
+use common::{Env, repo_root};
+
+const WEB_V1: &str = "apiVersion: ecsctl/v1
+kind: TaskDefinition
+metadata:
+  name: web
+spec:
+  containerDefinitions:
+    - name: web
+      image: nginx:1.26
+      portMappings: [{ containerPort: 80, hostPort: 0 }]
+---
+apiVersion: ecsctl/v1
+kind: Service
+metadata:
+  name: web
+spec:
+  desiredCount: 3
+";
+
+fn filters() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[TIME]"),
+        (r"ecs-svc/\d{19}", "ecs-svc/[ID]"),
+        (r"/tmp/\.tmp\w+", "[DIR]"),
+        (r"\b\d+s\b", "[AGE]"),
+    ]
+}
+
+#[test]
+fn validate_reports_every_error_with_location_and_help() {
+    let env = Env::new();
+    env.write(
+        "m/web.yaml",
+        "apiVersion: ecsctl/v1
+kind: TaskDefinition
+metadata:
+  name: web
+spec:
+  cpu: 1 core
+  containerDefinitions:
+    - name: web
+      image: nginx
+      esential: true
+      memory: 128
+      memoryReservation: 256
+      portMappings:
+        - containerPort: 80
+          hostPort: \"8080\"
+      dependsOn: [{ containerName: db, condition: START }]
+",
+    );
+    env.write(
+        "m/svc.yaml",
+        "apiVersion: ecsctl/v1
+kind: Service
+metadata: { name: api }
+spec:
+  taskDefinition: wbe
+  desiredCount: 2
+",
+    );
+    let run = env.run(&["validate", "-f", "m"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout, "");
+    insta::with_settings!({ filters => filters() }, {
+        insta::assert_snapshot!(run.stderr);
+    });
+    assert!(env.read_state().is_none(), "validate writes nothing");
+}
+
+#[test]
+fn validate_json_output_is_data() {
+    let env = Env::new();
+    env.write("web.yaml", WEB_V1);
+    let run = env.run(&["validate", "-f", "web.yaml", "-o", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["taskDefinitions"], 1);
+    assert_eq!(report["services"], 1);
+}
+
+#[test]
+fn the_example_manifests_validate() {
+    let env = Env::new();
+    let dir = repo_root().join("manifests");
+    let run = env.run(&["validate", "-f", dir.to_str().expect("utf-8 path")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("Valid: 3 files: 1 clusters, 2 task definitions, 2 services.")
+    );
+}
+
+#[test]
+fn plan_apply_plan_is_idempotent_with_detailed_exit_codes() {
+    let env = Env::new();
+    env.write("web.yaml", WEB_V1);
+    let plan = env.run(&["plan", "-f", "web.yaml", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    assert!(
+        plan.stdout
+            .ends_with("Plan: 2 to add, 0 to change, 0 to destroy.\n")
+    );
+
+    let apply = env.run(&["apply", "-f", "web.yaml", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    assert!(
+        apply
+            .stdout
+            .contains("Apply complete! Resources: 2 added, 0 changed, 0 destroyed.")
+    );
+    let state = env.read_state().expect("state written");
+    assert_eq!(state.serial, 1);
+
+    let again = env.run(&["plan", "-f", "web.yaml", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    assert!(again.stdout.starts_with("No changes."));
+    let reapply = env.run(&["apply", "-f", "web.yaml", "--auto-approve"]);
+    assert_eq!(reapply.code, 0);
+    assert_eq!(
+        env.read_state().expect("state").serial,
+        1,
+        "nothing changed, nothing written"
+    );
+}
+
+#[test]
+fn a_new_revision_shows_the_rolling_deployment() {
+    let env = Env::new();
+    env.write("web.yaml", WEB_V1);
+    assert_eq!(
+        env.run(&["apply", "-f", "web.yaml", "--auto-approve"]).code,
+        0
+    );
+    env.write(
+        "web.yaml",
+        &WEB_V1
+            .replace("nginx:1.26", "nginx:1.27")
+            .replace("desiredCount: 3", "desiredCount: 4"),
+    );
+    let plan = env.run(&["plan", "-f", "web.yaml"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    insta::assert_snapshot!(plan.stdout);
+
+    let json = env.run(&["plan", "-f", "web.yaml", "-o", "json"]);
+    let plan: serde_json::Value = serde_json::from_str(&json.stdout).expect("json plan");
+    assert_eq!(plan["summary"]["change"], 2);
+    assert_eq!(plan["changes"][0]["revision"]["to"], 2);
+    assert_eq!(plan["changes"][1]["deployment"]["from"], "web:1");
+    assert_eq!(plan["changes"][1]["deployment"]["to"], "web:2");
+    assert_eq!(plan["changes"][1]["deployment"]["maximumRunning"], 8);
+
+    assert_eq!(
+        env.run(&["apply", "-f", "web.yaml", "--auto-approve"]).code,
+        0
+    );
+    let describe = env.run(&["describe", "taskdef", "web:1"]);
+    assert_eq!(describe.code, 0, "{}", describe.stderr);
+    assert!(
+        describe.stdout.contains("image: nginx:1.26"),
+        "old revisions stay readable"
+    );
+    let get = env.run(&["get", "taskdefs", "-o", "json"]);
+    let list: serde_json::Value = serde_json::from_str(&get.stdout).expect("json");
+    assert_eq!(list[0]["revision"], 2);
+    assert_eq!(list[0]["revisions"], 2);
+}
+
+#[test]
+fn apply_without_a_terminal_needs_auto_approve_and_changes_nothing() {
+    let env = Env::new();
+    env.write("web.yaml", WEB_V1);
+    let run = env.run(&["apply", "-f", "web.yaml"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("stdin is not a terminal: pass --auto-approve"),
+        "{}",
+        run.stderr
+    );
+    assert!(env.read_state().is_none());
+}
+
+#[test]
+fn invalid_manifests_change_nothing() {
+    let env = Env::new();
+    env.write("web.yaml", WEB_V1);
+    assert_eq!(
+        env.run(&["apply", "-f", "web.yaml", "--auto-approve"]).code,
+        0
+    );
+    let before = std::fs::read(env.state_dir().join("state.json")).expect("state");
+    env.write(
+        "web.yaml",
+        &WEB_V1.replace("desiredCount: 3", "desiredCount: three"),
+    );
+    let run = env.run(&["apply", "-f", "web.yaml", "--auto-approve"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("expected an integer, found the string `\"three\"`")
+    );
+    let after = std::fs::read(env.state_dir().join("state.json")).expect("state");
+    assert_eq!(before, after);
+}
+
+#[test]
+fn saved_plans_apply_once_and_are_refused_after_the_state_moved() {
+    let env = Env::new();
+    env.write("web.yaml", WEB_V1);
+    let plan = env.run(&["plan", "-f", "web.yaml", "--out", "plan.json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let stale = env.path("stale.json");
+    std::fs::copy(env.path("plan.json"), &stale).expect("copy");
+    let apply = env.run(&["apply", "plan.json"]);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    assert_eq!(env.read_state().expect("state").serial, 1);
+    let refused = env.run(&["apply", stale.to_str().expect("path")]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains(
+            "the state changed since this plan was made (plan: serial 0, state: serial 1)"
+        ),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(env.read_state().expect("state").serial, 1);
+}
+
+#[test]
+fn a_second_writer_is_told_who_holds_the_lock_or_waits() {
+    let env = Env::new();
+    env.write("web.yaml", WEB_V1);
+    let store = ecsctl::state::store::StateDir::open(env.state_dir()).expect("state dir");
+    let held = store.lock_state(std::time::Duration::ZERO).expect("lock");
+    let run = env.run(&["apply", "-f", "web.yaml", "--auto-approve"]);
+    assert_eq!(run.code, 1);
+    let me = format!("the state is locked by pid {} on ", std::process::id());
+    assert!(run.stderr.contains(&me), "{}", run.stderr);
+
+    let child = env
+        .command(&[
+            "apply",
+            "-f",
+            "web.yaml",
+            "--auto-approve",
+            "--lock-timeout",
+            "20s",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    drop(held);
+    let output = child.wait_with_output().expect("wait");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(env.read_state().expect("state").serial, 1);
+}
+
+#[test]
+fn state_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    env.write("web.yaml", WEB_V1);
+    assert_eq!(
+        env.run(&["apply", "-f", "web.yaml", "--auto-approve"]).code,
+        0
+    );
+    let mode =
+        |p: std::path::PathBuf| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(mode(env.state_dir()), 0o700);
+    assert_eq!(mode(env.state_dir().join("state.json")), 0o600);
+    assert_eq!(
+        mode(env.state_dir().join("runtime").join("default.json")),
+        0o600
+    );
+}
+
+#[test]
+fn prune_deletes_and_without_it_objects_are_kept() {
+    let env = Env::new();
+    env.write("m/web.yaml", WEB_V1);
+    env.write(
+        "m/api.yaml",
+        "apiVersion: ecsctl/v1\nkind: Service\nmetadata: {name: api}\nspec: {taskDefinition: web, desiredCount: 1}\n",
+    );
+    assert_eq!(env.run(&["apply", "-f", "m", "--auto-approve"]).code, 0);
+    std::fs::remove_file(env.path("m/api.yaml")).expect("rm");
+    let kept = env.run(&["plan", "-f", "m", "--detailed-exitcode"]);
+    assert_eq!(kept.code, 0);
+    assert!(kept.stdout.contains("Kept (in the state but not in the manifests; `--prune` would delete them):\n    service default/api"));
+    let pruned = env.run(&["plan", "-f", "m", "--prune", "--detailed-exitcode"]);
+    assert_eq!(pruned.code, 2);
+    assert!(
+        pruned
+            .stdout
+            .contains("  - service default/api\n      stop its tasks, then forget it")
+    );
+}
+
+#[test]
+fn get_and_describe() {
+    let env = Env::new();
+    env.write("web.yaml", WEB_V1);
+    assert_eq!(
+        env.run(&["apply", "-f", "web.yaml", "--auto-approve"]).code,
+        0
+    );
+    let services = env.run(&["get", "services"]);
+    insta::with_settings!({ filters => filters() }, {
+        insta::assert_snapshot!("get_services", services.stdout);
+    });
+    let hosts = env.run(&["get", "hosts", "-o", "wide"]);
+    assert!(
+        hosts
+            .stdout
+            .contains("default  local  ACTIVE  local     auto  auto"),
+        "{}",
+        hosts.stdout
+    );
+    let describe = env.run(&["describe", "service", "web"]);
+    insta::with_settings!({ filters => filters() }, {
+        insta::assert_snapshot!("describe_service", describe.stdout);
+    });
+    let missing = env.run(&["describe", "service", "wbe"]);
+    assert_eq!(missing.code, 1);
+    assert_eq!(
+        missing.stderr,
+        "error: no service `wbe` in any cluster; did you mean `web`?\n"
+    );
+    let yaml = env.run(&["get", "services", "-o", "yaml"]);
+    assert!(yaml.stdout.contains("desiredCount: 3"));
+}
+
+#[test]
+fn usage_errors_exit_one_and_help_exits_zero() {
+    let env = Env::new();
+    assert_eq!(env.run(&["plan"]).code, 1);
+    assert_eq!(env.run(&["frobnicate"]).code, 1);
+    assert_eq!(env.run(&["--help"]).code, 0);
+    assert_eq!(env.run(&["--version"]).code, 0);
+}
+
+#[test]
+fn manifests_from_stdin() {
+    use std::io::Write;
+    let env = Env::new();
+    let mut child = env
+        .command(&["validate", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(WEB_V1.as_bytes())
+        .expect("write");
+    let output = child.wait_with_output().expect("wait");
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("1 task definitions, 1 services"));
+}
+
+#[test]
+fn shipped_completions_and_man_page_are_current() {
+    let env = Env::new();
+    for (shell, file) in [
+        ("bash", "ecsctl.bash"),
+        ("zsh", "_ecsctl"),
+        ("fish", "ecsctl.fish"),
+    ] {
+        let run = env.run(&["completion", shell]);
+        assert_eq!(run.code, 0);
+        let shipped = std::fs::read_to_string(repo_root().join("completions").join(file))
+            .unwrap_or_else(|_| panic!("completions/{file} is missing: run `ecsctl completion {shell} > completions/{file}`"));
+        assert!(
+            shipped == run.stdout,
+            "completions/{file} is stale: run `ecsctl completion {shell} > completions/{file}`"
+        );
+    }
+    let man = env.run(&["man"]);
+    let shipped = std::fs::read_to_string(repo_root().join("completions/ecsctl.1"))
+        .expect("completions/ecsctl.1");
+    assert!(
+        shipped == man.stdout,
+        "completions/ecsctl.1 is stale: run `ecsctl man > completions/ecsctl.1`"
+    );
+}
