@@ -1,0 +1,51 @@
+# Shared by install.sh, tests/run.sh and .ci/run: make sure the tools the project needs exist.
+# Sourced, not run.
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Installs Debian packages that are missing (by the command they provide).
+ensure_packages() {
+  local missing=()
+  local pair cmd pkg
+  for pair in "$@"; do
+    cmd=${pair%%:*}
+    pkg=${pair#*:}
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# Starts dockerd when no daemon answers, and waits until one does.
+ensure_docker() {
+  ensure_packages dockerd:docker.io
+  if docker info >/dev/null 2>&1; then
+    return 0
+  fi
+  log "starting dockerd (log: /tmp/ecsctl-dockerd.log)"
+  as_root sh -c 'setsid dockerd >/tmp/ecsctl-dockerd.log 2>&1 < /dev/null &'
+  local i
+  for i in $(seq 1 120); do
+    if docker info >/dev/null 2>&1; then
+      log "dockerd answers after ${i}s/2"
+      return 0
+    fi
+    sleep 0.5
+  done
+  log "dockerd did not start; see /tmp/ecsctl-dockerd.log"
+  tail -n 20 /tmp/ecsctl-dockerd.log >&2 || true
+  return 1
+}
+
+# The Debian docker CLI may be newer than the engine: speak the engine's API version.
+export_docker_api_version() {
+  local version
+  version=$(docker version --format '{{.Server.APIVersion}}' 2>/dev/null || true)
+  if [ -n "$version" ]; then export DOCKER_API_VERSION="$version"; fi
+}

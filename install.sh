@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Installs ecsctl from this checkout and says what it did.
+#
+#   ./install.sh [--with-docker] [--demo-image] [--prefix DIR]
+#
+#   (default)        cargo install --path . --locked; shell completions; man page
+#   --with-docker    also install (Debian's docker.io) and start a Docker engine when none answers
+#   --demo-image     build `ecsctl-demo/busybox:1`, the image of the example manifests, from
+#                    Debian's static busybox, with no registry (docker import of a tiny rootfs)
+#   --prefix DIR     install the binary into DIR/bin instead of cargo's bin directory
+set -euo pipefail
+cd "$(dirname "$0")"
+. .ci/lib.sh
+
+with_docker=false
+demo_image=false
+prefix=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --with-docker) with_docker=true ;;
+    --demo-image) demo_image=true ;;
+    --prefix) prefix="$2"; shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 1 ;;
+  esac
+  shift
+done
+
+done_list=()
+
+if [ -n "$prefix" ]; then
+  log "building ecsctl (release)"
+  cargo build --release --locked
+  mkdir -p "$prefix/bin"
+  install -m 0755 target/release/ecsctl "$prefix/bin/ecsctl"
+  bin="$prefix/bin/ecsctl"
+else
+  log "cargo install --path . --locked"
+  cargo install --path . --locked --quiet --force
+  bin="${CARGO_HOME:-$HOME/.cargo}/bin/ecsctl"
+fi
+done_list+=("installed the binary: $bin")
+
+# Completions and the man page: system-wide as root, else in the user's directories.
+if [ "$(id -u)" -eq 0 ]; then
+  bash_dir=/usr/share/bash-completion/completions
+  zsh_dir=/usr/local/share/zsh/site-functions
+  fish_dir=/usr/share/fish/vendor_completions.d
+  man_dir=/usr/local/share/man/man1
+else
+  bash_dir="$HOME/.local/share/bash-completion/completions"
+  zsh_dir="$HOME/.local/share/zsh/site-functions"
+  fish_dir="$HOME/.config/fish/completions"
+  man_dir="$HOME/.local/share/man/man1"
+fi
+mkdir -p "$bash_dir" "$zsh_dir" "$fish_dir" "$man_dir"
+install -m 0644 completions/ecsctl.bash "$bash_dir/ecsctl"
+install -m 0644 completions/_ecsctl "$zsh_dir/_ecsctl"
+install -m 0644 completions/ecsctl.fish "$fish_dir/ecsctl.fish"
+install -m 0644 completions/ecsctl.1 "$man_dir/ecsctl.1"
+done_list+=("installed completions: $bash_dir/ecsctl, $zsh_dir/_ecsctl, $fish_dir/ecsctl.fish")
+done_list+=("installed the man page: $man_dir/ecsctl.1")
+
+if $with_docker; then
+  ensure_docker
+  done_list+=("a Docker engine answers: $(docker version --format '{{.Server.Version}}' 2>/dev/null)")
+fi
+
+if $demo_image; then
+  ensure_packages busybox:busybox-static
+  busybox_bin=$(command -v busybox)
+  rootfs=$(mktemp -d)
+  trap 'rm -rf "$rootfs"' EXIT
+  mkdir -p "$rootfs/bin" "$rootfs/tmp" "$rootfs/etc"
+  cp "$busybox_bin" "$rootfs/bin/busybox"
+  for applet in $("$busybox_bin" --list); do
+    [ "$applet" = busybox ] || ln -sf busybox "$rootfs/bin/$applet"
+  done
+  echo 'root:x:0:0:root:/:/bin/sh' > "$rootfs/etc/passwd"
+  echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >> "$rootfs/etc/passwd"
+  tar -C "$rootfs" -cf "$rootfs.tar" .
+  docker import -q -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' "$rootfs.tar" ecsctl-demo/busybox:1 >/dev/null
+  rm -f "$rootfs.tar"
+  done_list+=("built the image ecsctl-demo/busybox:1 (busybox $("$busybox_bin" 2>&1 | head -n1 | awk '{print $2}'))")
+fi
+
+echo
+echo "ecsctl is installed:"
+for line in "${done_list[@]}"; do echo "  - $line"; done
+case ":$PATH:" in
+  *":$(dirname "$bin"):"*) ;;
+  *) echo "  note: $(dirname "$bin") is not on your PATH" ;;
+esac
+echo
+echo "Next: ecsctl apply -f manifests/   (see README.md)"
