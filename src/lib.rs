@@ -22,6 +22,8 @@ pub mod diagnostics;
 pub mod ids;
 pub mod model;
 pub mod plan;
+pub mod reconcile;
+pub mod schedule;
 pub mod state;
 pub mod suggest;
 pub mod time;

@@ -7,6 +7,7 @@ use crate::model::ecs::{
 };
 use crate::model::manifest::ServiceManifest;
 use crate::model::names::{TaskDefRef, check_ecs_name, is_templated};
+use crate::schedule::query::Expr;
 
 /// ECS's limits on placement rules per service.
 const MAX_STRATEGIES: usize = 5;
@@ -173,6 +174,14 @@ fn check_placement(spec: &ServiceSpec, daemon: bool, c: &mut Check<'_>) {
             (Some(PlacementConstraintType::MemberOf), None) => {
                 c.error(&path, "a `memberOf` constraint needs an `expression`")
                     .help("for example `expression: attribute:zone in [a, b]`");
+            }
+            (Some(PlacementConstraintType::MemberOf), Some(expression))
+                if !is_templated(expression) =>
+            {
+                if let Err(e) = Expr::parse(expression) {
+                    c.error(&format!("{path}.expression"), format!("invalid memberOf expression: {e}"))
+                        .help("for example `attribute:zone == a`, `attribute:zone in [a, b]`, `attribute:gpu exists`");
+                }
             }
             _ => {}
         }

@@ -109,13 +109,25 @@ pub(super) fn check(m: &Manifest<TaskDefinitionSpec>, out: &mut Diagnostics) {
     check_ports(containers, mode, &mut c);
     check_task_size(spec, &mut c);
     for (i, constraint) in spec.placement_constraints.iter().enumerate() {
-        if constraint.r#type == Some(TaskDefinitionPlacementConstraintType::MemberOf)
-            && constraint.expression.is_none()
-        {
-            c.error(
-                &format!("placementConstraints[{i}]"),
-                "a `memberOf` constraint needs an `expression`",
-            );
+        if constraint.r#type != Some(TaskDefinitionPlacementConstraintType::MemberOf) {
+            continue;
+        }
+        match constraint.expression.as_deref() {
+            None => {
+                c.error(
+                    &format!("placementConstraints[{i}]"),
+                    "a `memberOf` constraint needs an `expression`",
+                );
+            }
+            Some(expression) if !is_templated(expression) => {
+                if let Err(e) = crate::schedule::query::Expr::parse(expression) {
+                    c.error(
+                        &format!("placementConstraints[{i}].expression"),
+                        format!("invalid memberOf expression: {e}"),
+                    );
+                }
+            }
+            Some(_) => {}
         }
     }
 }

@@ -239,6 +239,20 @@ fn service_rules() {
 }
 
 #[test]
+fn member_of_expressions_are_parsed() {
+    let text = "apiVersion: ecsctl/v1\nkind: Service\nmetadata: {name: web}\nspec:\n  desiredCount: 1\n  placementConstraints: [{type: memberOf, expression: 'attribute:zone ~~ a'}]\n---\napiVersion: ecsctl/v1\nkind: TaskDefinition\nmetadata: {name: web}\nspec: {containerDefinitions: [{name: a, image: a}]}\n";
+    let e = errors(text);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].2, "spec.placementConstraints[0].expression");
+    assert!(
+        e[0].3
+            .starts_with("invalid memberOf expression: unknown operator `~~`"),
+        "{}",
+        e[0].3
+    );
+}
+
+#[test]
 fn cluster_rules() {
     let text = "apiVersion: ecsctl/v1\nkind: Cluster\nmetadata: {name: prod}\nspec:\n  hosts:\n    - {name: a, endpoint: 'ssh://deploy@a:22'}\n    - {name: a, endpoint: 'tcp://b'}\n    - {name: c, endpoint: 'ssh://deploy@a:22', capacity: {cpu: 0}}\n";
     let messages: Vec<String> = errors(text)
