@@ -152,30 +152,7 @@ pub enum DesiredStatus {
     Stopped,
 }
 
-/// Why a task stopped, as ECS words it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StopReason {
-    pub text: String,
-    /// Stopped by ecsctl on purpose (scale-in, deployment, deletion), not a failure.
-    pub intentional: bool,
-}
-
-impl StopReason {
-    pub fn failure(text: impl Into<String>) -> Self {
-        StopReason {
-            text: text.into(),
-            intentional: false,
-        }
-    }
-
-    pub fn intentional(text: impl Into<String>) -> Self {
-        StopReason {
-            text: text.into(),
-            intentional: true,
-        }
-    }
-}
+pub use crate::state::StopReason;
 
 pub const ESSENTIAL_EXITED: &str = "Essential container in task exited";
 pub const HEALTH_CHECKS_FAILED: &str = "Task failed container health checks";
@@ -246,11 +223,9 @@ pub fn assess(
         }
     } else if essential_running {
         TaskStatus::Running
-    } else if task.containers.is_empty()
+    } else if apps.is_empty()
         || (task.pause().is_some_and(|p| !p.is_running()) && apps.iter().all(|c| !c.was_started()))
     {
-        TaskStatus::Provisioning
-    } else if apps.is_empty() {
         TaskStatus::Provisioning
     } else {
         TaskStatus::Pending

@@ -219,9 +219,41 @@ pub struct ServiceRuntime {
     /// When the service last reached a steady state (for "has reached a steady state" once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steady_since: Option<Timestamp>,
-    /// Why tasks stopped, by task id (the containers may outlive this record, not the reverse).
+    /// Why tasks stopped (or are stopping), by task id. Written before ecsctl stops a task,
+    /// so the reason survives a crash; dropped when the task's containers are removed.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub stop_reasons: BTreeMap<String, String>,
+    pub stop_reasons: BTreeMap<String, StopReason>,
+    /// Tasks that failed in a row (started and died young); throttles new launches.
+    #[serde(default)]
+    pub consecutive_failures: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure_at: Option<Timestamp>,
+}
+
+/// Why a task stopped, as ECS words it (`Essential container in task exited`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StopReason {
+    pub text: String,
+    /// Stopped by ecsctl on purpose (scale-in, deployment, deletion), not a failure.
+    #[serde(default)]
+    pub intentional: bool,
+}
+
+impl StopReason {
+    pub fn failure(text: impl Into<String>) -> Self {
+        StopReason {
+            text: text.into(),
+            intentional: false,
+        }
+    }
+
+    pub fn intentional(text: impl Into<String>) -> Self {
+        StopReason {
+            text: text.into(),
+            intentional: true,
+        }
+    }
 }
 
 impl ServiceRuntime {
@@ -250,6 +282,17 @@ pub struct DeploymentProgress {
     #[serde(default)]
     pub failed_tasks: u32,
     pub updated_at: Timestamp,
+}
+
+impl DeploymentProgress {
+    pub fn in_progress(now: Timestamp) -> Self {
+        DeploymentProgress {
+            rollout_state: RolloutState::InProgress,
+            rollout_state_reason: None,
+            failed_tasks: 0,
+            updated_at: now,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

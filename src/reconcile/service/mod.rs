@@ -1,0 +1,628 @@
+//! A service's decision: from its record, its runtime progress and its observed tasks, the
+//! tasks to start and stop, the events to record, how its deployments progress, whether the
+//! circuit breaker trips (and where to roll back to), and when to look again.
+//!
+//! Follows ECS:
+//! - at most `floor(desired × maximumPercent / 100)` tasks RUNNING or PENDING (tasks being
+//!   stopped still count until they are down), at least `ceil(desired × minimumHealthyPercent
+//!   / 100)` healthy while old tasks are replaced;
+//! - the circuit breaker fails a deployment after `clamp(ceil(desired / 2), 3, 200)` failed
+//!   tasks and, with `rollback`, returns to the last COMPLETED deployment;
+//! - events in ECS's words (`(service web) has reached a steady state.`).
+//!
+//! REPLICA services are in [`replica`], DAEMON services (one task per host) in [`daemon`].
+
+mod daemon;
+mod replica;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use super::task::{Health, ObservedTask, TaskState, TaskStatus, short_id};
+use crate::ids::IdSource;
+use crate::model::ecs::{
+    NetworkMode, PlacementConstraintType, SchedulingStrategy, ServiceSpec,
+    TaskDefinitionPlacementConstraintType, TaskDefinitionSpec,
+};
+use crate::model::names::TaskDefRef;
+use crate::model::units::{parse_cpu, parse_memory};
+use crate::schedule::query::Expr;
+use crate::schedule::{self, Request};
+use crate::state::{
+    Deployment, DeploymentProgress, RolloutState, ServiceRecord, ServiceRuntime, ServiceStatus,
+    StopReason,
+};
+use crate::time::Timestamp;
+
+/// A host as the scheduler sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostInfo {
+    pub name: String,
+    pub attributes: BTreeMap<String, String>,
+    pub status: HostStatus,
+    pub cpu: i64,
+    pub memory: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostStatus {
+    Active,
+    Draining,
+    /// Not answering for longer than the grace period: its tasks count as lost.
+    Unreachable,
+}
+
+/// What is already used on a host, by every task on it (all services).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HostUsage {
+    pub cpu: i64,
+    pub memory: i64,
+    pub ports: BTreeSet<(u16, String)>,
+    pub tasks: u32,
+}
+
+/// An observed task with its assessed state. `stopping`: a stop is already under way.
+#[derive(Clone, Debug)]
+pub struct Assessed<'a> {
+    pub task: &'a ObservedTask,
+    pub state: TaskState,
+    pub stopping: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// How long stopped tasks stay visible before their containers are removed.
+    pub task_retention: Duration,
+    /// Stopped tasks kept per service at most, whatever their age.
+    pub max_stopped: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            task_retention: Duration::from_secs(3600),
+            max_stopped: 10,
+        }
+    }
+}
+
+pub struct ServiceInput<'a> {
+    pub name: &'a str,
+    pub record: &'a ServiceRecord,
+    pub runtime: &'a ServiceRuntime,
+    pub tasks: &'a [Assessed<'a>],
+    pub hosts: &'a [HostInfo],
+    /// Resources used on each host by every task there.
+    pub usage: &'a BTreeMap<String, HostUsage>,
+    pub task_definitions: &'a dyn Fn(&TaskDefRef) -> Option<&'a TaskDefinitionSpec>,
+    pub now: Timestamp,
+    pub settings: &'a Settings,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StartTask {
+    pub task_id: String,
+    pub host: String,
+    pub deployment: String,
+    pub task_definition: TaskDefRef,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StopTask {
+    pub task_id: String,
+    pub host: String,
+    pub reason: StopReason,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoveTask {
+    pub task_id: String,
+    pub host: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Decision {
+    pub starts: Vec<StartTask>,
+    pub stops: Vec<StopTask>,
+    pub removals: Vec<RemoveTask>,
+    pub events: Vec<String>,
+    /// Stop reasons to record (before acting): tasks that failed, and intentional stops.
+    pub record_stops: Vec<(String, StopReason)>,
+    /// Deployment progress to record.
+    pub progress: Vec<(String, DeploymentProgress)>,
+    /// The circuit breaker rolled the service back: re-activate this deployment.
+    pub rollback: Option<Deployment>,
+    /// Whether the service is steady (all desired tasks healthy, nothing old left).
+    pub steady: bool,
+    /// A deleted service whose tasks are all gone: drop its record.
+    pub forget: bool,
+    pub failures: FailureCount,
+    pub requeue_after: Option<Duration>,
+    pub counts: Counts,
+}
+
+/// How the service's failure streak changes (it throttles launches).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FailureCount {
+    #[default]
+    Unchanged,
+    Add(u32),
+    Reset,
+}
+
+/// Task counts, for progress displays and `describe`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub desired: u32,
+    pub running: u32,
+    pub pending: u32,
+    pub healthy: u32,
+}
+
+/// Tasks that start and die within this time count as failures in a row (throttling).
+const YOUNG: Duration = Duration::from_secs(10);
+
+pub fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource) -> Decision {
+    let mut decision = Decision::default();
+    record_failures(input, &mut decision);
+    let daemon = input.record.spec.scheduling_strategy == Some(SchedulingStrategy::Daemon);
+    if daemon {
+        daemon::decide(input, ids, &mut decision);
+    } else {
+        replica::decide(input, ids, &mut decision);
+    }
+    cleanup(input, &mut decision);
+    if input.record.status == ServiceStatus::Draining {
+        let anything_left = input
+            .tasks
+            .iter()
+            .any(|t| t.state.last_status != TaskStatus::Stopped);
+        decision.forget = !anything_left && decision.starts.is_empty();
+    }
+    decision
+}
+
+/// Tasks that stopped by themselves (not by ecsctl's hand) are recorded once: their reason,
+/// an event for failed health checks, the failure streak, and the circuit breaker's count.
+fn record_failures(input: &ServiceInput<'_>, decision: &mut Decision) {
+    let name = input.name;
+    let mut young_failures = 0;
+    let primary = input.record.primary();
+    let mut primary_failures = 0;
+    for t in input.tasks {
+        let Some(reason) = &t.state.stop_reason else {
+            continue;
+        };
+        if reason.intentional || input.runtime.stop_reasons.contains_key(&t.task.id) {
+            continue;
+        }
+        decision
+            .record_stops
+            .push((t.task.id.clone(), reason.clone()));
+        if reason.text == super::task::HEALTH_CHECKS_FAILED {
+            decision.events.push(format!(
+                "(service {name}) (task {}) failed container health checks.",
+                t.task.short_id()
+            ));
+        }
+        let lived = match (t.task.started_at(), t.task.stopped_at()) {
+            (Some(start), Some(stop)) => stop.since(start),
+            (Some(start), None) => input.now.since(start),
+            _ => Duration::ZERO,
+        };
+        if !t.state.reached_running || lived < YOUNG {
+            young_failures += 1;
+        }
+        if primary.is_some_and(|p| t.task.deployment.as_deref() == Some(p.id.as_str())) {
+            primary_failures += 1;
+        }
+    }
+    if young_failures > 0 {
+        decision.failures = FailureCount::Add(young_failures);
+    }
+    let Some(primary) = primary else {
+        return;
+    };
+    let progress = progress_of(input, &primary.id);
+    if primary_failures == 0 || progress.rollout_state != RolloutState::InProgress {
+        return;
+    }
+    let mut progress = progress;
+    progress.failed_tasks += primary_failures;
+    progress.updated_at = input.now;
+    let breaker = input
+        .record
+        .spec
+        .deployment_configuration
+        .as_ref()
+        .and_then(|c| c.deployment_circuit_breaker.as_ref());
+    let enabled = breaker.is_some_and(|b| b.enable == Some(true));
+    let rollback = breaker.is_some_and(|b| b.rollback == Some(true));
+    let desired = desired_count(input);
+    let threshold = breaker_threshold(desired);
+    if enabled && progress.failed_tasks >= threshold {
+        progress.rollout_state = RolloutState::Failed;
+        progress.rollout_state_reason = Some(format!(
+            "tasks failed to start: {} failed, the circuit breaker threshold is {threshold}",
+            progress.failed_tasks
+        ));
+        decision.events.push(format!(
+            "(service {name}) (deployment {}) deployment failed: tasks failed to start.",
+            primary.id
+        ));
+        if rollback {
+            let target = input.record.deployments.iter().skip(1).find(|d| {
+                input
+                    .runtime
+                    .deployments
+                    .get(&d.id)
+                    .is_some_and(|p| p.rollout_state == RolloutState::Completed)
+            });
+            match target {
+                Some(target) => {
+                    decision.events.push(format!(
+                        "(service {name}) rolling back to deployment {} ({}).",
+                        target.id, target.task_definition
+                    ));
+                    decision.rollback = Some(target.clone());
+                }
+                None => decision.events.push(format!(
+                    "(service {name}) cannot roll back: no earlier deployment completed."
+                )),
+            }
+        }
+    }
+    decision.progress.push((primary.id.clone(), progress));
+}
+
+/// ECS's circuit breaker threshold: half the desired count, at least 3, at most 200.
+pub fn breaker_threshold(desired: u32) -> u32 {
+    desired.div_ceil(2).clamp(3, 200)
+}
+
+fn progress_of(input: &ServiceInput<'_>, deployment: &str) -> DeploymentProgress {
+    input
+        .runtime
+        .deployments
+        .get(deployment)
+        .cloned()
+        .unwrap_or_else(|| DeploymentProgress::in_progress(input.now))
+}
+
+/// The progress of `deployment` as this decision leaves it.
+fn current_progress(
+    input: &ServiceInput<'_>,
+    decision: &Decision,
+    deployment: &str,
+) -> DeploymentProgress {
+    decision
+        .progress
+        .iter()
+        .rev()
+        .find(|(id, _)| id == deployment)
+        .map(|(_, p)| p.clone())
+        .unwrap_or_else(|| progress_of(input, deployment))
+}
+
+fn desired_count(input: &ServiceInput<'_>) -> u32 {
+    if input.record.status == ServiceStatus::Draining {
+        return 0;
+    }
+    if input.record.spec.scheduling_strategy == Some(SchedulingStrategy::Daemon) {
+        let request = request_for(input);
+        return daemon::eligible(input, request.as_ref()).len() as u32;
+    }
+    input.record.desired_count
+}
+
+fn percents(spec: &ServiceSpec) -> (u32, u32) {
+    let config = spec.deployment_configuration.as_ref();
+    let daemon = spec.scheduling_strategy == Some(SchedulingStrategy::Daemon);
+    let (min, max) = if daemon { (0, 100) } else { (100, 200) };
+    let min = config
+        .and_then(|c| c.minimum_healthy_percent)
+        .unwrap_or(min);
+    let max = config.and_then(|c| c.maximum_percent).unwrap_or(max);
+    (
+        u32::try_from(min).unwrap_or(0),
+        u32::try_from(max).unwrap_or(0),
+    )
+}
+
+/// Launches are throttled after tasks fail young in a row: 1 s after the third, doubling,
+/// at most a minute. Returns when launching may resume.
+fn throttled_until(input: &ServiceInput<'_>, decision: &Decision) -> Option<Timestamp> {
+    let streak = match decision.failures {
+        FailureCount::Add(n) => input.runtime.consecutive_failures + n,
+        FailureCount::Reset => 0,
+        FailureCount::Unchanged => input.runtime.consecutive_failures,
+    };
+    if streak < 3 {
+        return None;
+    }
+    let last = if matches!(decision.failures, FailureCount::Add(_)) {
+        input.now
+    } else {
+        input.runtime.last_failure_at?
+    };
+    let exponent = (streak - 3).min(6);
+    let delay = Duration::from_secs(1 << exponent).min(Duration::from_secs(60));
+    let until = last.plus(delay);
+    (until > input.now).then_some(until)
+}
+
+fn requeue_at(decision: &mut Decision, now: Timestamp, at: Timestamp) {
+    let after = at.since(now).max(Duration::from_millis(10));
+    decision.requeue_after = Some(decision.requeue_after.map_or(after, |d| d.min(after)));
+}
+
+/// The placement request for a task of the service's primary deployment.
+fn request_for(input: &ServiceInput<'_>) -> Option<Request> {
+    let primary = input.record.primary()?;
+    let spec = (input.task_definitions)(&primary.task_definition)?;
+    let (cpu, memory) = task_size(spec);
+    let mode = spec.network_mode.unwrap_or(NetworkMode::Bridge);
+    let mut ports = Vec::new();
+    for container in &spec.container_definitions {
+        for mapping in &container.port_mappings {
+            let protocol = match mapping.protocol {
+                Some(crate::model::ecs::TransportProtocol::Udp) => "udp",
+                _ => "tcp",
+            };
+            let port = match mode {
+                NetworkMode::Host | NetworkMode::Awsvpc => mapping
+                    .host_port
+                    .filter(|p| *p != 0)
+                    .or(mapping.container_port),
+                _ => mapping.host_port.filter(|p| *p != 0),
+            };
+            if let Some(port) = port.and_then(|p| u16::try_from(p).ok()) {
+                ports.push((port, protocol.to_string()));
+            }
+        }
+    }
+    let mut member_of = Vec::new();
+    let mut distinct_instance = false;
+    for constraint in &input.record.spec.placement_constraints {
+        match (constraint.r#type, constraint.expression.as_deref()) {
+            (Some(PlacementConstraintType::DistinctInstance), _) => distinct_instance = true,
+            (Some(PlacementConstraintType::MemberOf), Some(text)) => {
+                if let Ok(expr) = Expr::parse(text) {
+                    member_of.push((text.to_string(), expr));
+                }
+            }
+            _ => {}
+        }
+    }
+    for constraint in &spec.placement_constraints {
+        if constraint.r#type == Some(TaskDefinitionPlacementConstraintType::MemberOf)
+            && let Some(text) = constraint.expression.as_deref()
+            && let Ok(expr) = Expr::parse(text)
+        {
+            member_of.push((text.to_string(), expr));
+        }
+    }
+    Some(Request {
+        cpu,
+        memory,
+        ports,
+        strategies: input.record.spec.placement_strategy.clone(),
+        distinct_instance,
+        member_of,
+    })
+}
+
+/// Cpu units and MiB a task reserves: the task-level values, else the sum of its containers'.
+pub fn task_size(spec: &TaskDefinitionSpec) -> (i64, i64) {
+    let cpu = spec
+        .cpu
+        .as_deref()
+        .and_then(|c| parse_cpu(c).ok())
+        .map(i64::from)
+        .unwrap_or_else(|| {
+            spec.container_definitions
+                .iter()
+                .map(|c| i64::from(c.cpu.unwrap_or(0)))
+                .sum()
+        });
+    let memory = spec
+        .memory
+        .as_deref()
+        .and_then(|m| parse_memory(m).ok())
+        .map(i64::from)
+        .unwrap_or_else(|| {
+            spec.container_definitions
+                .iter()
+                .map(|c| i64::from(c.memory.or(c.memory_reservation).unwrap_or(0)))
+                .sum()
+        });
+    (cpu, memory)
+}
+
+/// Placement candidates: every host with what is free on it and this service's task count.
+fn placement_hosts(input: &ServiceInput<'_>, active: &[&Assessed<'_>]) -> Vec<schedule::Host> {
+    input
+        .hosts
+        .iter()
+        .map(|h| {
+            let usage = input.usage.get(&h.name).cloned().unwrap_or_default();
+            schedule::Host {
+                name: h.name.clone(),
+                attributes: h.attributes.clone(),
+                active: h.status == HostStatus::Active,
+                cpu_free: h.cpu - usage.cpu,
+                memory_free: h.memory - usage.memory,
+                ports_used: usage.ports,
+                running_tasks: usage.tasks,
+                service_tasks: active.iter().filter(|t| t.task.host == h.name).count() as u32,
+            }
+        })
+        .collect()
+}
+
+fn seed(name: &str, now: Timestamp) -> u64 {
+    name.bytes().fold(now.unix_millis(), |acc, b| {
+        acc.wrapping_mul(31).wrapping_add(u64::from(b))
+    })
+}
+
+fn started_event(name: &str, starts: &[StartTask]) -> Option<String> {
+    if starts.is_empty() {
+        return None;
+    }
+    let tasks: Vec<String> = starts
+        .iter()
+        .map(|s| format!("(task {})", short_id(&s.task_id)))
+        .collect();
+    Some(format!(
+        "(service {name}) has started {} task{}: {}.",
+        starts.len(),
+        if starts.len() == 1 { "" } else { "s" },
+        tasks.join(" ")
+    ))
+}
+
+fn stopped_event(name: &str, stops: &[StopTask]) -> Option<String> {
+    if stops.is_empty() {
+        return None;
+    }
+    let tasks: Vec<String> = stops
+        .iter()
+        .map(|s| format!("(task {})", short_id(&s.task_id)))
+        .collect();
+    Some(format!(
+        "(service {name}) has stopped {} running task{}: {}.",
+        stops.len(),
+        if stops.len() == 1 { "" } else { "s" },
+        tasks.join(" ")
+    ))
+}
+
+fn intentional(deployment: Option<&str>) -> StopReason {
+    match deployment {
+        Some(id) => {
+            StopReason::intentional(format!("Scaling activity initiated by (deployment {id})"))
+        }
+        None => StopReason::intentional("Scaling activity initiated by the service scheduler"),
+    }
+}
+
+/// Is the task healthy for deployment counting? (RUNNING and HEALTHY where checked.)
+fn healthy(t: &Assessed<'_>) -> bool {
+    !t.stopping && t.state.is_healthy()
+}
+
+/// Order in which tasks are chosen to stop: not yet healthy first, then from the busiest
+/// host, then the newest.
+fn stop_order<'a>(tasks: &mut [&'a Assessed<'a>]) {
+    let mut per_host: BTreeMap<&str, usize> = BTreeMap::new();
+    for t in tasks.iter() {
+        *per_host.entry(t.task.host.as_str()).or_insert(0) += 1;
+    }
+    tasks.sort_by(|a, b| {
+        let key = |t: &Assessed<'_>| {
+            (
+                healthy(t),
+                std::cmp::Reverse(per_host.get(t.task.host.as_str()).copied().unwrap_or(0)),
+                std::cmp::Reverse(t.task.created_at),
+            )
+        };
+        key(a).cmp(&key(b)).then_with(|| a.task.id.cmp(&b.task.id))
+    });
+}
+
+/// Removes stopped tasks past their retention (and beyond the newest few).
+fn cleanup(input: &ServiceInput<'_>, decision: &mut Decision) {
+    let mut stopped: Vec<&Assessed<'_>> = input
+        .tasks
+        .iter()
+        .filter(|t| t.state.last_status == TaskStatus::Stopped && !t.task.containers.is_empty())
+        .collect();
+    stopped.sort_by_key(|t| {
+        std::cmp::Reverse((
+            t.task.stopped_at().unwrap_or(t.task.created_at),
+            t.task.id.clone(),
+        ))
+    });
+    let forget = input.record.status == ServiceStatus::Draining;
+    for (i, t) in stopped.iter().enumerate() {
+        let stopped_at = t.task.stopped_at().unwrap_or(t.task.created_at);
+        let expires = stopped_at.plus(input.settings.task_retention);
+        if forget || i >= input.settings.max_stopped || expires <= input.now {
+            decision.removals.push(RemoveTask {
+                task_id: t.task.id.clone(),
+                host: t.task.host.clone(),
+            });
+        } else {
+            requeue_at(decision, input.now, expires);
+        }
+    }
+}
+
+/// Steady: the desired number of primary tasks, all healthy, nothing else left.
+fn settle(input: &ServiceInput<'_>, decision: &mut Decision, steady: bool) {
+    let name = input.name;
+    decision.steady = steady;
+    let Some(primary) = input.record.primary() else {
+        return;
+    };
+    if steady {
+        let progress = current_progress(input, decision, &primary.id);
+        if progress.rollout_state == RolloutState::InProgress {
+            decision.events.push(format!(
+                "(service {name}) (deployment {}) deployment completed.",
+                primary.id
+            ));
+            decision.progress.push((
+                primary.id.clone(),
+                DeploymentProgress {
+                    rollout_state: RolloutState::Completed,
+                    rollout_state_reason: None,
+                    updated_at: input.now,
+                    ..progress
+                },
+            ));
+        }
+        if input.runtime.steady_since.is_none() {
+            decision
+                .events
+                .push(format!("(service {name}) has reached a steady state."));
+        }
+        if input.runtime.consecutive_failures > 0 {
+            decision.failures = FailureCount::Reset;
+        }
+    }
+}
+
+fn health_pending(t: &Assessed<'_>) -> bool {
+    t.state.is_active()
+        && t.state.last_status == TaskStatus::Running
+        && t.state.health == Health::Starting
+}
+
+#[cfg(test)]
+mod tests;
+
+/// Shared by the two schedulers: does the task belong to the primary deployment?
+fn is_primary(t: &Assessed<'_>, primary: Option<&Deployment>) -> bool {
+    match (primary, t.task.deployment.as_deref()) {
+        (Some(p), Some(id)) => p.id == id,
+        (Some(p), None) => p.task_definition == t.task.task_definition,
+        (None, _) => false,
+    }
+}
+
+fn failed_deployment(input: &ServiceInput<'_>, decision: &Decision) -> bool {
+    input.record.primary().is_some_and(|p| {
+        current_progress(input, decision, &p.id).rollout_state == RolloutState::Failed
+    }) && decision.rollback.is_none()
+}
+
+fn new_start(ids: &mut dyn IdSource, host: &str, primary: &Deployment) -> StartTask {
+    StartTask {
+        task_id: ids.task_id(),
+        host: host.to_string(),
+        deployment: primary.id.clone(),
+        task_definition: primary.task_definition.clone(),
+    }
+}

@@ -1,0 +1,760 @@
+//! Service decisions: every case by hand, then a simulation of rolling deployments over many
+//! desired counts and minimumHealthyPercent/maximumPercent combinations that checks ECS's
+//! bounds at every step.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::ids::SequentialIds;
+use crate::model::ecs::{
+    ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration, PlacementConstraint,
+    PlacementStrategy, PlacementStrategyType,
+};
+use crate::reconcile::task::{ContainerState, DesiredStatus, ObservedContainer, TaskGroup, assess};
+use crate::state::RevisionStatus;
+
+fn td(image: &str) -> TaskDefinitionSpec {
+    TaskDefinitionSpec {
+        memory: Some("128".into()),
+        cpu: Some("256".into()),
+        container_definitions: vec![ContainerDefinition {
+            name: Some("app".into()),
+            image: Some(image.into()),
+            essential: Some(true),
+            ..ContainerDefinition::default()
+        }],
+        ..TaskDefinitionSpec::default()
+    }
+}
+
+fn deployment(id: &str, revision: u32) -> Deployment {
+    Deployment {
+        id: id.into(),
+        task_definition: TaskDefRef::pinned("web", revision),
+        created_at: Timestamp::from_unix_millis(0),
+        reason: "test".into(),
+    }
+}
+
+fn record(desired: u32, min: i32, max: i32, deployments: Vec<Deployment>) -> ServiceRecord {
+    ServiceRecord {
+        spec: ServiceSpec {
+            desired_count: Some(desired as i32),
+            deployment_configuration: Some(DeploymentConfiguration {
+                minimum_healthy_percent: Some(min),
+                maximum_percent: Some(max),
+                ..DeploymentConfiguration::default()
+            }),
+            ..ServiceSpec::default()
+        },
+        task_definition: deployments[0].task_definition.clone(),
+        desired_count: desired,
+        status: ServiceStatus::Active,
+        deployments,
+        created_at: Timestamp::from_unix_millis(0),
+        updated_at: Timestamp::from_unix_millis(0),
+    }
+}
+
+fn with_breaker(mut r: ServiceRecord, rollback: bool) -> ServiceRecord {
+    if let Some(c) = r.spec.deployment_configuration.as_mut() {
+        c.deployment_circuit_breaker = Some(DeploymentCircuitBreaker {
+            enable: Some(true),
+            rollback: Some(rollback),
+            ..DeploymentCircuitBreaker::default()
+        });
+    }
+    r
+}
+
+fn hosts(n: usize) -> Vec<HostInfo> {
+    (0..n)
+        .map(|i| HostInfo {
+            name: format!("h{i}"),
+            attributes: [("zone".to_string(), format!("z{}", i % 3))]
+                .into_iter()
+                .collect(),
+            status: HostStatus::Active,
+            cpu: 100_000,
+            memory: 100_000,
+        })
+        .collect()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Phase {
+    Created,
+    Running,
+    Exited(i64),
+}
+
+#[derive(Clone, Debug)]
+struct Sim {
+    id: String,
+    host: String,
+    deployment: String,
+    revision: u32,
+    phase: Phase,
+    stopping: bool,
+    created: u64,
+    stopped: Option<u64>,
+}
+
+fn observed(s: &Sim, now: u64) -> ObservedTask {
+    let started = matches!(s.phase, Phase::Running | Phase::Exited(_));
+    ObservedTask {
+        id: s.id.clone(),
+        cluster: "default".into(),
+        host: s.host.clone(),
+        group: TaskGroup::Service("web".into()),
+        task_definition: TaskDefRef::pinned("web", s.revision),
+        deployment: Some(s.deployment.clone()),
+        created_at: Timestamp::from_unix_millis(s.created),
+        containers: vec![ObservedContainer {
+            docker_id: format!("c-{}", s.id),
+            docker_name: format!("n-{}", s.id),
+            name: "app".into(),
+            pause: false,
+            essential: true,
+            state: match s.phase {
+                Phase::Created => ContainerState::Created,
+                Phase::Running => ContainerState::Running,
+                Phase::Exited(_) => ContainerState::Exited,
+            },
+            health: Health::Unknown,
+            exit_code: match s.phase {
+                Phase::Exited(code) => Some(code),
+                _ => None,
+            },
+            oom_killed: false,
+            error: None,
+            started_at: started.then(|| Timestamp::from_unix_millis(s.created)),
+            finished_at: s
+                .stopped
+                .or(matches!(s.phase, Phase::Exited(_)).then_some(now))
+                .map(Timestamp::from_unix_millis),
+            ports: Vec::new(),
+        }],
+    }
+}
+
+/// A small world: tasks, the service record, its runtime, and the clock.
+struct World {
+    record: ServiceRecord,
+    runtime: ServiceRuntime,
+    tasks: Vec<Sim>,
+    hosts: Vec<HostInfo>,
+    now: u64,
+    ids: SequentialIds,
+    defs: BTreeMap<TaskDefRef, TaskDefinitionSpec>,
+    events: Vec<String>,
+    settings: Settings,
+    /// New tasks of this revision exit at once with code 1.
+    broken_revision: Option<u32>,
+}
+
+impl World {
+    fn new(record: ServiceRecord, hosts: Vec<HostInfo>) -> Self {
+        let mut defs = BTreeMap::new();
+        for rev in 1..=5 {
+            defs.insert(TaskDefRef::pinned("web", rev), td(&format!("app:{rev}")));
+        }
+        World {
+            record,
+            runtime: ServiceRuntime::default(),
+            tasks: Vec::new(),
+            hosts,
+            now: 1_000_000,
+            ids: SequentialIds::default(),
+            defs,
+            events: Vec::new(),
+            settings: Settings::default(),
+            broken_revision: None,
+        }
+    }
+
+    fn decide(&mut self) -> Decision {
+        let now = self.now;
+        let observed: Vec<ObservedTask> = self.tasks.iter().map(|s| observed(s, now)).collect();
+        let assessed: Vec<Assessed<'_>> = observed
+            .iter()
+            .zip(&self.tasks)
+            .map(|(o, s)| Assessed {
+                task: o,
+                state: assess(
+                    o,
+                    self.defs.get(&o.task_definition),
+                    self.runtime.stop_reasons.get(&o.id),
+                    None,
+                    Timestamp::from_unix_millis(now),
+                ),
+                stopping: s.stopping,
+            })
+            .collect();
+        let mut usage: BTreeMap<String, HostUsage> = BTreeMap::new();
+        for s in self
+            .tasks
+            .iter()
+            .filter(|s| !matches!(s.phase, Phase::Exited(_)))
+        {
+            let u = usage.entry(s.host.clone()).or_default();
+            u.tasks += 1;
+            u.memory += 128;
+            u.cpu += 256;
+        }
+        let defs = &self.defs;
+        let lookup = |r: &TaskDefRef| defs.get(r);
+        let input = ServiceInput {
+            name: "web",
+            record: &self.record,
+            runtime: &self.runtime,
+            tasks: &assessed,
+            hosts: &self.hosts,
+            usage: &usage,
+            task_definitions: &lookup,
+            now: Timestamp::from_unix_millis(now),
+            settings: &self.settings,
+        };
+        decide(&input, &mut self.ids)
+    }
+
+    /// Applies a decision the way the controller would, instantly.
+    fn apply(&mut self, d: &Decision) {
+        let now = Timestamp::from_unix_millis(self.now);
+        for (id, reason) in &d.record_stops {
+            self.runtime.stop_reasons.insert(id.clone(), reason.clone());
+        }
+        for (id, progress) in &d.progress {
+            self.runtime
+                .deployments
+                .insert(id.clone(), progress.clone());
+        }
+        match d.failures {
+            FailureCount::Add(n) => {
+                self.runtime.consecutive_failures += n;
+                self.runtime.last_failure_at = Some(now);
+            }
+            FailureCount::Reset => self.runtime.consecutive_failures = 0,
+            FailureCount::Unchanged => {}
+        }
+        if d.steady {
+            self.runtime.steady_since.get_or_insert(now);
+        } else {
+            self.runtime.steady_since = None;
+        }
+        self.events.extend(d.events.iter().cloned());
+        for stop in &d.stops {
+            if let Some(t) = self.tasks.iter_mut().find(|t| t.id == stop.task_id) {
+                t.stopping = true;
+            }
+        }
+        for start in &d.starts {
+            self.tasks.push(Sim {
+                id: start.task_id.clone(),
+                host: start.host.clone(),
+                deployment: start.deployment.clone(),
+                revision: start.task_definition.revision.unwrap_or(0),
+                phase: Phase::Created,
+                stopping: false,
+                created: self.now,
+                stopped: None,
+            });
+        }
+        let removed: Vec<&String> = d.removals.iter().map(|r| &r.task_id).collect();
+        self.tasks.retain(|t| !removed.contains(&&t.id));
+        if let Some(target) = &d.rollback {
+            self.record.deployments.insert(0, target.clone());
+            self.record.task_definition = target.task_definition.clone();
+            self.runtime
+                .deployments
+                .insert(target.id.clone(), DeploymentProgress::in_progress(now));
+        }
+        if d.forget {
+            self.record.desired_count = 0;
+        }
+    }
+
+    /// Time passes: created tasks run (or crash), stopping tasks finish stopping.
+    fn tick(&mut self) {
+        self.now += 1_000;
+        let broken = self.broken_revision;
+        let now = self.now;
+        for t in &mut self.tasks {
+            if matches!(t.phase, Phase::Exited(_)) && t.stopped.is_none() {
+                t.stopped = Some(now);
+            }
+            if t.stopping {
+                t.phase = match t.phase {
+                    Phase::Exited(code) => Phase::Exited(code),
+                    _ => Phase::Exited(143),
+                };
+                t.stopping = false;
+            } else if t.phase == Phase::Created {
+                t.phase = if broken == Some(t.revision) {
+                    Phase::Exited(1)
+                } else {
+                    Phase::Running
+                };
+            }
+        }
+    }
+
+    fn step(&mut self) -> Decision {
+        let d = self.decide();
+        self.apply(&d);
+        self.tick();
+        d
+    }
+
+    fn up(&self) -> usize {
+        self.tasks
+            .iter()
+            .filter(|t| t.phase != Phase::Exited(0) && !matches!(t.phase, Phase::Exited(_)))
+            .count()
+    }
+
+    fn running_of(&self, revision: u32) -> usize {
+        self.tasks
+            .iter()
+            .filter(|t| t.revision == revision && t.phase == Phase::Running && !t.stopping)
+            .count()
+    }
+
+    fn deploy(&mut self, id: &str, revision: u32) {
+        self.record.deployments.insert(0, deployment(id, revision));
+        self.record.task_definition = TaskDefRef::pinned("web", revision);
+        self.runtime.steady_since = None;
+    }
+
+    fn settle(&mut self, max_steps: usize) {
+        for _ in 0..max_steps {
+            if self.step().steady {
+                return;
+            }
+        }
+        panic!(
+            "no steady state after {max_steps} steps: {:#?}",
+            self.events
+        );
+    }
+}
+
+#[test]
+fn scales_up_from_zero_and_reports_steady_once() {
+    let mut w = World::new(record(3, 100, 200, vec![deployment("d1", 1)]), hosts(1));
+    let d = w.step();
+    assert_eq!(d.starts.len(), 3);
+    assert_eq!(
+        d.events,
+        [
+            "(service web) has started 3 tasks: (task 000000000000) (task 000000000000) (task 000000000000)."
+        ]
+    );
+    let d = w.step();
+    assert!(d.steady);
+    assert_eq!(
+        d.events,
+        [
+            "(service web) (deployment d1) deployment completed.",
+            "(service web) has reached a steady state."
+        ]
+    );
+    let d = w.step();
+    assert!(
+        d.steady && d.events.is_empty(),
+        "steady is reported once: {:?}",
+        d.events
+    );
+    assert_eq!(
+        d.counts,
+        Counts {
+            desired: 3,
+            running: 3,
+            pending: 0,
+            healthy: 3
+        }
+    );
+}
+
+#[test]
+fn scales_down_stopping_the_surplus() {
+    let mut w = World::new(record(4, 100, 200, vec![deployment("d1", 1)]), hosts(2));
+    w.settle(5);
+    w.record.desired_count = 1;
+    let d = w.step();
+    assert_eq!(d.stops.len(), 3);
+    assert!(d.stops.iter().all(|s| s.reason.intentional));
+    assert_eq!(
+        d.stops[0].reason.text,
+        "Scaling activity initiated by (deployment d1)"
+    );
+    w.settle(5);
+    assert_eq!(w.running_of(1), 1);
+}
+
+#[test]
+fn rolling_at_100_200_starts_all_new_tasks_before_stopping_old_ones() {
+    let mut w = World::new(record(3, 100, 200, vec![deployment("d1", 1)]), hosts(1));
+    w.settle(5);
+    w.deploy("d2", 2);
+    let d = w.step();
+    assert_eq!((d.starts.len(), d.stops.len()), (3, 0));
+    let d = w.step();
+    assert_eq!(
+        (d.starts.len(), d.stops.len()),
+        (0, 3),
+        "the new tasks run: the old ones go"
+    );
+    w.settle(5);
+    assert_eq!((w.running_of(1), w.running_of(2)), (0, 3));
+}
+
+#[test]
+fn rolling_at_50_100_stops_first_then_starts() {
+    let mut w = World::new(record(4, 50, 100, vec![deployment("d1", 1)]), hosts(1));
+    w.settle(5);
+    w.deploy("d2", 2);
+    let d = w.step();
+    assert_eq!((d.starts.len(), d.stops.len()), (0, 2));
+    let d = w.step();
+    assert_eq!((d.starts.len(), d.stops.len()), (2, 0));
+    w.settle(10);
+    assert_eq!(w.running_of(2), 4);
+}
+
+#[test]
+fn circuit_breaker_fails_the_deployment_and_rolls_back() {
+    let mut w = World::new(
+        with_breaker(record(3, 100, 200, vec![deployment("d1", 1)]), true),
+        hosts(1),
+    );
+    w.settle(5);
+    w.broken_revision = Some(2);
+    w.deploy("d2", 2);
+    let mut rolled_back = None;
+    for _ in 0..20 {
+        let d = w.step();
+        if let Some(target) = &d.rollback {
+            rolled_back = Some(target.id.clone());
+            break;
+        }
+    }
+    assert_eq!(rolled_back.as_deref(), Some("d1"));
+    assert_eq!(
+        w.runtime.deployments["d2"].rollout_state,
+        RolloutState::Failed
+    );
+    assert!(w.runtime.deployments["d2"].failed_tasks >= 3);
+    assert!(w.events.iter().any(|e| e == "(service web) (deployment d2) deployment failed: tasks failed to start."));
+    assert!(
+        w.events
+            .iter()
+            .any(|e| e == "(service web) rolling back to deployment d1 (web:1).")
+    );
+    w.settle(10);
+    assert_eq!((w.running_of(1), w.running_of(2)), (3, 0));
+    assert_eq!(
+        w.runtime.deployments["d1"].rollout_state,
+        RolloutState::Completed
+    );
+}
+
+#[test]
+fn circuit_breaker_without_rollback_stops_launching() {
+    let mut w = World::new(
+        with_breaker(record(3, 100, 200, vec![deployment("d1", 1)]), false),
+        hosts(1),
+    );
+    w.settle(5);
+    w.broken_revision = Some(2);
+    w.deploy("d2", 2);
+    for _ in 0..15 {
+        w.step();
+    }
+    assert_eq!(
+        w.runtime.deployments["d2"].rollout_state,
+        RolloutState::Failed
+    );
+    let d = w.decide();
+    assert!(d.starts.is_empty(), "a FAILED deployment launches nothing");
+    assert_eq!(w.running_of(1), 3, "the old tasks keep serving");
+}
+
+#[test]
+fn breaker_threshold_is_half_the_desired_count_within_3_and_200() {
+    assert_eq!(breaker_threshold(1), 3);
+    assert_eq!(breaker_threshold(10), 5);
+    assert_eq!(breaker_threshold(11), 6);
+    assert_eq!(breaker_threshold(1000), 200);
+}
+
+#[test]
+fn crash_loops_are_throttled() {
+    let mut w = World::new(record(1, 100, 200, vec![deployment("d1", 1)]), hosts(1));
+    w.broken_revision = Some(1);
+    let (mut starts, mut held_back) = (0, 0);
+    for _ in 0..12 {
+        let d = w.step();
+        starts += d.starts.len();
+        if d.starts.is_empty()
+            && d.requeue_after
+                .is_some_and(|r| r <= Duration::from_secs(60))
+        {
+            held_back += 1;
+        }
+    }
+    assert!(
+        starts < 8,
+        "starts are throttled after failures in a row ({starts} in 12 s)"
+    );
+    assert!(held_back >= 3, "launches were held back {held_back} times");
+    assert!(w.runtime.consecutive_failures >= 3);
+}
+
+#[test]
+fn a_killed_long_running_task_is_replaced_at_once() {
+    let mut w = World::new(record(3, 100, 200, vec![deployment("d1", 1)]), hosts(1));
+    w.settle(5);
+    w.now += 60_000;
+    w.tasks[0].phase = Phase::Exited(137);
+    let d = w.step();
+    assert_eq!(d.starts.len(), 1, "{d:?}");
+    assert_eq!(d.record_stops.len(), 1);
+    assert_eq!(
+        d.record_stops[0].1.text,
+        crate::reconcile::task::ESSENTIAL_EXITED
+    );
+    assert_eq!(
+        d.failures,
+        FailureCount::Unchanged,
+        "a task that ran a minute is not a crash loop"
+    );
+}
+
+#[test]
+fn unhealthy_tasks_are_reported_and_replaced() {
+    let mut w = World::new(record(2, 100, 200, vec![deployment("d1", 1)]), hosts(1));
+    w.settle(5);
+    let now = w.now;
+    let mut o = observed(&w.tasks[0], now);
+    o.containers[0].health = Health::Unhealthy;
+    let state = assess(&o, None, None, None, Timestamp::from_unix_millis(now));
+    assert_eq!(state.desired_status, DesiredStatus::Stopped);
+    let other = observed(&w.tasks[1], now);
+    let tasks = vec![
+        Assessed {
+            task: &o,
+            state,
+            stopping: false,
+        },
+        Assessed {
+            task: &other,
+            state: assess(&other, None, None, None, Timestamp::from_unix_millis(now)),
+            stopping: false,
+        },
+    ];
+    let defs = w.defs.clone();
+    let lookup = |r: &TaskDefRef| defs.get(r);
+    let usage = BTreeMap::new();
+    let input = ServiceInput {
+        name: "web",
+        record: &w.record,
+        runtime: &w.runtime,
+        tasks: &tasks,
+        hosts: &w.hosts,
+        usage: &usage,
+        task_definitions: &lookup,
+        now: Timestamp::from_unix_millis(now),
+        settings: &w.settings,
+    };
+    let d = decide(&input, &mut SequentialIds::default());
+    assert_eq!(d.starts.len(), 1, "replaced");
+    assert!(
+        d.events
+            .iter()
+            .any(|e| e.ends_with("failed container health checks."))
+    );
+    assert!(!d.steady);
+}
+
+#[test]
+fn a_deleted_service_drains_then_is_forgotten() {
+    let mut w = World::new(record(2, 100, 200, vec![deployment("d1", 1)]), hosts(1));
+    w.settle(5);
+    w.record.status = ServiceStatus::Draining;
+    let d = w.step();
+    assert_eq!(d.stops.len(), 2);
+    assert!(!d.forget);
+    let d = w.step();
+    assert_eq!(
+        d.removals.len(),
+        2,
+        "containers of a deleted service are removed"
+    );
+    assert!(d.forget);
+}
+
+#[test]
+fn stopped_tasks_are_kept_for_a_while_then_removed() {
+    let mut w = World::new(record(1, 100, 200, vec![deployment("d1", 1)]), hosts(1));
+    w.settings.max_stopped = 2;
+    w.settle(5);
+    for _ in 0..4 {
+        w.now += 60_000;
+        let now = w.now;
+        let running = w
+            .tasks
+            .iter_mut()
+            .find(|t| t.phase == Phase::Running)
+            .expect("a running task");
+        running.phase = Phase::Exited(137);
+        running.stopped = Some(now);
+        w.step();
+        w.step();
+    }
+    let stopped = w
+        .tasks
+        .iter()
+        .filter(|t| matches!(t.phase, Phase::Exited(_)))
+        .count();
+    assert_eq!(stopped, 2, "at most max_stopped stopped tasks are kept");
+    w.now += 2 * 3600 * 1000;
+    let d = w.step();
+    assert_eq!(d.removals.len(), 2, "and none beyond the retention");
+}
+
+#[test]
+fn tasks_on_an_unreachable_host_are_replaced_and_the_surplus_stopped_on_return() {
+    let mut w = World::new(record(4, 100, 200, vec![deployment("d1", 1)]), hosts(2));
+    w.record.spec.placement_strategy = vec![PlacementStrategy {
+        r#type: Some(PlacementStrategyType::Spread),
+        field: Some("instanceId".into()),
+    }];
+    w.settle(5);
+    assert_eq!(w.tasks.iter().filter(|t| t.host == "h0").count(), 2);
+    w.hosts[0].status = HostStatus::Unreachable;
+    let d = w.step();
+    assert_eq!(d.starts.len(), 2);
+    assert!(d.starts.iter().all(|s| s.host == "h1"));
+    assert!(d.stops.is_empty(), "lost tasks cannot be stopped");
+    w.settle(5);
+    w.hosts[0].status = HostStatus::Active;
+    let d = w.step();
+    assert_eq!(
+        d.stops.len(),
+        2,
+        "back above the desired count: the surplus goes"
+    );
+}
+
+#[test]
+fn draining_host_tasks_start_elsewhere_first() {
+    let mut w = World::new(record(2, 100, 200, vec![deployment("d1", 1)]), hosts(2));
+    w.record.spec.placement_strategy = vec![PlacementStrategy {
+        r#type: Some(PlacementStrategyType::Spread),
+        field: Some("instanceId".into()),
+    }];
+    w.settle(5);
+    w.hosts[0].status = HostStatus::Draining;
+    let d = w.step();
+    assert_eq!((d.starts.len(), d.stops.len()), (1, 0));
+    assert_eq!(d.starts[0].host, "h1");
+    let d = w.step();
+    assert_eq!(d.stops.len(), 1);
+    assert_eq!(d.stops[0].host, "h0");
+    w.settle(5);
+    assert!(
+        w.tasks
+            .iter()
+            .filter(|t| t.phase == Phase::Running)
+            .all(|t| t.host == "h1")
+    );
+}
+
+#[test]
+fn unplaceable_tasks_stay_pending_with_the_ecs_reason() {
+    let mut r = record(4, 100, 200, vec![deployment("d1", 1)]);
+    r.spec.placement_constraints = vec![PlacementConstraint {
+        r#type: Some(PlacementConstraintType::DistinctInstance),
+        expression: None,
+    }];
+    let mut w = World::new(r, hosts(3));
+    let d = w.step();
+    assert_eq!(d.starts.len(), 3);
+    assert!(d.events.iter().any(|e| e.starts_with(
+        "(service web) was unable to place a task because no host met all of its requirements: every host that qualifies already runs a task of this service (distinctInstance)"
+    )));
+}
+
+#[test]
+fn daemon_runs_one_task_per_active_host_and_rolls_host_by_host() {
+    let mut r = record(0, 0, 100, vec![deployment("d1", 1)]);
+    r.spec.scheduling_strategy = Some(SchedulingStrategy::Daemon);
+    let mut w = World::new(r, hosts(3));
+    let d = w.step();
+    assert_eq!(d.starts.len(), 3);
+    let mut per_host: Vec<&str> = d.starts.iter().map(|s| s.host.as_str()).collect();
+    per_host.sort();
+    assert_eq!(per_host, ["h0", "h1", "h2"]);
+    w.settle(5);
+    w.hosts[2].status = HostStatus::Draining;
+    let d = w.step();
+    assert_eq!(d.stops.len(), 1);
+    assert_eq!(d.stops[0].host, "h2");
+    w.settle(5);
+    w.deploy("d2", 2);
+    w.settle(10);
+    assert_eq!((w.running_of(1), w.running_of(2)), (0, 2));
+}
+
+/// Rolling deployments over many configurations: the bounds hold at every step and the
+/// deployment completes.
+#[test]
+fn rolling_deployments_respect_min_and_max_everywhere() {
+    let mut checked = 0;
+    for desired in 1..=7u32 {
+        for min in [0, 25, 50, 75, 100] {
+            for max in [100, 125, 150, 200, 300] {
+                if min == 100 && max == 100 {
+                    continue; // refused by validation
+                }
+                let (min_healthy, max_total) = crate::plan::deployment_bounds(desired, min, max);
+                if max_total <= desired && min_healthy >= desired {
+                    continue; // ECS cannot replace a task either (e.g. 5 tasks at 90%/110%)
+                }
+                let mut w = World::new(
+                    record(desired, min as i32, max as i32, vec![deployment("d1", 1)]),
+                    hosts(2),
+                );
+                w.settle(10);
+                w.deploy("d2", 2);
+                let mut done = false;
+                for step in 0..60 {
+                    let d = w.step();
+                    let up = w.up();
+                    assert!(
+                        up as u32 <= max_total.max(desired),
+                        "desired {desired} min {min} max {max}: {up} tasks up at step {step} (max {max_total})"
+                    );
+                    let healthy = w.running_of(1) + w.running_of(2);
+                    assert!(
+                        healthy as u32 >= min_healthy.min(desired),
+                        "desired {desired} min {min} max {max}: {healthy} healthy at step {step} (min {min_healthy})"
+                    );
+                    if d.steady {
+                        done = true;
+                        break;
+                    }
+                }
+                assert!(
+                    done,
+                    "desired {desired} min {min} max {max}: no steady state"
+                );
+                assert_eq!((w.running_of(1), w.running_of(2)), (0, desired as usize));
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 150, "{checked} configurations checked");
+    let _ = RevisionStatus::Active;
+}
