@@ -79,7 +79,7 @@ if $demo_image; then
   echo 'root:x:0:0:root:/:/bin/sh' > "$rootfs/etc/passwd"
   echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >> "$rootfs/etc/passwd"
   tar -C "$rootfs" -cf "$rootfs.tar" .
-  docker import -q -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' "$rootfs.tar" ecsctl-demo/busybox:1 >/dev/null
+  docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' "$rootfs.tar" ecsctl-demo/busybox:1 >/dev/null
   rm -f "$rootfs.tar"
   done_list+=("built the image ecsctl-demo/busybox:1 (busybox $("$busybox_bin" 2>&1 | head -n1 | awk '{print $2}'))")
 fi

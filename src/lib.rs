@@ -18,7 +18,9 @@
 )]
 
 pub mod cli;
+pub mod controller;
 pub mod diagnostics;
+pub mod docker;
 pub mod ids;
 pub mod model;
 pub mod plan;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use clap::Args;
 
+use super::converge::Expect;
 use super::manifests::{load_checked, plan_for};
 use super::{Context, Outcome, exit};
 use crate::diagnostics::Diagnostics;
@@ -34,6 +35,19 @@ pub struct ApplyArgs {
     /// How long to wait for the state lock (0: fail at once, naming its holder)
     #[arg(long, value_name = "DURATION", default_value = "0s")]
     pub lock_timeout: humantime::Duration,
+    /// How long to wait for the services to be steady
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "5m",
+        conflicts_with = "no_wait"
+    )]
+    pub wait: humantime::Duration,
+    /// Return once the state is written and the first round of actions is started
+    #[arg(long)]
+    pub no_wait: bool,
+    #[command(flatten)]
+    pub reconcile: super::ReconcileArgs,
 }
 
 pub fn run(cx: &Context, args: ApplyArgs) -> Outcome {
@@ -57,24 +71,71 @@ pub fn run(cx: &Context, args: ApplyArgs) -> Outcome {
         }
     };
     cx.out.print(&render(&plan, cx.out.paint));
-    if !plan.has_changes() {
+    let next = if plan.has_changes() {
+        if args.plan_file.is_none() && !args.auto_approve && !confirm()? {
+            cx.out.note("Apply cancelled.");
+            return Ok(exit::ERROR);
+        }
+        let (next, events) = apply(state.as_ref(), &plan, Timestamp::now(), &mut RandomIds)?;
+        store.write_state(&next, &lock)?;
+        drop(lock);
+        record_events(&store, &next, events)?;
+        let s = &plan.summary;
+        cx.out.println(&format!(
+            "\nApply complete! Resources: {} added, {} changed, {} destroyed.",
+            s.add, s.change, s.destroy
+        ));
+        next
+    } else {
+        drop(lock);
         cx.out.println("\nApply complete! Nothing to change.");
-        return Ok(exit::OK);
+        match state {
+            Some(state) => state,
+            None => return Ok(exit::OK),
+        }
+    };
+    let wait = if args.no_wait {
+        std::time::Duration::ZERO
+    } else {
+        *args.wait
+    };
+    let expectations = expectations(&plan, &next);
+    super::reconcile::converge_all(cx, &store, expectations, wait, &args.reconcile)
+}
+
+/// What each touched service must reach: its new deployment completed, steady, or gone.
+/// Without changes, every active service of the manifests' clusters must be steady.
+fn expectations(plan: &Plan, next: &State) -> BTreeMap<String, BTreeMap<String, Expect>> {
+    let mut out: BTreeMap<String, BTreeMap<String, Expect>> = BTreeMap::new();
+    for change in &plan.changes {
+        if change.object.kind != crate::plan::ObjectKind::Service {
+            continue;
+        }
+        let cluster = change.object.cluster.clone().unwrap_or_default();
+        let name = change.object.name.clone();
+        let expect = match (change.action, &change.deployment) {
+            (crate::plan::Action::Delete, _) => Expect::Gone,
+            (_, Some(_)) => next
+                .service(&cluster, &name)
+                .and_then(|r| r.primary())
+                .map_or(Expect::Steady, |d| Expect::Deployment(d.id.clone())),
+            _ => Expect::Steady,
+        };
+        out.entry(cluster).or_default().insert(name, expect);
     }
-    if args.plan_file.is_none() && !args.auto_approve && !confirm()? {
-        cx.out.note("Apply cancelled.");
-        return Ok(exit::ERROR);
+    if plan.changes.is_empty() {
+        for (cluster, services) in &plan.desired.services {
+            for name in services.keys() {
+                out.entry(cluster.clone())
+                    .or_default()
+                    .insert(name.clone(), Expect::Steady);
+            }
+        }
     }
-    let (next, events) = apply(state.as_ref(), &plan, Timestamp::now(), &mut RandomIds)?;
-    store.write_state(&next, &lock)?;
-    drop(lock);
-    record_events(&store, &next, events)?;
-    let s = &plan.summary;
-    cx.out.println(&format!(
-        "\nApply complete! Resources: {} added, {} changed, {} destroyed.",
-        s.add, s.change, s.destroy
-    ));
-    Ok(exit::OK)
+    for cluster in plan.desired.clusters.keys() {
+        out.entry(cluster.clone()).or_default();
+    }
+    out
 }
 
 fn read_plan(path: &PathBuf) -> anyhow::Result<Plan> {

@@ -4,11 +4,13 @@
 
 pub mod apply;
 pub mod completion;
+pub mod converge;
 pub mod describe;
 pub mod get;
 pub mod manifests;
 pub mod output;
 pub mod plan;
+pub mod reconcile;
 pub mod resolve;
 pub mod validate;
 
@@ -69,6 +71,8 @@ pub enum Command {
     Get(get::GetArgs),
     /// Show one object in detail
     Describe(describe::DescribeArgs),
+    /// Converge the hosts to the state, then exit
+    Reconcile(reconcile::ReconcileCommand),
     /// Print shell completions
     Completion(completion::CompletionArgs),
     /// Print the man page (roff)
@@ -82,6 +86,20 @@ pub struct ManifestArgs {
     /// Manifest files or directories (recursive: *.yaml, *.yml, *.json); `-` reads stdin
     #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
     pub files: Vec<String>,
+}
+
+/// How reconcilers behave (`apply`, `reconcile`, `watch`).
+#[derive(Debug, Clone, Args)]
+pub struct ReconcileArgs {
+    /// Look at every host at least this often, events or not
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub resync: humantime::Duration,
+    /// A host that does not answer this long is UNREACHABLE: its tasks are started elsewhere
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub host_grace: humantime::Duration,
+    /// How long stopped tasks stay visible before their containers are removed
+    #[arg(long, value_name = "DURATION", default_value = "1h")]
+    pub task_retention: humantime::Duration,
 }
 
 /// Output formats of commands that print data.
@@ -147,6 +165,7 @@ pub fn main() -> ExitCode {
         Command::Apply(args) => apply::run(&cx, args),
         Command::Get(args) => get::run(&cx, args),
         Command::Describe(args) => describe::run(&cx, args),
+        Command::Reconcile(args) => reconcile::run(&cx, args),
         Command::Completion(args) => completion::run(&cx, args),
         Command::Man => completion::man(&cx),
     };

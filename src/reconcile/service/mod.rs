@@ -86,6 +86,15 @@ impl Default for Settings {
     }
 }
 
+/// A task that could not even be created (image pull, secrets, volumes): it has no
+/// containers to observe, so the controller reports it here once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LaunchFailure {
+    pub task_id: String,
+    pub deployment: String,
+    pub reason: String,
+}
+
 pub struct ServiceInput<'a> {
     pub name: &'a str,
     pub record: &'a ServiceRecord,
@@ -97,6 +106,7 @@ pub struct ServiceInput<'a> {
     pub task_definitions: &'a dyn Fn(&TaskDefRef) -> Option<&'a TaskDefinitionSpec>,
     pub now: Timestamp,
     pub settings: &'a Settings,
+    pub launch_failures: &'a [LaunchFailure],
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -214,6 +224,21 @@ fn record_failures(input: &ServiceInput<'_>, decision: &mut Decision) {
             young_failures += 1;
         }
         if primary.is_some_and(|p| t.task.deployment.as_deref() == Some(p.id.as_str())) {
+            primary_failures += 1;
+        }
+    }
+    for failure in input.launch_failures {
+        decision.record_stops.push((
+            failure.task_id.clone(),
+            StopReason::failure(failure.reason.clone()),
+        ));
+        decision.events.push(format!(
+            "(service {name}) failed to launch (task {}): {}",
+            short_id(&failure.task_id),
+            failure.reason
+        ));
+        young_failures += 1;
+        if primary.is_some_and(|p| p.id == failure.deployment) {
             primary_failures += 1;
         }
     }
@@ -612,10 +637,12 @@ fn is_primary(t: &Assessed<'_>, primary: Option<&Deployment>) -> bool {
     }
 }
 
+/// A FAILED primary deployment launches nothing (with a rollback decided, the next pass
+/// launches for the deployment rolled back to).
 fn failed_deployment(input: &ServiceInput<'_>, decision: &Decision) -> bool {
     input.record.primary().is_some_and(|p| {
         current_progress(input, decision, &p.id).rollout_state == RolloutState::Failed
-    }) && decision.rollback.is_none()
+    })
 }
 
 fn new_start(ids: &mut dyn IdSource, host: &str, primary: &Deployment) -> StartTask {

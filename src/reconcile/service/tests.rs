@@ -151,6 +151,7 @@ struct World {
     settings: Settings,
     /// New tasks of this revision exit at once with code 1.
     broken_revision: Option<u32>,
+    launch_failures: Vec<LaunchFailure>,
 }
 
 impl World {
@@ -170,6 +171,7 @@ impl World {
             events: Vec::new(),
             settings: Settings::default(),
             broken_revision: None,
+            launch_failures: Vec::new(),
         }
     }
 
@@ -214,6 +216,7 @@ impl World {
             task_definitions: &lookup,
             now: Timestamp::from_unix_millis(now),
             settings: &self.settings,
+            launch_failures: &self.launch_failures,
         };
         decide(&input, &mut self.ids)
     }
@@ -481,6 +484,37 @@ fn circuit_breaker_without_rollback_stops_launching() {
 }
 
 #[test]
+fn launch_failures_count_for_the_circuit_breaker() {
+    let mut w = World::new(
+        with_breaker(record(2, 100, 200, vec![deployment("d1", 1)]), true),
+        hosts(1),
+    );
+    w.settle(5);
+    w.deploy("d2", 2);
+    for i in 0..3 {
+        w.launch_failures = vec![LaunchFailure {
+            task_id: format!("{i:032}"),
+            deployment: "d2".into(),
+            reason: "CannotPullContainerError: pull image `app:2`: not found".into(),
+        }];
+        let d = w.decide();
+        w.apply(&d);
+    }
+    assert_eq!(
+        w.runtime.deployments["d2"].rollout_state,
+        RolloutState::Failed
+    );
+    assert!(w.events.iter().any(|e| e.starts_with(
+        "(service web) failed to launch (task 000000000000): CannotPullContainerError"
+    )));
+    assert!(
+        w.events
+            .iter()
+            .any(|e| e == "(service web) rolling back to deployment d1 (web:1).")
+    );
+}
+
+#[test]
 fn breaker_threshold_is_half_the_desired_count_within_3_and_200() {
     assert_eq!(breaker_threshold(1), 3);
     assert_eq!(breaker_threshold(10), 5);
@@ -566,6 +600,7 @@ fn unhealthy_tasks_are_reported_and_replaced() {
         task_definitions: &lookup,
         now: Timestamp::from_unix_millis(now),
         settings: &w.settings,
+        launch_failures: &[],
     };
     let d = decide(&input, &mut SequentialIds::default());
     assert_eq!(d.starts.len(), 1, "replaced");

@@ -1,0 +1,185 @@
+//! Drives a reconciler: a pass whenever something happens (a Docker event, an operation that
+//! finished, a timer a decision asked for, a nudge from outside), and at least every resync
+//! interval because events get lost. Errors back off as kube-rs does: 800 ms doubling to
+//! 30 s, with jitter, reset after a success. Transient Docker errors never end the loop.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use rand::RngExt;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::reconciler::{PassReport, Reconciler};
+use crate::docker::host::DockerHost;
+
+/// Why the loop stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The caller's condition held.
+    Done,
+    Deadline,
+    /// Asked to stop (a signal, or the nudge channel closed).
+    Stopped,
+}
+
+/// kube-rs's default error policy: 800 ms, doubling, at most 30 s, ±50 % jitter; back to the
+/// start after a success.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    next: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            next: Duration::from_millis(800),
+        }
+    }
+}
+
+impl Backoff {
+    pub fn failure(&mut self) -> Duration {
+        let base = self.next;
+        self.next = (self.next * 2).min(Duration::from_secs(30));
+        let jitter: f64 = rand::rng().random_range(0.5..1.5);
+        base.mul_f64(jitter)
+    }
+
+    pub fn success(&mut self) {
+        *self = Backoff::default();
+    }
+}
+
+/// Forwards Docker events of every connected host as nudges; restarts a host's listener when
+/// its stream ends (the daemon restarted, the link dropped).
+#[derive(Default)]
+pub struct Listeners {
+    running: BTreeMap<String, (usize, tokio::task::JoinHandle<()>)>,
+}
+
+impl Listeners {
+    pub fn ensure(&mut self, cluster: &str, hosts: Vec<Arc<DockerHost>>, nudge: &mpsc::Sender<()>) {
+        for host in hosts {
+            let key = Arc::as_ptr(&host) as usize;
+            let alive = self
+                .running
+                .get(&host.name)
+                .is_some_and(|(k, handle)| *k == key && !handle.is_finished());
+            if alive {
+                continue;
+            }
+            let nudge = nudge.clone();
+            let cluster = cluster.to_string();
+            let name = host.name.clone();
+            let handle = tokio::spawn(async move {
+                let mut events = Box::pin(host.events(&cluster));
+                while let Some(event) = events.next().await {
+                    match event {
+                        Ok(event) => {
+                            tracing::debug!(host = %host.name, "docker event {} {}", event.action, event.container);
+                            if nudge.send(()).await.is_err() {
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            tracing::debug!(host = %host.name, "event stream ended: {e:#}");
+                            return;
+                        }
+                    }
+                }
+            });
+            if let Some((_, old)) = self.running.insert(name, (key, handle)) {
+                old.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Listeners {
+    fn drop(&mut self) {
+        for (_, handle) in self.running.values() {
+            handle.abort();
+        }
+    }
+}
+
+/// Runs passes until `done` says so, the deadline passes, or `nudges` closes.
+/// `on_pass` sees every report (progress displays, event printing).
+pub async fn drive(
+    reconciler: &mut Reconciler,
+    mut nudges: mpsc::Receiver<()>,
+    nudge: mpsc::Sender<()>,
+    deadline: Option<Instant>,
+    mut done: impl FnMut(&PassReport) -> bool,
+    mut on_pass: impl FnMut(&PassReport),
+    mut on_error: impl FnMut(&anyhow::Error),
+) -> Ended {
+    let mut listeners = Listeners::default();
+    let mut backoff = Backoff::default();
+    let resync = reconciler.options().resync;
+    loop {
+        let wait = match reconciler.pass().await {
+            Ok(report) => {
+                backoff.success();
+                on_pass(&report);
+                listeners.ensure(reconciler.cluster(), reconciler.connections(), &nudge);
+                if done(&report) && !reconciler.busy() {
+                    return Ended::Done;
+                }
+                let unreachable = report.hosts.iter().any(|h| h.error.is_some());
+                // While a host fails, look again often enough to notice its grace ending.
+                let mut wait = report.requeue_after.unwrap_or(resync).min(resync);
+                if unreachable {
+                    wait = wait.min(Duration::from_secs(2));
+                }
+                wait
+            }
+            Err(e) => {
+                on_error(&e);
+                backoff.failure()
+            }
+        };
+        let sleep_until = Instant::now() + wait;
+        let sleep_until = deadline.map_or(sleep_until, |d| sleep_until.min(d));
+        tokio::select! {
+            finished = reconciler.next_done(), if reconciler.busy() => {
+                let _ = finished;
+            }
+            nudged = nudges.recv() => {
+                if nudged.is_none() {
+                    return Ended::Stopped;
+                }
+            }
+            () = tokio::time::sleep_until(sleep_until) => {}
+        }
+        // Batch what arrives together: a burst of events is one pass.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        while nudges.try_recv().is_ok() {}
+        reconciler.drain_done();
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ended::Deadline;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_thirty_seconds_and_resets() {
+        let mut b = Backoff::default();
+        let first = b.failure();
+        assert!(first >= Duration::from_millis(400) && first <= Duration::from_millis(1200));
+        for _ in 0..10 {
+            b.failure();
+        }
+        let capped = b.failure();
+        assert!(capped <= Duration::from_secs(45) && capped >= Duration::from_secs(15));
+        b.success();
+        assert!(b.failure() <= Duration::from_millis(1200));
+    }
+}

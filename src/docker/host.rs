@@ -1,0 +1,507 @@
+//! One Docker host: a bollard client over a unix socket (the local daemon, or a socket that
+//! the SSH transport forwards), and the operations the controller needs. Every call is
+//! bounded in time; a slow host never blocks the others (the controller drives hosts in
+//! parallel).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, anyhow};
+use bollard::Docker;
+use bollard::models::ContainerInspectResponse;
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, EventsOptionsBuilder,
+    ListContainersOptionsBuilder, ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder,
+    RemoveVolumeOptionsBuilder, StopContainerOptionsBuilder,
+};
+use futures_util::{Stream, StreamExt};
+
+use super::container_spec::{self, TaskContext};
+use super::observe::{self, Facts, Foreign};
+use super::{labels, pause};
+use crate::model::ecs::{NetworkMode, Scope};
+use crate::reconcile::task::ObservedTask;
+
+/// How long ordinary calls may take; stops get the container's stop timeout on top.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+const PULL_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// What `docker info` says about the host's capacity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostInfo {
+    pub cpus: i64,
+    pub memory_mib: i64,
+    pub architecture: String,
+    pub server_version: String,
+}
+
+/// Why a task could not be launched, in ECS's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaunchError(pub String);
+
+impl std::fmt::Display for LaunchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LaunchError {}
+
+/// What one observation of a host found.
+#[derive(Debug, Default)]
+pub struct Observation {
+    pub tasks: Vec<ObservedTask>,
+    pub foreign: Vec<Foreign>,
+}
+
+pub struct DockerHost {
+    pub name: String,
+    docker: Docker,
+    /// Inspect results by container id, with the (state, status) they were taken at: a
+    /// container is inspected again only when Docker reports a change.
+    inspected: Mutex<HashMap<String, (String, Facts)>>,
+}
+
+impl DockerHost {
+    /// The daemon `DOCKER_HOST` names, or the default socket.
+    pub async fn local(name: &str) -> Result<Self> {
+        let docker =
+            Docker::connect_with_defaults().context("connecting to the local Docker daemon")?;
+        Self::ready(name, docker).await
+    }
+
+    pub async fn unix(name: &str, socket: &str) -> Result<Self> {
+        let docker =
+            Docker::connect_with_unix(socket, CALL_TIMEOUT.as_secs(), bollard::API_DEFAULT_VERSION)
+                .with_context(|| format!("connecting to the Docker socket `{socket}`"))?;
+        Self::ready(name, docker).await
+    }
+
+    async fn ready(name: &str, docker: Docker) -> Result<Self> {
+        let docker = tokio::time::timeout(CALL_TIMEOUT, docker.negotiate_version())
+            .await
+            .map_err(|_| anyhow!("the Docker daemon of host `{name}` did not answer"))?
+            .with_context(|| format!("the Docker daemon of host `{name}` did not answer"))?
+            .with_timeout(CALL_TIMEOUT);
+        Ok(DockerHost {
+            name: name.to_string(),
+            docker,
+            inspected: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn docker(&self) -> &Docker {
+        &self.docker
+    }
+
+    pub async fn info(&self) -> Result<HostInfo> {
+        let info = self.docker.info().await.context("docker info")?;
+        Ok(HostInfo {
+            cpus: info.ncpu.unwrap_or(1),
+            memory_mib: info.mem_total.unwrap_or(0) / (1024 * 1024),
+            architecture: info.architecture.unwrap_or_default(),
+            server_version: info.server_version.unwrap_or_default(),
+        })
+    }
+
+    fn cluster_filter(cluster: &str) -> HashMap<String, Vec<String>> {
+        let mut filters = HashMap::new();
+        filters.insert(
+            "label".to_string(),
+            vec![format!("{}={cluster}", labels::CLUSTER)],
+        );
+        filters
+    }
+
+    /// Every task of `cluster` on this host (running or stopped), rebuilt from labels.
+    pub async fn observe(&self, cluster: &str, lineage: &str) -> Result<Observation> {
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&Self::cluster_filter(cluster))
+            .build();
+        let summaries = self
+            .docker
+            .list_containers(Some(options))
+            .await
+            .context("listing containers")?;
+        let mut fresh = Vec::new();
+        let mut stale = Vec::new();
+        {
+            let cache = self
+                .inspected
+                .lock()
+                .map_err(|_| anyhow!("inspect cache poisoned"))?;
+            for summary in &summaries {
+                let Some(id) = summary.id.clone() else {
+                    continue;
+                };
+                let key = format!(
+                    "{:?}|{}",
+                    summary.state,
+                    health_marker(summary.status.as_deref())
+                );
+                match cache.get(&id) {
+                    Some((cached, facts)) if *cached == key => fresh.push(facts.clone()),
+                    _ => stale.push((id, key)),
+                }
+            }
+        }
+        let inspected =
+            futures_util::future::join_all(stale.iter().map(|(id, _)| self.inspect(id))).await;
+        {
+            let mut cache = self
+                .inspected
+                .lock()
+                .map_err(|_| anyhow!("inspect cache poisoned"))?;
+            for ((id, key), result) in stale.into_iter().zip(inspected) {
+                // A container removed between the list and the inspect is simply gone.
+                if let Ok(Some(inspect)) = result
+                    && let Some(facts) = observe::facts(&inspect)
+                {
+                    cache.insert(id, (key, facts.clone()));
+                    fresh.push(facts);
+                }
+            }
+            let listed: Vec<&str> = summaries.iter().filter_map(|s| s.id.as_deref()).collect();
+            cache.retain(|id, _| listed.contains(&id.as_str()));
+        }
+        let (tasks, foreign) = observe::tasks(&self.name, lineage, fresh);
+        Ok(Observation { tasks, foreign })
+    }
+
+    async fn inspect(&self, id: &str) -> Result<Option<ContainerInspectResponse>> {
+        match self.docker.inspect_container(id, None).await {
+            Ok(inspect) => Ok(Some(inspect)),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("inspecting container {id}")),
+        }
+    }
+
+    /// Forgets what is known about a container so the next observation inspects it again.
+    pub fn invalidate(&self, id: &str) {
+        if let Ok(mut cache) = self.inspected.lock() {
+            cache.remove(id);
+        }
+    }
+
+    /// Makes sure an image is on the host, pulling it if it can.
+    async fn ensure_image(&self, image: &str) -> Result<(), LaunchError> {
+        if self.docker.inspect_image(image).await.is_ok() {
+            return Ok(());
+        }
+        let options = CreateImageOptionsBuilder::default()
+            .from_image(image)
+            .build();
+        let pull = async {
+            let mut stream = self.docker.create_image(Some(options), None, None);
+            while let Some(progress) = stream.next().await {
+                progress?;
+            }
+            Ok::<(), bollard::errors::Error>(())
+        };
+        match tokio::time::timeout(PULL_TIMEOUT, pull).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(LaunchError(format!(
+                "CannotPullContainerError: pull image `{image}`: {}",
+                docker_message(&e)
+            ))),
+            Err(_) => Err(LaunchError(format!(
+                "CannotPullContainerError: pull image `{image}`: timed out after {}s",
+                PULL_TIMEOUT.as_secs()
+            ))),
+        }
+    }
+
+    /// Creates the task's containers (and its network holder and volumes), then starts the
+    /// ones that depend on nothing. On failure nothing of the task is left behind.
+    pub async fn launch(
+        &self,
+        ctx: &TaskContext<'_>,
+        architecture: &str,
+    ) -> Result<Vec<String>, LaunchError> {
+        let result = self.create_task(ctx, architecture).await;
+        if result.is_err() {
+            let _ = self.remove_task_containers(ctx.task_id, ctx.cluster).await;
+        }
+        result
+    }
+
+    async fn create_task(
+        &self,
+        ctx: &TaskContext<'_>,
+        architecture: &str,
+    ) -> Result<Vec<String>, LaunchError> {
+        for definition in &ctx.spec.container_definitions {
+            if let Some(image) = definition.image.as_deref() {
+                self.ensure_image(image).await?;
+            }
+        }
+        self.create_volumes(ctx).await?;
+        let mut created = Vec::new();
+        if ctx.network_mode() == NetworkMode::Awsvpc {
+            pause::ensure(&self.docker, architecture)
+                .await
+                .map_err(|e| LaunchError(format!("TaskNetworkError: {e:#}")))?;
+            let id = self
+                .create(&ctx.pause_name(), container_spec::pause(ctx))
+                .await?;
+            created.push(id);
+        }
+        for definition in &ctx.spec.container_definitions {
+            let name = definition.name.as_deref().unwrap_or_default();
+            let id = self
+                .create(
+                    &ctx.docker_name(name),
+                    container_spec::container(ctx, definition),
+                )
+                .await?;
+            created.push(id);
+        }
+        Ok(created)
+    }
+
+    async fn create(
+        &self,
+        name: &str,
+        body: bollard::models::ContainerCreateBody,
+    ) -> Result<String, LaunchError> {
+        let options = CreateContainerOptionsBuilder::default().name(name).build();
+        self.docker
+            .create_container(Some(options), body)
+            .await
+            .map(|r| r.id)
+            .map_err(|e| {
+                LaunchError(format!(
+                    "CannotCreateContainerError: {}",
+                    docker_message(&e)
+                ))
+            })
+    }
+
+    /// Task-scoped volumes are created for the task (and removed with it); shared ones with
+    /// `autoprovision` are created when missing.
+    async fn create_volumes(&self, ctx: &TaskContext<'_>) -> Result<(), LaunchError> {
+        for volume in &ctx.spec.volumes {
+            if volume
+                .host
+                .as_ref()
+                .is_some_and(|h| h.source_path.is_some())
+            {
+                continue;
+            }
+            let config = volume.docker_volume_configuration.as_ref();
+            let shared = config.is_some_and(|c| c.scope == Some(Scope::Shared));
+            let name = container_spec::volume_source(ctx, volume);
+            if shared && self.docker.inspect_volume(&name).await.is_ok() {
+                continue;
+            }
+            if shared && config.is_some_and(|c| c.autoprovision != Some(true)) {
+                return Err(LaunchError(format!(
+                    "ResourceInitializationError: shared volume `{name}` does not exist and autoprovision is off"
+                )));
+            }
+            let mut volume_labels: HashMap<String, String> = config
+                .map(|c| {
+                    c.labels
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !shared {
+                volume_labels.insert(labels::VOLUME_TASK.into(), ctx.task_id.into());
+                volume_labels.insert(labels::CLUSTER.into(), ctx.cluster.into());
+            }
+            let request = bollard::models::VolumeCreateRequest {
+                name: Some(name.clone()),
+                driver: config.and_then(|c| c.driver.clone()),
+                driver_opts: config.map(|c| {
+                    c.driver_opts
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                }),
+                labels: Some(volume_labels),
+                ..Default::default()
+            };
+            self.docker.create_volume(request).await.map_err(|e| {
+                LaunchError(format!(
+                    "ResourceInitializationError: volume `{name}`: {}",
+                    docker_message(&e)
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Starts a created container. A failure to start is recorded by Docker on the container
+    /// (State.Error) and seen by the next observation, so it is not an error here.
+    pub async fn start(&self, id: &str) -> Result<()> {
+        self.invalidate(id);
+        match self.docker.start_container(id, None).await {
+            Ok(()) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 500 | 400,
+                message,
+            }) => {
+                tracing::debug!(host = %self.name, container = id, "start failed: {message}");
+                Ok(())
+            }
+            Err(e) => Err(e).with_context(|| format!("starting container {id}")),
+        }
+    }
+
+    /// Stops a container with its own stop timeout (SIGTERM, then SIGKILL).
+    pub async fn stop(&self, id: &str, timeout: Duration) -> Result<()> {
+        self.invalidate(id);
+        let options = StopContainerOptionsBuilder::default()
+            .t(timeout.as_secs() as i32)
+            .build();
+        let client = self.docker.clone().with_timeout(timeout + CALL_TIMEOUT);
+        match client.stop_container(id, Some(options)).await {
+            Ok(()) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 304 | 404,
+                ..
+            }) => Ok(()),
+            Err(e) => Err(e).with_context(|| format!("stopping container {id}")),
+        }
+    }
+
+    /// Removes every container of a task, and its task-scoped volumes.
+    pub async fn remove_task_containers(&self, task_id: &str, cluster: &str) -> Result<()> {
+        let mut filters = HashMap::new();
+        filters.insert(
+            "label".to_string(),
+            vec![
+                format!("{}={cluster}", labels::CLUSTER),
+                format!("{}={task_id}", labels::TASK),
+            ],
+        );
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let containers = self
+            .docker
+            .list_containers(Some(options))
+            .await
+            .context("listing containers")?;
+        for container in containers {
+            let Some(id) = container.id else { continue };
+            self.invalidate(&id);
+            let options = RemoveContainerOptionsBuilder::default()
+                .force(true)
+                .v(true)
+                .build();
+            match self.docker.remove_container(&id, Some(options)).await {
+                Ok(())
+                | Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => {}
+                Err(e) => return Err(e).with_context(|| format!("removing container {id}")),
+            }
+        }
+        let mut filters = HashMap::new();
+        filters.insert(
+            "label".to_string(),
+            vec![format!("{}={task_id}", labels::VOLUME_TASK)],
+        );
+        let volumes = self
+            .docker
+            .list_volumes(Some(
+                ListVolumesOptionsBuilder::default()
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await
+            .context("listing volumes")?;
+        for volume in volumes.volumes.unwrap_or_default() {
+            let _ = self
+                .docker
+                .remove_volume(
+                    &volume.name,
+                    Some(RemoveVolumeOptionsBuilder::default().force(true).build()),
+                )
+                .await;
+        }
+        Ok(())
+    }
+
+    /// Docker events about this cluster's containers: a nudge to look again.
+    pub fn events(&self, cluster: &str) -> impl Stream<Item = Result<ContainerEvent>> + use<> {
+        let mut filters = Self::cluster_filter(cluster);
+        filters.insert("type".to_string(), vec!["container".to_string()]);
+        filters.insert(
+            "event".to_string(),
+            [
+                "create",
+                "start",
+                "die",
+                "oom",
+                "health_status",
+                "destroy",
+                "kill",
+                "stop",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        );
+        let options = EventsOptionsBuilder::default().filters(&filters).build();
+        let docker = self
+            .docker
+            .clone()
+            .with_timeout(Duration::from_secs(365 * 24 * 3600));
+        docker.events(Some(options)).map(|event| {
+            let event = event.context("reading Docker events")?;
+            Ok(ContainerEvent {
+                action: event.action.unwrap_or_default(),
+                container: event.actor.and_then(|a| a.id).unwrap_or_default(),
+            })
+        })
+    }
+}
+
+/// A Docker event of one of the cluster's containers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerEvent {
+    pub action: String,
+    pub container: String,
+}
+
+/// `(healthy)`, `(unhealthy)` or `(health: starting)` in a container list status.
+fn health_marker(status: Option<&str>) -> &'static str {
+    let status = status.unwrap_or("");
+    if status.contains("(healthy)") {
+        "healthy"
+    } else if status.contains("(unhealthy)") {
+        "unhealthy"
+    } else if status.contains("starting") {
+        "starting"
+    } else {
+        ""
+    }
+}
+
+/// The message of a Docker error, without bollard's wrapping.
+pub fn docker_message(error: &bollard::errors::Error) -> String {
+    match error {
+        bollard::errors::Error::DockerResponseServerError { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Docker's own words for a missing daemon are long; say which host.
+pub fn unreachable(host: &str, error: &anyhow::Error) -> String {
+    format!("host `{host}` is unreachable: {error:#}")
+}
+
+/// Order-stable map of host name → value.
+pub type PerHost<T> = BTreeMap<String, T>;

@@ -1,0 +1,9 @@
+//! The Docker adapter: one host, reached over a unix socket (local, or forwarded over SSH),
+//! spoken to with bollard. It builds containers from task definitions, observes them, and
+//! reports Docker events; it decides nothing.
+
+pub mod container_spec;
+pub mod host;
+pub mod labels;
+pub mod observe;
+pub mod pause;
