@@ -206,3 +206,32 @@ pub fn record_events(
     }
     Ok(())
 }
+
+/// Plans the manifests against the state and records the result without asking: what
+/// `watch` does when files change. `None` when the manifests are invalid (the diagnostics
+/// are printed and nothing is written).
+pub fn apply_files(
+    cx: &Context,
+    store: &StateDir,
+    files: &[String],
+    prune: bool,
+    lock_timeout: std::time::Duration,
+) -> anyhow::Result<Option<Plan>> {
+    let lock = store.lock_state(lock_timeout)?;
+    let state = store.read_state()?;
+    let mut diagnostics = Diagnostics::new();
+    let plan = load_checked(files, state.as_ref(), &mut diagnostics)
+        .and_then(|loaded| plan_for(&loaded, state.as_ref(), prune, &mut diagnostics));
+    cx.out.diagnostics(&diagnostics);
+    let Some(plan) = plan else {
+        return Ok(None);
+    };
+    if plan.has_changes() {
+        cx.out.note(&render(&plan, cx.out.paint_err));
+        let (next, events) = apply(state.as_ref(), &plan, Timestamp::now(), &mut RandomIds)?;
+        store.write_state(&next, &lock)?;
+        drop(lock);
+        record_events(store, &next, events)?;
+    }
+    Ok(Some(plan))
+}

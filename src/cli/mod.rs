@@ -13,6 +13,7 @@ pub mod plan;
 pub mod reconcile;
 pub mod resolve;
 pub mod validate;
+pub mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,6 +74,8 @@ pub enum Command {
     Describe(describe::DescribeArgs),
     /// Converge the hosts to the state, then exit
     Reconcile(reconcile::ReconcileCommand),
+    /// Keep every host converged; apply manifest changes as files change
+    Watch(watch::WatchArgs),
     /// Print shell completions
     Completion(completion::CompletionArgs),
     /// Print the man page (roff)
@@ -153,6 +156,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    init_logging();
     let out = Output::new(cli.global.color);
     let cx = Context {
         global: cli.global,
@@ -166,6 +170,7 @@ pub fn main() -> ExitCode {
         Command::Get(args) => get::run(&cx, args),
         Command::Describe(args) => describe::run(&cx, args),
         Command::Reconcile(args) => reconcile::run(&cx, args),
+        Command::Watch(args) => watch::run(&cx, args),
         Command::Completion(args) => completion::run(&cx, args),
         Command::Man => completion::man(&cx),
     };
@@ -176,4 +181,27 @@ pub fn main() -> ExitCode {
             ExitCode::from(exit::ERROR)
         }
     }
+}
+
+/// Diagnostics of ecsctl itself (not of manifests) go to stderr through `tracing`; the level
+/// comes from `ECSCTL_LOG` (`error`, `warn` (default), `info`, `debug`, `trace`).
+fn init_logging() {
+    let level = std::env::var("ECSCTL_LOG")
+        .ok()
+        .and_then(|l| l.parse::<tracing::Level>().ok())
+        .unwrap_or(tracing::Level::WARN);
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    // Only ecsctl's own messages: the libraries' debug output is about HTTP, not about ecsctl.
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_target("ecsctl", level)
+        .with_default(tracing::Level::ERROR);
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_target(false),
+        )
+        .with(filter)
+        .try_init();
 }

@@ -342,11 +342,10 @@ impl Reconciler {
                 );
             }
         }
-        for (id, placeholder) in &self.launching {
-            if !tasks.iter().any(|t| &t.id == id) {
-                tasks.push(placeholder.clone());
-            }
-        }
+        // A task still being created is its placeholder until the launch finishes, so that a
+        // half-created task is not judged.
+        tasks.retain(|t| !self.launching.contains_key(&t.id));
+        tasks.extend(self.launching.values().cloned());
         let runtime = self.store.read_runtime(&self.cluster)?;
         let empty = crate::state::ServiceRuntime::default();
         let services = state
@@ -450,6 +449,18 @@ impl Reconciler {
                 launch_failures: &failures,
             };
             let decision = service::decide(&input, &mut self.ids);
+            tracing::debug!(
+                service = %name,
+                tasks = assessed.len(),
+                counts = ?decision.counts,
+                starts = decision.starts.len(),
+                stops = decision.stops.len(),
+                steady = decision.steady,
+                "decided"
+            );
+            for t in &assessed {
+                tracing::trace!(task = %t.task.short_id(), state = ?t.state, stopping = t.stopping, "task");
+            }
             decisions.insert(name.clone(), decision);
         }
 

@@ -80,6 +80,7 @@ impl Listeners {
                     match event {
                         Ok(event) => {
                             tracing::debug!(host = %host.name, "docker event {} {}", event.action, event.container);
+                            host.note_event(&event);
                             if nudge.send(()).await.is_err() {
                                 return;
                             }
@@ -120,9 +121,14 @@ pub async fn drive(
     let mut listeners = Listeners::default();
     let mut backoff = Backoff::default();
     let resync = reconciler.options().resync;
+    // Docker announces `die` a moment before its container list shows the exit: after a pass
+    // woken by an event, look again shortly.
+    const FOLLOW_UP: Duration = Duration::from_millis(150);
+    let mut follow_up = false;
     loop {
         let wait = match reconciler.pass().await {
             Ok(report) => {
+                tracing::debug!(started = report.started, requeue = ?report.requeue_after, "pass");
                 backoff.success();
                 on_pass(&report);
                 listeners.ensure(reconciler.cluster(), reconciler.connections(), &nudge);
@@ -134,6 +140,9 @@ pub async fn drive(
                 let mut wait = report.requeue_after.unwrap_or(resync).min(resync);
                 if unreachable {
                     wait = wait.min(Duration::from_secs(2));
+                }
+                if std::mem::take(&mut follow_up) {
+                    wait = wait.min(FOLLOW_UP);
                 }
                 wait
             }
@@ -147,13 +156,18 @@ pub async fn drive(
         tokio::select! {
             finished = reconciler.next_done(), if reconciler.busy() => {
                 let _ = finished;
+                tracing::debug!("woken: an operation finished");
             }
             nudged = nudges.recv() => {
                 if nudged.is_none() {
                     return Ended::Stopped;
                 }
+                tracing::debug!("woken: nudged");
+                follow_up = true;
             }
-            () = tokio::time::sleep_until(sleep_until) => {}
+            () = tokio::time::sleep_until(sleep_until) => {
+                tracing::debug!("woken: timer");
+            }
         }
         // Batch what arrives together: a burst of events is one pass.
         tokio::time::sleep(Duration::from_millis(5)).await;

@@ -187,6 +187,29 @@ impl DockerHost {
         }
     }
 
+    /// Records an exit announced by a `die` event. Docker announces it before its container
+    /// list shows it (and an inspect would wait for the daemon's cleanup), so the next
+    /// observation takes the event's word until the list catches up.
+    pub fn note_exit(&self, id: &str, exit_code: Option<i64>, at: crate::time::Timestamp) {
+        if let Ok(mut cache) = self.inspected.lock()
+            && let Some((_, facts)) = cache.get_mut(id)
+        {
+            let container = &mut facts.container;
+            container.state = crate::reconcile::task::ContainerState::Exited;
+            container.exit_code = exit_code;
+            container.finished_at = Some(at);
+        }
+    }
+
+    /// Applies what a Docker event says to the inspect cache.
+    pub fn note_event(&self, event: &ContainerEvent) {
+        match event.action.as_str() {
+            "die" => self.note_exit(&event.container, event.exit_code, event.time),
+            "kill" | "create" | "stop" => {}
+            _ => self.invalidate(&event.container),
+        }
+    }
+
     /// Makes sure an image is on the host, pulling it if it can.
     async fn ensure_image(&self, image: &str) -> Result<(), LaunchError> {
         if self.docker.inspect_image(image).await.is_ok() {
@@ -461,9 +484,19 @@ impl DockerHost {
             .with_timeout(Duration::from_secs(365 * 24 * 3600));
         docker.events(Some(options)).map(|event| {
             let event = event.context("reading Docker events")?;
+            let attributes = event
+                .actor
+                .as_ref()
+                .and_then(|a| a.attributes.clone())
+                .unwrap_or_default();
             Ok(ContainerEvent {
                 action: event.action.unwrap_or_default(),
                 container: event.actor.and_then(|a| a.id).unwrap_or_default(),
+                exit_code: attributes.get("exitCode").and_then(|c| c.parse().ok()),
+                time: event.time_nano.map_or_else(
+                    crate::time::Timestamp::now,
+                    crate::time::Timestamp::from_unix_nanos,
+                ),
             })
         })
     }
@@ -474,6 +507,8 @@ impl DockerHost {
 pub struct ContainerEvent {
     pub action: String,
     pub container: String,
+    pub exit_code: Option<i64>,
+    pub time: crate::time::Timestamp,
 }
 
 /// `(healthy)`, `(unhealthy)` or `(health: starting)` in a container list status.

@@ -279,9 +279,8 @@ fn failure_of(
             if container.oom_killed {
                 return Some(StopReason::failure(OUT_OF_MEMORY));
             }
-            if container.health == Health::Unhealthy {
-                return Some(StopReason::failure(HEALTH_CHECKS_FAILED));
-            }
+            // Docker may report a stopped container as unhealthy: what stopped it was its
+            // exit. (A task stopped *for* failed health checks has that reason recorded.)
             return Some(StopReason::failure(ESSENTIAL_EXITED));
         }
     }
@@ -293,6 +292,16 @@ fn failure_of(
         return Some(StopReason::failure(HEALTH_CHECKS_FAILED));
     }
     if let Some(spec) = spec {
+        let missing = spec
+            .container_definitions
+            .iter()
+            .filter_map(|d| d.name.as_deref())
+            .find(|name| task.container(name).is_none());
+        if let (Some(missing), false) = (missing, task.containers.is_empty()) {
+            return Some(StopReason::failure(format!(
+                "ResourceInitializationError: container `{missing}` of the task was never created"
+            )));
+        }
         return dependency_failure(task, spec);
     }
     None

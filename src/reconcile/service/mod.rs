@@ -169,8 +169,9 @@ pub struct Counts {
     pub healthy: u32,
 }
 
-/// Tasks that start and die within this time count as failures in a row (throttling).
-const YOUNG: Duration = Duration::from_secs(10);
+/// Tasks that start and die by themselves within this time count as failures in a row
+/// (throttling).
+const YOUNG: Duration = Duration::from_secs(5);
 
 pub fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource) -> Decision {
     let mut decision = Decision::default();
@@ -220,7 +221,13 @@ fn record_failures(input: &ServiceInput<'_>, decision: &mut Decision) {
             (Some(start), None) => input.now.since(start),
             _ => Duration::ZERO,
         };
-        if !t.state.reached_running || lived < YOUNG {
+        // A crash loop is a task that dies young by itself; a task killed from outside
+        // (SIGKILL, SIGTERM: `docker kill`, an operator) is replaced at once.
+        let killed = t
+            .task
+            .app_containers()
+            .any(|c| c.essential && matches!(c.exit_code, Some(137 | 143)) && !c.oom_killed);
+        if !t.state.reached_running || (lived < YOUNG && !killed) {
             young_failures += 1;
         }
         if primary.is_some_and(|p| t.task.deployment.as_deref() == Some(p.id.as_str())) {

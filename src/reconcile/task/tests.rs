@@ -289,3 +289,16 @@ fn no_containers_yet_is_provisioning() {
     assert_eq!(st.last_status, TaskStatus::Provisioning);
     assert!(st.is_active() && !st.is_healthy());
 }
+
+#[test]
+fn a_half_created_task_fails() {
+    let s = spec(TWO);
+    let st = state_of(&task(vec![container("app", ContainerState::Created)]), &s);
+    assert_eq!(st.desired_status, DesiredStatus::Stopped);
+    assert!(
+        st.stop_reason
+            .expect("reason")
+            .text
+            .contains("`side` of the task was never created")
+    );
+}
