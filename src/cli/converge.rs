@@ -127,9 +127,10 @@ impl Progress {
         }
     }
 
-    fn update(&mut self, service: &str, verdict: &Verdict) {
+    fn update(&mut self, service: &str, expect: &Expect, verdict: &Verdict) {
         let text = match verdict {
             Verdict::Pending(what) => what.clone(),
+            Verdict::Done if *expect == Expect::Gone => "deleted".to_string(),
             Verdict::Done => "steady".to_string(),
             Verdict::Failed(why) => format!("failed: {why}"),
         };
@@ -249,7 +250,7 @@ async fn reconcile_here(
             for (name, expect) in expectations {
                 let verdict = judge(expect, report.services.get(name));
                 if !matches!(outcome.get(name), Some(Verdict::Done | Verdict::Failed(_))) {
-                    progress.update(name, &verdict);
+                    progress.update(name, expect, &verdict);
                     outcome.insert(name.clone(), verdict);
                 }
             }
@@ -344,7 +345,7 @@ async fn observe_elsewhere(
                 }
             };
             if !matches!(outcome.get(name), Some(Verdict::Done | Verdict::Failed(_))) {
-                progress.update(name, &verdict);
+                progress.update(name, expect, &verdict);
                 outcome.insert(name.clone(), verdict);
             }
         }

@@ -14,6 +14,7 @@ pub enum Kind {
     Service,
     #[value(alias = "task-definition", alias = "td")]
     Taskdef,
+    Task,
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +107,15 @@ pub fn run(cx: &Context, args: DescribeArgs) -> Outcome {
                 DataFormat::Yaml => cx.out.yaml(&description)?,
                 DataFormat::Table | DataFormat::Wide => cx.out.print(&service_text(&description)?),
             }
+        }
+        Kind::Task => {
+            return super::tasks::describe(
+                cx,
+                &state,
+                &args.name,
+                args.cluster.as_deref(),
+                args.output,
+            );
         }
         Kind::Taskdef => {
             let revision = resolve::task_definition(&state, &args.name)?;

@@ -19,6 +19,8 @@ pub enum Resource {
     Taskdefs,
     #[value(alias = "service", alias = "svc")]
     Services,
+    #[value(alias = "task")]
+    Tasks,
 }
 
 #[derive(Debug, Args)]
@@ -29,6 +31,9 @@ pub struct GetArgs {
     /// Only this cluster
     #[arg(long)]
     pub cluster: Option<String>,
+    /// Only the tasks of this service (with `get tasks`)
+    #[arg(long)]
+    pub service: Option<String>,
     /// Output format
     #[arg(short = 'o', long, value_enum, default_value_t = DataFormat::Table)]
     pub output: DataFormat,
@@ -221,6 +226,9 @@ pub fn run(cx: &Context, args: GetArgs) -> Outcome {
         }};
     }
     match args.resource {
+        Resource::Tasks => {
+            return super::tasks::get(cx, &state, only, args.service.as_deref(), args.output);
+        }
         Resource::Clusters => emit!(
             cluster_views(&state, only),
             &["name", "status", "hosts", "services"],

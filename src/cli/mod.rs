@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod completion;
 pub mod converge;
+pub mod delete;
 pub mod describe;
 pub mod get;
 pub mod manifests;
@@ -12,6 +13,7 @@ pub mod output;
 pub mod plan;
 pub mod reconcile;
 pub mod resolve;
+pub mod tasks;
 pub mod validate;
 pub mod watch;
 
@@ -68,7 +70,9 @@ pub enum Command {
     Diff(plan::DiffArgs),
     /// Apply manifests (or a saved plan) to the state
     Apply(apply::ApplyArgs),
-    /// List clusters, hosts, task definitions or services
+    /// Delete a service (drained first), or the objects of manifests
+    Delete(delete::DeleteArgs),
+    /// List clusters, hosts, task definitions, services or tasks
     Get(get::GetArgs),
     /// Show one object in detail
     Describe(describe::DescribeArgs),
@@ -167,6 +171,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(&cx, args),
         Command::Diff(args) => plan::run_diff(&cx, args),
         Command::Apply(args) => apply::run(&cx, args),
+        Command::Delete(args) => delete::run(&cx, args),
         Command::Get(args) => get::run(&cx, args),
         Command::Describe(args) => describe::run(&cx, args),
         Command::Reconcile(args) => reconcile::run(&cx, args),

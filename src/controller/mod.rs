@@ -3,6 +3,7 @@
 //! timers and state changes, with backoff on errors. It never decides anything itself.
 
 pub mod hosts;
+pub mod inspect;
 pub mod ops;
 pub mod reconciler;
 pub mod record;

@@ -230,9 +230,10 @@ pub fn assess(
     } else {
         TaskStatus::Pending
     };
+    // Health describes running containers; Docker's word on stopped ones means nothing.
     let checked: Vec<&&ObservedContainer> = essential
         .iter()
-        .filter(|c| c.health != Health::Unknown)
+        .filter(|c| c.health != Health::Unknown && c.is_running())
         .collect();
     let health = if checked.is_empty() {
         Health::Unknown
