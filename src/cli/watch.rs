@@ -134,11 +134,12 @@ enum Change {
 }
 
 async fn watch(cx: &Context, store: StateDir, args: WatchArgs) -> Outcome {
+    // Absolute: file-system events carry absolute paths.
     let manifest_roots: Vec<PathBuf> = args
         .files
         .iter()
         .filter(|f| *f != "-")
-        .map(PathBuf::from)
+        .map(|f| std::fs::canonicalize(f).unwrap_or_else(|_| PathBuf::from(f)))
         .collect();
     if args.files.iter().any(|f| f == "-") {
         bail!("watch cannot follow stdin; pass files or directories");
@@ -175,7 +176,9 @@ async fn watch(cx: &Context, store: StateDir, args: WatchArgs) -> Outcome {
     apply(cx)?;
 
     let (changes_tx, mut changes) = mpsc::channel::<Change>(256);
-    let state_file = store.state_path();
+    let state_file = std::fs::canonicalize(store.root())
+        .map(|root| root.join("state.json"))
+        .unwrap_or_else(|_| store.state_path());
     let roots = manifest_roots.clone();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else { return };
