@@ -22,6 +22,9 @@ _ecsctl() {
             ecsctl,completion)
                 cmd="ecsctl__subcmd__completion"
                 ;;
+            ecsctl,delete)
+                cmd="ecsctl__subcmd__delete"
+                ;;
             ecsctl,describe)
                 cmd="ecsctl__subcmd__describe"
                 ;;
@@ -40,14 +43,23 @@ _ecsctl() {
             ecsctl,plan)
                 cmd="ecsctl__subcmd__plan"
                 ;;
+            ecsctl,reconcile)
+                cmd="ecsctl__subcmd__reconcile"
+                ;;
             ecsctl,validate)
                 cmd="ecsctl__subcmd__validate"
+                ;;
+            ecsctl,watch)
+                cmd="ecsctl__subcmd__watch"
                 ;;
             ecsctl__subcmd__help,apply)
                 cmd="ecsctl__subcmd__help__subcmd__apply"
                 ;;
             ecsctl__subcmd__help,completion)
                 cmd="ecsctl__subcmd__help__subcmd__completion"
+                ;;
+            ecsctl__subcmd__help,delete)
+                cmd="ecsctl__subcmd__help__subcmd__delete"
                 ;;
             ecsctl__subcmd__help,describe)
                 cmd="ecsctl__subcmd__help__subcmd__describe"
@@ -67,8 +79,14 @@ _ecsctl() {
             ecsctl__subcmd__help,plan)
                 cmd="ecsctl__subcmd__help__subcmd__plan"
                 ;;
+            ecsctl__subcmd__help,reconcile)
+                cmd="ecsctl__subcmd__help__subcmd__reconcile"
+                ;;
             ecsctl__subcmd__help,validate)
                 cmd="ecsctl__subcmd__help__subcmd__validate"
+                ;;
+            ecsctl__subcmd__help,watch)
+                cmd="ecsctl__subcmd__help__subcmd__watch"
                 ;;
             *)
                 ;;
@@ -77,7 +95,7 @@ _ecsctl() {
 
     case "${cmd}" in
         ecsctl)
-            opts="-h -V --state-dir --color --help --version validate plan diff apply get describe completion man help"
+            opts="-h -V --state-dir --color --help --version validate plan diff apply delete get describe reconcile watch completion man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -99,7 +117,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__apply)
-            opts="-f -h -V --filename --prune --auto-approve --lock-timeout --state-dir --color --help --version"
+            opts="-f -h -V --filename --prune --auto-approve --lock-timeout --wait --no-wait --no-converge --resync --host-grace --task-retention --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -114,6 +132,22 @@ _ecsctl() {
                     return 0
                     ;;
                 --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resync)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host-grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --task-retention)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -154,8 +188,62 @@ _ecsctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ecsctl__subcmd__delete)
+            opts="-f -h -V --filename --cluster --lock-timeout --wait --no-wait --resync --host-grace --task-retention --state-dir --color --help --version service"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --filename)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resync)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host-grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --task-retention)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ecsctl__subcmd__describe)
-            opts="-o -h -V --cluster --output --state-dir --color --help --version service taskdef"
+            opts="-o -h -V --cluster --output --state-dir --color --help --version service taskdef task"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -219,13 +307,17 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__get)
-            opts="-o -h -V --cluster --output --state-dir --color --help --version clusters hosts taskdefs services"
+            opts="-o -h -V --cluster --service --output --state-dir --color --help --version clusters hosts taskdefs services tasks"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -253,7 +345,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__help)
-            opts="validate plan diff apply get describe completion man help"
+            opts="validate plan diff apply delete get describe reconcile watch completion man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -281,6 +373,20 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__help__subcmd__completion)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__help__subcmd__delete)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -378,7 +484,35 @@ _ecsctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ecsctl__subcmd__help__subcmd__reconcile)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ecsctl__subcmd__help__subcmd__validate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__help__subcmd__watch)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -456,6 +590,48 @@ _ecsctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ecsctl__subcmd__reconcile)
+            opts="-h -V --cluster --wait --resync --host-grace --task-retention --state-dir --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resync)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host-grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --task-retention)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ecsctl__subcmd__validate)
             opts="-f -o -h -V --filename --output --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -477,6 +653,56 @@ _ecsctl() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__watch)
+            opts="-f -h -V --filename --prune --cluster --lease-timeout --resync --host-grace --task-retention --state-dir --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --filename)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lease-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resync)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host-grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --task-retention)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)

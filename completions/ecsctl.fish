@@ -34,8 +34,11 @@ complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "validate" -d 'Parse a
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "plan" -d 'Show what applying the manifests would change'
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "diff" -d 'Like plan, as a diff of each changed object'
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "apply" -d 'Apply manifests (or a saved plan) to the state'
-complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "get" -d 'List clusters, hosts, task definitions or services'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "delete" -d 'Delete a service (drained first), or the objects of manifests'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "get" -d 'List clusters, hosts, task definitions, services or tasks'
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "describe" -d 'Show one object in detail'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "reconcile" -d 'Converge the hosts to the state, then exit'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "watch" -d 'Keep every host converged; apply manifest changes as files change'
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "completion" -d 'Print shell completions'
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -71,15 +74,36 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand diff" -s h -l help -d 'Pri
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -s f -l filename -d 'Manifest files or directories (recursive: *.yaml, *.yml, *.json); `-` reads stdin' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l lock-timeout -d 'How long to wait for the state lock (0: fail at once, naming its holder)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l wait -d 'How long to wait for the services to be steady' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l resync -d 'Look at every host at least this often, events or not' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l host-grace -d 'A host that does not answer this long is UNREACHABLE: its tasks are started elsewhere' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l task-retention -d 'How long stopped tasks stay visible before their containers are removed' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l prune -d 'Delete objects that are in the state but not in the manifests'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l auto-approve -d 'Apply without asking for confirmation'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l no-wait -d 'Return once the state is written and the first round of actions is started'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l no-converge -d 'Only record the state: a running `watch` (or a later `reconcile`) converges the hosts'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -s f -l filename -d 'Delete the objects these manifests define' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l cluster -d 'The cluster of the service' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l lock-timeout -d 'How long to wait for the state lock' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l wait -d 'How long to wait for deleted services to drain' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l resync -d 'Look at every host at least this often, events or not' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l host-grace -d 'A host that does not answer this long is UNREACHABLE: its tasks are started elsewhere' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l task-retention -d 'How long stopped tasks stay visible before their containers are removed' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l no-wait -d 'Return once the deletion is recorded and the first tasks are being stopped'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -s h -l help -d 'Print help'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand get" -l cluster -d 'Only this cluster' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand get" -l service -d 'Only the tasks of this service (with `get tasks`)' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand get" -s o -l output -d 'Output format' -r -f -a "table\t''
 wide\t''
 json\t''
@@ -101,6 +125,30 @@ always\t''
 never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand describe" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand describe" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -l cluster -d 'Only this cluster (default: every cluster in the state)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -l wait -d 'How long to wait for the services to be steady (0: one round of actions)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -l resync -d 'Look at every host at least this often, events or not' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -l host-grace -d 'A host that does not answer this long is UNREACHABLE: its tasks are started elsewhere' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -l task-retention -d 'How long stopped tasks stay visible before their containers are removed' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -s h -l help -d 'Print help'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -s f -l filename -d 'Manifest files or directories to apply now and whenever they change' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l cluster -d 'Only this cluster (default: every cluster in the state)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l lease-timeout -d 'How long to wait for another reconciler\'s lease (0: exit at once, naming its holder)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l resync -d 'Look at every host at least this often, events or not' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l host-grace -d 'A host that does not answer this long is UNREACHABLE: its tasks are started elsewhere' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l task-retention -d 'How long stopped tasks stay visible before their containers are removed' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l prune -d 'Delete objects that are in the state but not in the manifests'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -s h -l help -d 'Print help'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand completion" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand completion" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
@@ -113,12 +161,15 @@ always\t''
 never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand man" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply get describe completion man help" -f -a "validate" -d 'Parse and check manifests; reads no state and no Docker'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply get describe completion man help" -f -a "plan" -d 'Show what applying the manifests would change'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply get describe completion man help" -f -a "diff" -d 'Like plan, as a diff of each changed object'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply get describe completion man help" -f -a "apply" -d 'Apply manifests (or a saved plan) to the state'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply get describe completion man help" -f -a "get" -d 'List clusters, hosts, task definitions or services'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply get describe completion man help" -f -a "describe" -d 'Show one object in detail'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply get describe completion man help" -f -a "completion" -d 'Print shell completions'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply get describe completion man help" -f -a "man" -d 'Print the man page (roff)'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply get describe completion man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "validate" -d 'Parse and check manifests; reads no state and no Docker'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "plan" -d 'Show what applying the manifests would change'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "diff" -d 'Like plan, as a diff of each changed object'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "apply" -d 'Apply manifests (or a saved plan) to the state'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "delete" -d 'Delete a service (drained first), or the objects of manifests'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "get" -d 'List clusters, hosts, task definitions, services or tasks'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "describe" -d 'Show one object in detail'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "reconcile" -d 'Converge the hosts to the state, then exit'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "watch" -d 'Keep every host converged; apply manifest changes as files change'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "completion" -d 'Print shell completions'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -109,7 +109,7 @@ fn plan_apply_plan_is_idempotent_with_detailed_exit_codes() {
             .ends_with("Plan: 2 to add, 0 to change, 0 to destroy.\n")
     );
 
-    let apply = env.run(&["apply", "-f", "web.yaml", "--auto-approve"]);
+    let apply = env.run(&["apply", "--no-converge", "-f", "web.yaml", "--auto-approve"]);
     assert_eq!(apply.code, 0, "{}", apply.stderr);
     assert!(
         apply
@@ -122,7 +122,7 @@ fn plan_apply_plan_is_idempotent_with_detailed_exit_codes() {
     let again = env.run(&["plan", "-f", "web.yaml", "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{}", again.stdout);
     assert!(again.stdout.starts_with("No changes."));
-    let reapply = env.run(&["apply", "-f", "web.yaml", "--auto-approve"]);
+    let reapply = env.run(&["apply", "--no-converge", "-f", "web.yaml", "--auto-approve"]);
     assert_eq!(reapply.code, 0);
     assert_eq!(
         env.read_state().expect("state").serial,
@@ -136,7 +136,8 @@ fn a_new_revision_shows_the_rolling_deployment() {
     let env = Env::new();
     env.write("web.yaml", WEB_V1);
     assert_eq!(
-        env.run(&["apply", "-f", "web.yaml", "--auto-approve"]).code,
+        env.run(&["apply", "--no-converge", "-f", "web.yaml", "--auto-approve"])
+            .code,
         0
     );
     env.write(
@@ -158,7 +159,8 @@ fn a_new_revision_shows_the_rolling_deployment() {
     assert_eq!(plan["changes"][1]["deployment"]["maximumRunning"], 8);
 
     assert_eq!(
-        env.run(&["apply", "-f", "web.yaml", "--auto-approve"]).code,
+        env.run(&["apply", "--no-converge", "-f", "web.yaml", "--auto-approve"])
+            .code,
         0
     );
     let describe = env.run(&["describe", "taskdef", "web:1"]);
@@ -177,7 +179,7 @@ fn a_new_revision_shows_the_rolling_deployment() {
 fn apply_without_a_terminal_needs_auto_approve_and_changes_nothing() {
     let env = Env::new();
     env.write("web.yaml", WEB_V1);
-    let run = env.run(&["apply", "-f", "web.yaml"]);
+    let run = env.run(&["apply", "--no-converge", "-f", "web.yaml"]);
     assert_eq!(run.code, 1);
     assert!(
         run.stderr
@@ -193,7 +195,8 @@ fn invalid_manifests_change_nothing() {
     let env = Env::new();
     env.write("web.yaml", WEB_V1);
     assert_eq!(
-        env.run(&["apply", "-f", "web.yaml", "--auto-approve"]).code,
+        env.run(&["apply", "--no-converge", "-f", "web.yaml", "--auto-approve"])
+            .code,
         0
     );
     let before = std::fs::read(env.state_dir().join("state.json")).expect("state");
@@ -201,7 +204,7 @@ fn invalid_manifests_change_nothing() {
         "web.yaml",
         &WEB_V1.replace("desiredCount: 3", "desiredCount: three"),
     );
-    let run = env.run(&["apply", "-f", "web.yaml", "--auto-approve"]);
+    let run = env.run(&["apply", "--no-converge", "-f", "web.yaml", "--auto-approve"]);
     assert_eq!(run.code, 1);
     assert!(
         run.stderr
@@ -219,10 +222,10 @@ fn saved_plans_apply_once_and_are_refused_after_the_state_moved() {
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     let stale = env.path("stale.json");
     std::fs::copy(env.path("plan.json"), &stale).expect("copy");
-    let apply = env.run(&["apply", "plan.json"]);
+    let apply = env.run(&["apply", "--no-converge", "plan.json"]);
     assert_eq!(apply.code, 0, "{}", apply.stderr);
     assert_eq!(env.read_state().expect("state").serial, 1);
-    let refused = env.run(&["apply", stale.to_str().expect("path")]);
+    let refused = env.run(&["apply", "--no-converge", stale.to_str().expect("path")]);
     assert_eq!(refused.code, 1);
     assert!(
         refused.stderr.contains(
@@ -240,7 +243,7 @@ fn a_second_writer_is_told_who_holds_the_lock_or_waits() {
     env.write("web.yaml", WEB_V1);
     let store = ecsctl::state::store::StateDir::open(env.state_dir()).expect("state dir");
     let held = store.lock_state(std::time::Duration::ZERO).expect("lock");
-    let run = env.run(&["apply", "-f", "web.yaml", "--auto-approve"]);
+    let run = env.run(&["apply", "--no-converge", "-f", "web.yaml", "--auto-approve"]);
     assert_eq!(run.code, 1);
     let me = format!("the state is locked by pid {} on ", std::process::id());
     assert!(run.stderr.contains(&me), "{}", run.stderr);
@@ -248,6 +251,7 @@ fn a_second_writer_is_told_who_holds_the_lock_or_waits() {
     let child = env
         .command(&[
             "apply",
+            "--no-converge",
             "-f",
             "web.yaml",
             "--auto-approve",
@@ -275,7 +279,8 @@ fn state_files_are_private() {
     let env = Env::new();
     env.write("web.yaml", WEB_V1);
     assert_eq!(
-        env.run(&["apply", "-f", "web.yaml", "--auto-approve"]).code,
+        env.run(&["apply", "--no-converge", "-f", "web.yaml", "--auto-approve"])
+            .code,
         0
     );
     let mode =
@@ -296,7 +301,11 @@ fn prune_deletes_and_without_it_objects_are_kept() {
         "m/api.yaml",
         "apiVersion: ecsctl/v1\nkind: Service\nmetadata: {name: api}\nspec: {taskDefinition: web, desiredCount: 1}\n",
     );
-    assert_eq!(env.run(&["apply", "-f", "m", "--auto-approve"]).code, 0);
+    assert_eq!(
+        env.run(&["apply", "--no-converge", "-f", "m", "--auto-approve"])
+            .code,
+        0
+    );
     std::fs::remove_file(env.path("m/api.yaml")).expect("rm");
     let kept = env.run(&["plan", "-f", "m", "--detailed-exitcode"]);
     assert_eq!(kept.code, 0);
@@ -315,7 +324,8 @@ fn get_and_describe() {
     let env = Env::new();
     env.write("web.yaml", WEB_V1);
     assert_eq!(
-        env.run(&["apply", "-f", "web.yaml", "--auto-approve"]).code,
+        env.run(&["apply", "--no-converge", "-f", "web.yaml", "--auto-approve"])
+            .code,
         0
     );
     let services = env.run(&["get", "services"]);

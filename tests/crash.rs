@@ -53,17 +53,17 @@ fn sigkill_at_any_instant_leaves_the_old_or_the_new_state() {
     let wanted = [desired(&targets[0]), desired(&targets[1])];
 
     // A full apply that changes everything, timed, to spread the kills over its duration.
-    let run = env.run(&["apply", "-f", "a", "--auto-approve"]);
+    let run = env.run(&["apply", "--no-converge", "-f", "a", "--auto-approve"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let started = Instant::now();
-    let run = env.run(&["apply", "-f", "b", "--auto-approve"]);
+    let run = env.run(&["apply", "--no-converge", "-f", "b", "--auto-approve"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let full = started.elapsed();
 
     let state_file = env.state_dir().join("state.json");
     // Every trial starts from the same state (the manifests `a`) and applies `b`, so the work
     // per apply stays the same however many trials run.
-    let run = env.run(&["apply", "-f", "a", "--auto-approve"]);
+    let run = env.run(&["apply", "--no-converge", "-f", "a", "--auto-approve"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let before_bytes = std::fs::read(&state_file).expect("state exists");
     let before = env.read_state().expect("state parses");
@@ -73,7 +73,7 @@ fn sigkill_at_any_instant_leaves_the_old_or_the_new_state() {
     for trial in 0..trials {
         std::fs::write(&state_file, &before_bytes).expect("restore the state");
         let mut child = env
-            .command(&["apply", "-f", "b", "--auto-approve"])
+            .command(&["apply", "--no-converge", "-f", "b", "--auto-approve"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -129,6 +129,6 @@ fn sigkill_at_any_instant_leaves_the_old_or_the_new_state() {
         "kills should land both before and after the write ({kept_old}/{got_new})"
     );
     // Stale temporary files from killed writers never break the next apply.
-    let run = env.run(&["apply", "-f", "b", "--auto-approve"]);
+    let run = env.run(&["apply", "--no-converge", "-f", "b", "--auto-approve"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }

@@ -46,6 +46,9 @@ pub struct ApplyArgs {
     /// Return once the state is written and the first round of actions is started
     #[arg(long)]
     pub no_wait: bool,
+    /// Only record the state: a running `watch` (or a later `reconcile`) converges the hosts
+    #[arg(long, conflicts_with = "no_wait")]
+    pub no_converge: bool,
     #[command(flatten)]
     pub reconcile: super::ReconcileArgs,
 }
@@ -94,6 +97,9 @@ pub fn run(cx: &Context, args: ApplyArgs) -> Outcome {
             None => return Ok(exit::OK),
         }
     };
+    if args.no_converge {
+        return Ok(exit::OK);
+    }
     let wait = if args.no_wait {
         std::time::Duration::ZERO
     } else {

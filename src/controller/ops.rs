@@ -181,10 +181,13 @@ fn first_containers(plan: &LaunchPlan, ctx: &TaskContext<'_>) -> Vec<String> {
     if ctx.needs_pause() {
         names.push(ctx.pause_name());
     }
-    for definition in &plan.spec.container_definitions {
-        if definition.depends_on.is_empty()
-            && let Some(name) = definition.name.as_deref()
-        {
+    for name in crate::reconcile::task::start_order(&plan.spec) {
+        let definition = plan
+            .spec
+            .container_definitions
+            .iter()
+            .find(|d| d.name.as_deref() == Some(name));
+        if definition.is_some_and(|d| d.depends_on.is_empty() && d.links.is_empty()) {
             names.push(ctx.docker_name(name));
         }
     }

@@ -273,8 +273,16 @@ impl DockerHost {
                 .await?;
             created.push(id);
         }
-        for definition in &ctx.spec.container_definitions {
-            let name = definition.name.as_deref().unwrap_or_default();
+        // Containers that others link to or take volumes from must exist first.
+        for name in crate::reconcile::task::start_order(ctx.spec) {
+            let Some(definition) = ctx
+                .spec
+                .container_definitions
+                .iter()
+                .find(|d| d.name.as_deref() == Some(name))
+            else {
+                continue;
+            };
             let id = self
                 .create(
                     &ctx.docker_name(name),

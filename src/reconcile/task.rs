@@ -405,12 +405,7 @@ pub fn container_steps(
             .iter()
             .find(|d| d.name.as_deref() == Some(name));
         let met = definition.is_none_or(|d| {
-            d.depends_on.iter().all(|dependency| {
-                let (Some(target), Some(condition)) =
-                    (dependency.container_name.as_deref(), dependency.condition)
-                else {
-                    return true;
-                };
+            requirements(d).into_iter().all(|(target, condition)| {
                 task.container(target)
                     .is_none_or(|t| condition_met(t, condition))
             })
@@ -431,16 +426,47 @@ fn condition_met(target: &ObservedContainer, condition: ContainerCondition) -> b
     }
 }
 
-/// Container names in an order where dependencies come first (declaration order otherwise).
+/// What a container needs of the others before it can start: its `dependsOn`, plus a START
+/// for every container it links to (Docker refuses a link to a container that is not running).
+fn requirements(
+    definition: &crate::model::ecs::ContainerDefinition,
+) -> Vec<(&str, ContainerCondition)> {
+    let mut out: Vec<(&str, ContainerCondition)> = definition
+        .depends_on
+        .iter()
+        .filter_map(|d| Some((d.container_name.as_deref()?, d.condition?)))
+        .collect();
+    for link in &definition.links {
+        let target = link.split(':').next().unwrap_or(link);
+        out.push((target, ContainerCondition::Start));
+    }
+    out
+}
+
+/// Container names in an order where what a container depends on, links to or takes volumes
+/// from comes first (declaration order otherwise). Containers are created and started in it.
 pub fn start_order(spec: &TaskDefinitionSpec) -> Vec<&str> {
     let names: Vec<&str> = spec
         .container_definitions
         .iter()
         .filter_map(|d| d.name.as_deref())
         .collect();
+    let before = |definition: &crate::model::ecs::ContainerDefinition| -> Vec<String> {
+        let mut targets: Vec<String> = requirements(definition)
+            .into_iter()
+            .map(|(t, _)| t.to_string())
+            .collect();
+        targets.extend(
+            definition
+                .volumes_from
+                .iter()
+                .filter_map(|v| v.source_container.clone()),
+        );
+        targets
+    };
     let mut ordered: Vec<&str> = Vec::with_capacity(names.len());
-    // Repeatedly take the containers whose dependencies are all placed; a cycle (refused by
-    // validation) would end the loop with the rest appended in declaration order.
+    // Repeatedly take the containers whose prerequisites are all placed; a cycle (refused by
+    // validation) ends the loop with the rest appended in declaration order.
     let mut progress = true;
     while ordered.len() < names.len() && progress {
         progress = false;
@@ -451,10 +477,8 @@ pub fn start_order(spec: &TaskDefinitionSpec) -> Vec<&str> {
             if ordered.contains(&name) {
                 continue;
             }
-            let ready = definition.depends_on.iter().all(|d| {
-                d.container_name
-                    .as_deref()
-                    .is_none_or(|t| ordered.contains(&t) || !names.contains(&t))
+            let ready = before(definition).iter().all(|t| {
+                ordered.contains(&t.as_str()) || !names.contains(&t.as_str()) || t == name
             });
             if ready {
                 ordered.push(name);

@@ -302,3 +302,25 @@ fn a_half_created_task_fails() {
             .contains("`side` of the task was never created")
     );
 }
+
+#[test]
+fn links_and_volumes_from_order_creation_and_starts() {
+    let s = spec(
+        "    - {name: web, image: a, links: ['db:database'], volumesFrom: [{sourceContainer: data}]}\n    - {name: db, image: b, essential: false}\n    - {name: data, image: c, essential: false}\n",
+    );
+    assert_eq!(start_order(&s), ["db", "data", "web"]);
+    let mut db = container("db", ContainerState::Created);
+    db.essential = false;
+    let mut data = container("data", ContainerState::Created);
+    data.essential = false;
+    let t = task(vec![
+        container("web", ContainerState::Created),
+        db.clone(),
+        data.clone(),
+    ]);
+    assert_eq!(
+        container_steps(&t, &s, &state_of(&t, &s)),
+        Some(ContainerStep::Start(vec!["id-db".into(), "id-data".into()])),
+        "web waits for the container it links to"
+    );
+}
