@@ -38,9 +38,9 @@ pub fn options(args: &ReconcileArgs) -> Options {
     }
 }
 
-/// The transport to hosts that are not local.
+/// The transport to hosts that are not local: the system `ssh`, one connection per host.
 pub fn transport() -> Arc<dyn Transport> {
-    Arc::new(crate::controller::hosts::NoTransport)
+    Arc::new(crate::docker::ssh::SshTransport::new())
 }
 
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

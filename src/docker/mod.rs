@@ -7,3 +7,4 @@ pub mod host;
 pub mod labels;
 pub mod observe;
 pub mod pause;
+pub mod ssh;
