@@ -38,6 +38,13 @@ complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "delete" -d 'Delete a 
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "get" -d 'List clusters, hosts, task definitions, services or tasks'
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "describe" -d 'Show one object in detail'
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "reconcile" -d 'Converge the hosts to the state, then exit'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "logs" -d 'Logs of every task of a service (or of one task), merged, prefixed'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "exec" -d 'Run a command in a task\'s container'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "events" -d 'ECS-style service events'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "run-task" -d 'Run one-off tasks'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "scale" -d 'Change a service\'s desired count (recorded; the next plan shows the drift)'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "rollback" -d 'Return a service to an earlier revision (recorded; the next plan shows the drift)'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "top" -d 'CPU and memory of running tasks'
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "watch" -d 'Keep every host converged; apply manifest changes as files change'
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "completion" -d 'Print shell completions'
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "man" -d 'Print the man page (roff)'
@@ -136,6 +143,89 @@ always\t''
 never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand logs" -l since -d 'Only lines newer than this (10m, 1h)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand logs" -l tail -d 'Only the last N lines of each container' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand logs" -s c -l container -d 'Only this container of each task' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand logs" -l cluster -d 'The cluster (needed when the name exists in several)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand logs" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand logs" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand logs" -s f -l follow -d 'Follow new lines, and new tasks as they start, until Ctrl-C'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand logs" -l timestamps -d 'Show each line\'s time'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand logs" -s h -l help -d 'Print help'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand logs" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand exec" -s c -l container -d 'The container (default: the task\'s first essential container)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand exec" -l task-index -d 'With service/NAME: the N-th running task (oldest first, from 0)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand exec" -l cluster -d 'The cluster (needed when the name exists in several)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand exec" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand exec" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand exec" -s i -l interactive -d 'Keep stdin open'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand exec" -s t -l tty -d 'Allocate a terminal'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand exec" -s h -l help -d 'Print help'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand exec" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand events" -l cluster -d 'Only this cluster' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand events" -l since -d 'Only events newer than this (10m, 1h)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand events" -s o -l output -d 'Output format (`json`: a list; with -f, one object per line)' -r -f -a "text\t''
+json\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand events" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand events" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand events" -s f -l follow -d 'Print new events as they are recorded'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand events" -s h -l help -d 'Print help'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand events" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -l cluster -d 'The cluster to run in' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -l count -d 'How many tasks' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -l timeout -d 'How long `--wait` waits' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -l started-by -d 'Recorded as who started the tasks' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -l container -d 'The container the overrides apply to (default: the first essential one)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -l override-command -d 'Run this command instead (a shell-like string; or give it after `--`)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -l env -d 'Add or replace an environment variable of that container' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -l wait -d 'Stream the logs and wait for the tasks to stop; exit with the essential container\'s code'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -s h -l help -d 'Print help'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l wait -d 'How long to wait for the service to be steady' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l lock-timeout -d 'How long to wait for the state lock' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l cluster -d 'The cluster (needed when the name exists in several)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l resync -d 'Look at every host at least this often, events or not' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l host-grace -d 'A host that does not answer this long is UNREACHABLE: its tasks are started elsewhere' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l task-retention -d 'How long stopped tasks stay visible before their containers are removed' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l no-wait -d 'Return once the change is recorded and the first actions are started'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -s h -l help -d 'Print help'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l to -d 'The revision to return to (default: the last deployment that completed before this one)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l wait -d 'How long to wait for the service to be steady' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l lock-timeout -d 'How long to wait for the state lock' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l cluster -d 'The cluster (needed when the name exists in several)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l resync -d 'Look at every host at least this often, events or not' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l host-grace -d 'A host that does not answer this long is UNREACHABLE: its tasks are started elsewhere' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l task-retention -d 'How long stopped tasks stay visible before their containers are removed' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l no-wait -d 'Return once the change is recorded and the first actions are started'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -s h -l help -d 'Print help'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand top" -l cluster -d 'Only this cluster' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand top" -l service -d 'Only the tasks of this service' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand top" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand top" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand top" -s h -l help -d 'Print help'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand top" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -s f -l filename -d 'Manifest files or directories to apply now and whenever they change' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l cluster -d 'Only this cluster (default: every cluster in the state)' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l lease-timeout -d 'How long to wait for another reconciler\'s lease (0: exit at once, naming its holder)' -r
@@ -161,15 +251,22 @@ always\t''
 never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand man" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "validate" -d 'Parse and check manifests; reads no state and no Docker'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "plan" -d 'Show what applying the manifests would change'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "diff" -d 'Like plan, as a diff of each changed object'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "apply" -d 'Apply manifests (or a saved plan) to the state'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "delete" -d 'Delete a service (drained first), or the objects of manifests'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "get" -d 'List clusters, hosts, task definitions, services or tasks'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "describe" -d 'Show one object in detail'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "reconcile" -d 'Converge the hosts to the state, then exit'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "watch" -d 'Keep every host converged; apply manifest changes as files change'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "completion" -d 'Print shell completions'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "man" -d 'Print the man page (roff)'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile watch completion man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "validate" -d 'Parse and check manifests; reads no state and no Docker'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "plan" -d 'Show what applying the manifests would change'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "diff" -d 'Like plan, as a diff of each changed object'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "apply" -d 'Apply manifests (or a saved plan) to the state'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "delete" -d 'Delete a service (drained first), or the objects of manifests'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "get" -d 'List clusters, hosts, task definitions, services or tasks'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "describe" -d 'Show one object in detail'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "reconcile" -d 'Converge the hosts to the state, then exit'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "logs" -d 'Logs of every task of a service (or of one task), merged, prefixed'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "exec" -d 'Run a command in a task\'s container'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "events" -d 'ECS-style service events'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "run-task" -d 'Run one-off tasks'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "scale" -d 'Change a service\'s desired count (recorded; the next plan shows the drift)'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "rollback" -d 'Return a service to an earlier revision (recorded; the next plan shows the drift)'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "top" -d 'CPU and memory of running tasks'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "watch" -d 'Keep every host converged; apply manifest changes as files change'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "completion" -d 'Print shell completions'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

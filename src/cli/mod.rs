@@ -7,13 +7,21 @@ pub mod completion;
 pub mod converge;
 pub mod delete;
 pub mod describe;
+pub mod events;
+pub mod exec;
 pub mod get;
+pub mod logs;
 pub mod manifests;
 pub mod output;
 pub mod plan;
 pub mod reconcile;
 pub mod resolve;
+pub mod run_task;
+pub mod scale;
+pub mod select;
+pub mod target;
 pub mod tasks;
+pub mod top;
 pub mod validate;
 pub mod watch;
 
@@ -78,6 +86,20 @@ pub enum Command {
     Describe(describe::DescribeArgs),
     /// Converge the hosts to the state, then exit
     Reconcile(reconcile::ReconcileCommand),
+    /// Logs of every task of a service (or of one task), merged, prefixed
+    Logs(logs::LogsArgs),
+    /// Run a command in a task's container
+    Exec(exec::ExecArgs),
+    /// ECS-style service events
+    Events(events::EventsArgs),
+    /// Run one-off tasks
+    RunTask(run_task::RunTaskArgs),
+    /// Change a service's desired count (recorded; the next plan shows the drift)
+    Scale(scale::ScaleArgs),
+    /// Return a service to an earlier revision (recorded; the next plan shows the drift)
+    Rollback(scale::RollbackArgs),
+    /// CPU and memory of running tasks
+    Top(top::TopArgs),
     /// Keep every host converged; apply manifest changes as files change
     Watch(watch::WatchArgs),
     /// Print shell completions
@@ -175,6 +197,13 @@ pub fn main() -> ExitCode {
         Command::Get(args) => get::run(&cx, args),
         Command::Describe(args) => describe::run(&cx, args),
         Command::Reconcile(args) => reconcile::run(&cx, args),
+        Command::Logs(args) => logs::run(&cx, args),
+        Command::Exec(args) => exec::run(&cx, args),
+        Command::Events(args) => events::run(&cx, args),
+        Command::RunTask(args) => run_task::run(&cx, args),
+        Command::Scale(args) => scale::scale(&cx, args),
+        Command::Rollback(args) => scale::rollback(&cx, args),
+        Command::Top(args) => top::run(&cx, args),
         Command::Watch(args) => watch::run(&cx, args),
         Command::Completion(args) => completion::run(&cx, args),
         Command::Man => completion::man(&cx),

@@ -1,5 +1,6 @@
 //! `ecsctl get tasks` and `ecsctl describe task ID`: tasks as they are on the hosts.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use anyhow::{Result, bail};
@@ -7,19 +8,18 @@ use anyhow::{Result, bail};
 use super::output::table;
 use super::reconcile::{runtime, transport};
 use super::{Context, DataFormat, Outcome, exit};
-use crate::controller::inspect::{self, TaskView};
+use crate::controller::inspect::{self, ClusterObservation, TaskView};
 use crate::reconcile::task::{Health, TaskStatus};
 use crate::state::State;
 use crate::time::{Timestamp, short_age};
 
-/// Observes the tasks of every cluster (or one), noting hosts that do not answer.
-pub fn observe(
+/// Observes every cluster (or one), noting hosts that do not answer.
+pub async fn observe_all(
     cx: &Context,
     state: &State,
     cluster: Option<&str>,
-) -> Result<Vec<(String, TaskView)>> {
+) -> Result<Vec<(String, ClusterObservation)>> {
     let store = cx.state_dir()?;
-    let rt = runtime()?;
     let transport = transport();
     let mut all = Vec::new();
     for name in state.cluster_names() {
@@ -27,21 +27,31 @@ pub fn observe(
             continue;
         }
         let runtime_state = store.read_runtime(&name)?;
-        let (views, failures) = rt.block_on(inspect::tasks(
-            state,
-            &runtime_state,
-            &name,
-            transport.as_ref(),
-        ))?;
-        for (host, error) in failures {
+        let observation =
+            inspect::observe(state, &runtime_state, &name, transport.as_ref()).await?;
+        for (host, error) in &observation.failures {
             cx.out.note(&format!(
                 "{}: host `{host}` of cluster `{name}` does not answer; its tasks are not listed: {error}",
                 cx.out.paint_err.yellow("warning")
             ));
         }
-        all.extend(views.into_iter().map(|v| (name.clone(), v)));
+        all.push((name, observation));
     }
     Ok(all)
+}
+
+/// The tasks of every cluster (or one).
+pub fn observe(
+    cx: &Context,
+    state: &State,
+    cluster: Option<&str>,
+) -> Result<Vec<(String, TaskView)>> {
+    let rt = runtime()?;
+    let all = rt.block_on(observe_all(cx, state, cluster))?;
+    Ok(all
+        .into_iter()
+        .flat_map(|(name, o)| o.tasks.into_iter().map(move |t| (name.clone(), t)))
+        .collect())
 }
 
 fn ports(view: &TaskView) -> String {
@@ -69,7 +79,7 @@ fn status(s: TaskStatus) -> &'static str {
     }
 }
 
-fn health(h: Health) -> &'static str {
+pub fn health_label(h: Health) -> &'static str {
     match h {
         Health::Unknown => "UNKNOWN",
         Health::Starting => "STARTING",
@@ -85,18 +95,30 @@ pub fn get(
     service: Option<&str>,
     format: DataFormat,
 ) -> Outcome {
-    let views: Vec<(String, TaskView)> = observe(cx, state, cluster)?
-        .into_iter()
-        .filter(|(_, v)| service.is_none_or(|s| v.service() == Some(s)))
-        .collect();
     if let Some(s) = service
-        && !state.all_services().any(|(_, n, _)| n == s)
+        && !state
+            .all_services()
+            .any(|(c, n, _)| n == s && cluster.is_none_or(|only| only == c))
     {
         bail!(
             "no service `{s}` in {}",
             cluster.map_or("any cluster".to_string(), |c| format!("cluster `{c}`"))
         );
     }
+    let rt = runtime()?;
+    let observations = rt.block_on(observe_all(cx, state, cluster))?;
+    let wide = format == DataFormat::Wide;
+    let mut used = BTreeMap::new();
+    if wide {
+        for (_, observation) in &observations {
+            used.extend(rt.block_on(super::top::usage(observation)));
+        }
+    }
+    let views: Vec<(String, TaskView)> = observations
+        .into_iter()
+        .flat_map(|(name, o)| o.tasks.into_iter().map(move |t| (name.clone(), t)))
+        .filter(|(_, v)| service.is_none_or(|s| v.service() == Some(s)))
+        .collect();
     let now = Timestamp::now();
     match format {
         DataFormat::Json => cx
@@ -106,7 +128,6 @@ pub fn get(
             .out
             .yaml(&views.iter().map(|(_, v)| v).collect::<Vec<_>>())?,
         DataFormat::Table | DataFormat::Wide => {
-            let wide = format == DataFormat::Wide;
             let mut headers = vec![
                 "task",
                 "service",
@@ -118,7 +139,7 @@ pub fn get(
                 "age",
             ];
             if wide {
-                headers.extend(["cluster", "stopped reason"]);
+                headers.extend(["cpu", "memory", "restarts", "cluster", "stopped reason"]);
             }
             let rows = views
                 .iter()
@@ -128,12 +149,36 @@ pub fn get(
                         v.service().unwrap_or("-").to_string(),
                         v.task.task_definition.to_string(),
                         status(v.state.last_status).to_string(),
-                        health(v.state.health).to_string(),
+                        health_label(v.state.health).to_string(),
                         v.task.host.clone(),
                         ports(v),
                         short_age(now.since(v.task.created_at)),
                     ];
                     if wide {
+                        let u = used.get(&v.task.id).copied().unwrap_or_default();
+                        let running = v.state.last_status != TaskStatus::Stopped;
+                        row.push(if running {
+                            format!("{:.1}%", u.cpu_percent)
+                        } else {
+                            "-".into()
+                        });
+                        row.push(if running && u.memory_limit > 0 {
+                            format!(
+                                "{}/{}",
+                                super::top::mib(u.memory),
+                                super::top::mib(u.memory_limit)
+                            )
+                        } else {
+                            "-".into()
+                        });
+                        row.push(
+                            v.task
+                                .containers
+                                .iter()
+                                .map(|c| c.restart_count)
+                                .sum::<i64>()
+                                .to_string(),
+                        );
                         row.push(cluster.clone());
                         row.push(
                             v.state
@@ -222,7 +267,7 @@ fn describe_text(cluster: &str, v: &TaskView) -> String {
             "Desired status",
             format!("{:?}", v.state.desired_status).to_uppercase(),
         ),
-        ("Health", health(v.state.health).to_string()),
+        ("Health", health_label(v.state.health).to_string()),
         ("Created", t.created_at.to_string()),
         (
             "Started",
@@ -255,7 +300,7 @@ fn describe_text(cluster: &str, v: &TaskView) -> String {
                     c.name.clone()
                 },
                 format!("{:?}", c.state).to_lowercase(),
-                health(c.health).to_string(),
+                health_label(c.health).to_string(),
                 c.exit_code.map_or("-".into(), |e| e.to_string()),
                 if c.essential {
                     "yes".into()

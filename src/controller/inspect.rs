@@ -78,13 +78,30 @@ pub async fn connect_all(
     Ok(futures_util::future::join_all(work).await)
 }
 
-/// Every task of the cluster on every host that answers, assessed; and the hosts that did not.
-pub async fn tasks(
+/// A cluster as observed right now: its hosts (connected or not) and every task on the hosts
+/// that answered, assessed.
+pub struct ClusterObservation {
+    pub hosts: Vec<Connected>,
+    pub tasks: Vec<TaskView>,
+    /// Hosts that did not answer, with why.
+    pub failures: Vec<(String, String)>,
+}
+
+impl ClusterObservation {
+    pub fn host(&self, name: &str) -> Option<&Arc<DockerHost>> {
+        self.hosts
+            .iter()
+            .find(|h| h.name == name)
+            .and_then(|h| h.host.as_ref())
+    }
+}
+
+pub async fn observe(
     state: &State,
     runtime: &Runtime,
     cluster: &str,
     transport: &dyn Transport,
-) -> anyhow::Result<(Vec<TaskView>, Vec<(String, String)>)> {
+) -> anyhow::Result<ClusterObservation> {
     let connected = connect_all(state, cluster, transport).await?;
     let mut views = Vec::new();
     let mut failures = Vec::new();
@@ -129,5 +146,20 @@ pub async fn tasks(
             &b.task.id,
         ))
     });
-    Ok((views, failures))
+    Ok(ClusterObservation {
+        hosts: connected,
+        tasks: views,
+        failures,
+    })
+}
+
+/// Every task of the cluster on every host that answers, assessed; and the hosts that did not.
+pub async fn tasks(
+    state: &State,
+    runtime: &Runtime,
+    cluster: &str,
+    transport: &dyn Transport,
+) -> anyhow::Result<(Vec<TaskView>, Vec<(String, String)>)> {
+    let observation = observe(state, runtime, cluster, transport).await?;
+    Ok((observation.tasks, observation.failures))
 }

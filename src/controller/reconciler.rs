@@ -843,7 +843,7 @@ impl Reconciler {
 }
 
 /// Resources in use on each host by its live tasks (any service, or none).
-fn usage<'a>(
+pub fn usage<'a>(
     tasks: &[ObservedTask],
     states: &[TaskState],
     spec_of: &dyn Fn(&TaskDefRef) -> Option<&'a TaskDefinitionSpec>,

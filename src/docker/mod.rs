@@ -3,8 +3,10 @@
 //! reports Docker events; it decides nothing.
 
 pub mod container_spec;
+pub mod exec;
 pub mod host;
 pub mod labels;
+pub mod logs;
 pub mod observe;
 pub mod pause;
 pub mod ssh;

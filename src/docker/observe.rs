@@ -119,6 +119,12 @@ pub fn facts(inspect: &ContainerInspectResponse) -> Option<Facts> {
             started_at,
             finished_at,
             ports,
+            log_driver: inspect
+                .host_config
+                .as_ref()
+                .and_then(|h| h.log_config.as_ref())
+                .and_then(|l| l.typ.clone()),
+            restart_count: inspect.restart_count.unwrap_or(0),
         },
         created: time(inspect.created.as_deref()),
         labels,

@@ -60,6 +60,11 @@ pub struct ObservedContainer {
     pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
     pub ports: Vec<PortBinding>,
+    /// Docker's log driver for the container (`json-file`, `local`, `syslog`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_driver: Option<String>,
+    #[serde(default)]
+    pub restart_count: i64,
 }
 
 impl ObservedContainer {

@@ -134,6 +134,8 @@ fn observed(s: &Sim, now: u64) -> ObservedTask {
                 .or(matches!(s.phase, Phase::Exited(_)).then_some(now))
                 .map(Timestamp::from_unix_millis),
             ports: Vec::new(),
+            log_driver: None,
+            restart_count: 0,
         }],
     }
 }

@@ -25,6 +25,8 @@ fn container(name: &str, state: ContainerState) -> ObservedContainer {
         started_at: (state != ContainerState::Created).then(|| Timestamp::from_unix_millis(1_000)),
         finished_at: None,
         ports: Vec::new(),
+        log_driver: None,
+        restart_count: 0,
     }
 }
 

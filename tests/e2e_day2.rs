@@ -1,0 +1,422 @@
+//! Day-2 commands on a real Docker daemon: logs (merged, prefixed, followed across a task
+//! replacement), exec exit codes, run-task exit codes, scale and rollback as events and drift.
+
+mod common;
+
+use std::time::Duration;
+
+use common::Env;
+use common::docker::{IMAGE, TestCluster, docker_ok, wait_for};
+
+fn chatty(cluster: &TestCluster, count: u32, version: &str) -> String {
+    format!(
+        "{}apiVersion: ecsctl/v1
+kind: TaskDefinition
+metadata: {{ name: chatty }}
+spec:
+  containerDefinitions:
+    - name: talker
+      image: {IMAGE}
+      command: [sh, -c, \"echo started {version} $HOSTNAME; for i in 1 2 3; do echo line $i of $HOSTNAME; sleep 0.3; done; echo warning on stderr >&2; trap 'exit 0' TERM; sleep 600 & wait\"]
+      stopTimeout: 2
+---
+apiVersion: ecsctl/v1
+kind: Service
+metadata: {{ name: chatty, cluster: {} }}
+spec: {{ desiredCount: {count} }}
+",
+        cluster.manifest(),
+        cluster.name
+    )
+}
+
+fn task_ids(env: &Env, cluster: &TestCluster) -> Vec<String> {
+    let run = env.run(&["get", "tasks", "--cluster", &cluster.name, "-o", "json"]);
+    let tasks: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    tasks
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|t| t["lastStatus"] == "RUNNING")
+        .map(|t| t["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+#[test]
+fn logs_of_a_service_are_merged_in_time_order_with_prefixes() {
+    let cluster = TestCluster::new("logs");
+    let env = Env::new();
+    env.write("m/c.yaml", &chatty(&cluster, 3, "v1"));
+    assert_eq!(
+        env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "60s"])
+            .code,
+        0
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let ids = task_ids(&env, &cluster);
+    assert_eq!(ids.len(), 3);
+    let run = env.run(&[
+        "logs",
+        "service/chatty",
+        "--cluster",
+        &cluster.name,
+        "--timestamps",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        3 * 5,
+        "five lines per task (four on stdout, one on stderr):\n{}",
+        run.stdout
+    );
+    for id in &ids {
+        let prefix = format!("chatty/{}/talker | ", &id[..6]);
+        let mine: Vec<&&str> = lines.iter().filter(|l| l.starts_with(&prefix)).collect();
+        assert_eq!(mine.len(), 5, "{prefix}: {}", run.stdout);
+        assert!(
+            mine.iter().any(|l| l.ends_with("warning on stderr")),
+            "stderr is included"
+        );
+        assert!(
+            mine.iter().any(|l| l.contains("line 3 of")),
+            "{}",
+            run.stdout
+        );
+    }
+    // Merged in time order: the timestamps never go back.
+    let times: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            l.split(" | ")
+                .nth(1)
+                .and_then(|rest| rest.split(' ').next())
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted, "lines are in time order");
+
+    let tail = env.run(&[
+        "logs",
+        "chatty",
+        "--cluster",
+        &cluster.name,
+        "--tail",
+        "1",
+        "-c",
+        "talker",
+    ]);
+    assert_eq!(
+        tail.stdout.lines().count(),
+        3,
+        "one line per container with --tail 1:\n{}",
+        tail.stdout
+    );
+    let wrong = env.run(&["logs", "chatty", "--cluster", &cluster.name, "-c", "nope"]);
+    assert_eq!(wrong.code, 1);
+    assert!(
+        wrong.stderr.contains("no container `nope`"),
+        "{}",
+        wrong.stderr
+    );
+}
+
+#[test]
+fn logs_follow_new_lines_and_replacement_tasks() {
+    let cluster = TestCluster::new("follow");
+    let env = Env::new();
+    env.write("m/c.yaml", &chatty(&cluster, 1, "v1"));
+    assert_eq!(
+        env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "60s"])
+            .code,
+        0
+    );
+    let mut watch = env.spawn(&["watch", "--cluster", &cluster.name], &[]);
+    let mut follow = env.spawn(
+        &["logs", "-f", "service/chatty", "--cluster", &cluster.name],
+        &[],
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let first = cluster.running("chatty");
+    assert_eq!(first.len(), 1);
+    // A line written after the follow started.
+    docker_ok(&[
+        "exec",
+        &first[0],
+        "sh",
+        "-c",
+        "echo a-late-line > /proc/1/fd/1",
+    ]);
+    wait_for("the late line", Duration::from_secs(10), || {
+        follow.log().contains("a-late-line")
+    });
+    // A task that replaces a killed one appears without restarting the command.
+    let old_id = task_ids(&env, &cluster)[0].clone();
+    docker_ok(&["kill", &first[0]]);
+    wait_for(
+        "the replacement's first line",
+        Duration::from_secs(20),
+        || {
+            let log = follow.log();
+            log.lines().any(|l| {
+                l.starts_with("chatty/")
+                    && !l.starts_with(&format!("chatty/{}", &old_id[..6]))
+                    && l.contains("started v1")
+            })
+        },
+    );
+    // SIGINT ends it cleanly.
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(follow.child.id() as i32, libc::SIGINT) };
+    let status = wait_exit(&mut follow.child);
+    assert_eq!(
+        status,
+        Some(0),
+        "logs -f ends cleanly on Ctrl-C:\n{}",
+        follow.log()
+    );
+    watch.stop();
+}
+
+fn wait_exit(child: &mut std::process::Child) -> Option<i32> {
+    for _ in 0..100 {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+#[test]
+fn exec_returns_the_commands_exit_code_and_output() {
+    let cluster = TestCluster::new("exec");
+    let env = Env::new();
+    env.write("m/c.yaml", &chatty(&cluster, 2, "v1"));
+    assert_eq!(
+        env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "60s"])
+            .code,
+        0
+    );
+    let id = task_ids(&env, &cluster)[0].clone();
+    let run = env.run(&[
+        "exec",
+        &format!("task/{}", &id[..8]),
+        "--",
+        "sh",
+        "-c",
+        "echo out-$HOSTNAME; echo err >&2; exit 7",
+    ]);
+    assert_eq!(run.code, 7, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("out-") && run.stdout.lines().count() == 1,
+        "{}",
+        run.stdout
+    );
+    assert!(run.stderr.contains("err"));
+    let by_service = env.run(&[
+        "exec",
+        "service/chatty",
+        "--cluster",
+        &cluster.name,
+        "--task-index",
+        "1",
+        "--",
+        "true",
+    ]);
+    assert_eq!(by_service.code, 0, "{}", by_service.stderr);
+    let out_of_range = env.run(&[
+        "exec",
+        "service/chatty",
+        "--cluster",
+        &cluster.name,
+        "--task-index",
+        "5",
+        "--",
+        "true",
+    ]);
+    assert_eq!(out_of_range.code, 1);
+    assert!(
+        out_of_range.stderr.contains("has 2 running tasks"),
+        "{}",
+        out_of_range.stderr
+    );
+    let missing = env.run(&[
+        "exec",
+        "task/zz9zz9",
+        "--cluster",
+        &cluster.name,
+        "--",
+        "true",
+    ]);
+    assert_eq!(missing.code, 1);
+    assert_eq!(
+        missing.stderr,
+        format!("error: no task `zz9zz9` in cluster `{}`\n", cluster.name)
+    );
+}
+
+#[test]
+fn run_task_waits_and_exits_with_the_containers_code() {
+    let cluster = TestCluster::new("runtask");
+    let env = Env::new();
+    env.write(
+        "m/job.yaml",
+        &format!(
+            "{}apiVersion: ecsctl/v1\nkind: TaskDefinition\nmetadata: {{ name: migrate }}\nspec:\n  containerDefinitions:\n    - {{ name: job, image: {IMAGE}, command: [sh, -c, 'echo migrating; exit 0'] }}\n",
+            cluster.manifest()
+        ),
+    );
+    assert_eq!(
+        env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "30s"])
+            .code,
+        0
+    );
+    let ok = env.run(&["run-task", "migrate", "--cluster", &cluster.name, "--wait"]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(
+        ok.stdout.contains("| migrating"),
+        "the logs are streamed: {}",
+        ok.stdout
+    );
+    let failing = env.run(&[
+        "run-task",
+        "migrate",
+        "--cluster",
+        &cluster.name,
+        "--wait",
+        "--",
+        "sh",
+        "-c",
+        "echo boom; exit 5",
+    ]);
+    assert_eq!(failing.code, 5, "{}\n{}", failing.stdout, failing.stderr);
+    assert!(failing.stdout.contains("| boom"));
+    let overridden = env.run(&[
+        "run-task",
+        "migrate",
+        "--cluster",
+        &cluster.name,
+        "--wait",
+        "--override-command",
+        "sh -c 'exit 3'",
+    ]);
+    assert_eq!(overridden.code, 3);
+    // Stopped one-off tasks stay visible.
+    let tasks = env.run(&["get", "tasks", "--cluster", &cluster.name, "-o", "json"]);
+    let list: serde_json::Value = serde_json::from_str(&tasks.stdout).expect("json");
+    let stopped = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|t| t["lastStatus"] == "STOPPED")
+        .count();
+    assert_eq!(stopped, 3);
+    // Without --wait it prints the task id and returns.
+    let detached = env.run(&[
+        "run-task",
+        "migrate",
+        "--cluster",
+        &cluster.name,
+        "--count",
+        "2",
+    ]);
+    assert_eq!(detached.code, 0);
+    assert_eq!(detached.stdout.lines().count(), 2);
+}
+
+#[test]
+fn scale_and_rollback_are_events_and_drift() {
+    let cluster = TestCluster::new("scale");
+    let env = Env::new();
+    env.write("m/c.yaml", &chatty(&cluster, 1, "v1"));
+    assert_eq!(
+        env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "60s"])
+            .code,
+        0
+    );
+    env.write("m/c.yaml", &chatty(&cluster, 1, "v2"));
+    assert_eq!(
+        env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "60s"])
+            .code,
+        0
+    );
+
+    let scale = env.run(&[
+        "scale",
+        "service/chatty",
+        "2",
+        "--cluster",
+        &cluster.name,
+        "--wait",
+        "60s",
+    ]);
+    assert_eq!(scale.code, 0, "{}", scale.stderr);
+    assert_eq!(cluster.running("chatty").len(), 2);
+    let rollback = env.run(&[
+        "rollback",
+        "service/chatty",
+        "--cluster",
+        &cluster.name,
+        "--wait",
+        "60s",
+    ]);
+    assert_eq!(rollback.code, 0, "{}", rollback.stderr);
+    let state = env.read_state().expect("state");
+    assert_eq!(
+        state
+            .service(&cluster.name, "chatty")
+            .expect("service")
+            .task_definition
+            .to_string(),
+        "chatty:1"
+    );
+
+    let events = env.run(&["events", "service/chatty", "--cluster", &cluster.name]);
+    assert!(
+        events
+            .stdout
+            .contains("desired count changed from 1 to 2 by `ecsctl scale`."),
+        "{}",
+        events.stdout
+    );
+    assert!(
+        events
+            .stdout
+            .contains("rolled back from chatty:2 to chatty:1 by `ecsctl rollback`"),
+        "{}",
+        events.stdout
+    );
+    let json = env.run(&["events", "chatty", "--cluster", &cluster.name, "-o", "json"]);
+    let list: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    assert!(
+        list.as_array()
+            .expect("list")
+            .iter()
+            .all(|e| e["service"] == "chatty" && e["createdAt"].is_string())
+    );
+
+    // The manifests stay the source of truth: plan shows the way back to them.
+    let plan = env.run(&["plan", "-f", "m", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2);
+    assert!(
+        plan.stdout.contains("~ desiredCount: 2 → 1"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("rolling deployment chatty:1 → chatty:2"),
+        "{}",
+        plan.stdout
+    );
+    let missing = env.run(&["scale", "service/zz9", "3", "--cluster", &cluster.name]);
+    assert_eq!(missing.code, 1);
+    assert_eq!(
+        missing.stderr,
+        format!("error: no service `zz9` in cluster `{}`\n", cluster.name)
+    );
+}
