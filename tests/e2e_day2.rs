@@ -315,6 +315,38 @@ fn run_task_waits_and_exits_with_the_containers_code() {
         .filter(|t| t["lastStatus"] == "STOPPED")
         .count();
     assert_eq!(stopped, 3);
+    // Stopped one-off tasks are cleaned after the retention (ECS keeps them about an hour).
+    let clean = env.run(&[
+        "reconcile",
+        "--cluster",
+        &cluster.name,
+        "--task-retention",
+        "1s",
+        "--wait",
+        "10s",
+    ]);
+    assert_eq!(clean.code, 0, "{}", clean.stderr);
+    std::thread::sleep(Duration::from_secs(1));
+    let _ = env.run(&[
+        "reconcile",
+        "--cluster",
+        &cluster.name,
+        "--task-retention",
+        "1s",
+        "--wait",
+        "10s",
+    ]);
+    wait_for(
+        "the stopped one-off tasks to be removed",
+        Duration::from_secs(20),
+        || {
+            let tasks = env.run(&["get", "tasks", "--cluster", &cluster.name, "-o", "json"]);
+            serde_json::from_str::<serde_json::Value>(&tasks.stdout)
+                .map(|v| v.as_array().map_or(0, Vec::len))
+                .unwrap_or(1)
+                == 0
+        },
+    );
     // Without --wait it prints the task id and returns.
     let detached = env.run(&[
         "run-task",

@@ -22,6 +22,24 @@ pub struct TopArgs {
     /// Only the tasks of this service
     #[arg(long)]
     pub service: Option<String>,
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = super::ReportFormat::Text)]
+    pub output: super::ReportFormat,
+}
+
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TopRow {
+    task: String,
+    service: Option<String>,
+    cluster: String,
+    host: String,
+    cpu_percent: f64,
+    memory_bytes: u64,
+    memory_limit_bytes: u64,
+    restarts: i64,
+    health: &'static str,
+    created_at: Timestamp,
 }
 
 /// Usage per task id: the sum over its running containers.
@@ -81,37 +99,55 @@ pub fn run(cx: &Context, args: TopArgs) -> Outcome {
                 continue;
             }
             let u = used.get(&v.task.id).copied().unwrap_or_default();
-            rows.push(vec![
-                v.task.short_id().to_string(),
-                v.service().unwrap_or("-").to_string(),
-                cluster.clone(),
-                format!("{:.1}%", u.cpu_percent),
-                format!(
-                    "{}/{}",
-                    mib(u.memory),
-                    if u.memory_limit > 0 {
-                        mib(u.memory_limit)
-                    } else {
-                        "-".into()
-                    }
-                ),
-                v.task
-                    .containers
-                    .iter()
-                    .map(|c| c.restart_count)
-                    .sum::<i64>()
-                    .to_string(),
-                short_age(now.since(v.task.created_at)),
-                super::tasks::health_label(v.state.health).to_string(),
-                v.task.host.clone(),
-            ]);
+            rows.push(TopRow {
+                task: v.task.id.clone(),
+                service: v.service().map(str::to_string),
+                cluster: cluster.clone(),
+                host: v.task.host.clone(),
+                cpu_percent: (u.cpu_percent * 10.0).round() / 10.0,
+                memory_bytes: u.memory,
+                memory_limit_bytes: u.memory_limit,
+                restarts: v.task.containers.iter().map(|c| c.restart_count).sum(),
+                health: super::tasks::health_label(v.state.health),
+                created_at: v.task.created_at,
+            });
         }
     }
-    cx.out.print(&table(
-        &[
-            "task", "service", "cluster", "cpu", "memory", "restarts", "age", "health", "host",
-        ],
-        rows,
-    ));
+    match args.output {
+        super::ReportFormat::Json => cx.out.json(&rows)?,
+        super::ReportFormat::Text => {
+            let lines = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        crate::reconcile::task::short_id(&r.task).to_string(),
+                        r.service.clone().unwrap_or_else(|| "-".into()),
+                        r.cluster.clone(),
+                        format!("{:.1}%", r.cpu_percent),
+                        format!(
+                            "{}/{}",
+                            mib(r.memory_bytes),
+                            if r.memory_limit_bytes > 0 {
+                                mib(r.memory_limit_bytes)
+                            } else {
+                                "-".into()
+                            }
+                        ),
+                        r.restarts.to_string(),
+                        short_age(now.since(r.created_at)),
+                        r.health.to_string(),
+                        r.host.clone(),
+                    ]
+                })
+                .collect();
+            cx.out.print(&table(
+                &[
+                    "task", "service", "cluster", "cpu", "memory", "restarts", "age", "health",
+                    "host",
+                ],
+                lines,
+            ));
+        }
+    }
     Ok(exit::OK)
 }
