@@ -59,10 +59,13 @@ fn judge(
                 .unwrap_or_else(|| "tasks failed to start".into())
         ));
     }
-    let counts = format!(
+    let mut counts = format!(
         "{}/{} tasks healthy, {} pending",
         r.counts.healthy, r.counts.desired, r.counts.pending
     );
+    if r.counts.unplaced > 0 {
+        counts.push_str(&format!(", {} cannot be placed", r.counts.unplaced));
+    }
     match expect {
         Expect::Gone if r.forgotten => Verdict::Done,
         Expect::Gone => Verdict::Pending(format!(
@@ -384,6 +387,7 @@ mod tests {
                 running: 2,
                 pending: 1,
                 healthy: 2,
+                unplaced: 0,
             },
             steady,
             primary: Some(primary.into()),

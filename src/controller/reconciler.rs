@@ -554,6 +554,25 @@ impl Reconciler {
     }
 
     /// Writes what the decisions say into the cluster's runtime record.
+    /// What each host looks like now, for the runtime record (`get hosts` reads it).
+    fn host_records(&self) -> BTreeMap<String, crate::state::HostRuntime> {
+        self.slots
+            .values()
+            .map(|slot| {
+                (
+                    slot.name.clone(),
+                    crate::state::HostRuntime {
+                        last_contact: slot.last_contact,
+                        failing_since: slot.failing_since,
+                        error: slot.last_error.clone(),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// Writes what the decisions say into the cluster's runtime record; skipped when nothing
+    /// changed (a host's last contact is refreshed at most every ten seconds).
     fn record(
         &mut self,
         state: &State,
@@ -561,24 +580,29 @@ impl Reconciler {
         now: Timestamp,
     ) -> Result<()> {
         let removed = std::mem::take(&mut self.removed);
-        let nothing = decisions.values().all(|d| {
+        let hosts = self.host_records();
+        let runtime = self.store.read_runtime(&self.cluster)?;
+        let decisions_quiet = decisions.iter().all(|(name, d)| {
+            let recorded = runtime.services.get(name);
             d.events.is_empty()
                 && d.record_stops.is_empty()
                 && d.progress.is_empty()
                 && d.failures == service::FailureCount::Unchanged
                 && !d.forget
-        }) && removed.is_empty();
-        let steady_unchanged = {
-            let runtime = self.store.read_runtime(&self.cluster)?;
-            decisions.iter().all(|(name, d)| {
-                runtime
-                    .services
-                    .get(name)
-                    .is_some_and(|s| s.steady_since.is_some())
-                    == d.steady
+                && recorded.is_some_and(|s| s.steady_since.is_some()) == d.steady
+                && recorded.and_then(|s| s.counts) == Some(d.counts)
+        });
+        let hosts_quiet = hosts.iter().all(|(name, now_seen)| {
+            runtime.hosts.get(name).is_some_and(|before| {
+                before.failing_since == now_seen.failing_since
+                    && before.error == now_seen.error
+                    && match (before.last_contact, now_seen.last_contact) {
+                        (Some(a), Some(b)) => b.since(a) < Duration::from_secs(10),
+                        (a, b) => a == b,
+                    }
             })
-        };
-        if nothing && steady_unchanged {
+        }) && runtime.hosts.len() == hosts.len();
+        if decisions_quiet && hosts_quiet && removed.is_empty() {
             return Ok(());
         }
         let ids = &mut self.ids;
@@ -596,6 +620,7 @@ impl Reconciler {
                         service.stop_reasons.remove(task);
                     }
                 }
+                runtime.hosts = hosts;
             })?;
         Ok(())
     }

@@ -52,6 +52,7 @@ pub fn record(
         FailureCount::Reset => runtime.consecutive_failures = 0,
         FailureCount::Unchanged => {}
     }
+    runtime.counts = Some(decision.counts);
     if decision.steady {
         runtime.steady_since.get_or_insert(now);
     } else {

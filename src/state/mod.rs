@@ -205,6 +205,35 @@ pub struct Runtime {
     pub lineage: String,
     #[serde(default)]
     pub services: BTreeMap<String, ServiceRuntime>,
+    /// What the reconciler last saw of each host.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hosts: BTreeMap<String, HostRuntime>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostRuntime {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_contact: Option<Timestamp>,
+    /// Since when the host does not answer, and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A service's task counts as the reconciler last saw them (`get services` shows them
+/// without asking the hosts).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceCounts {
+    pub desired: u32,
+    pub running: u32,
+    pub pending: u32,
+    pub healthy: u32,
+    /// Tasks that no host can take (their events say why).
+    #[serde(default)]
+    pub unplaced: u32,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -228,6 +257,8 @@ pub struct ServiceRuntime {
     pub consecutive_failures: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_failure_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<ServiceCounts>,
 }
 
 /// Why a task stopped, as ECS words it (`Essential container in task exited`).

@@ -155,6 +155,7 @@ pub(super) fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource, decision:
                 candidate.memory_free -= request.memory;
                 decision.starts.push(new_start(ids, host, primary));
             } else {
+                decision.counts.unplaced += 1;
                 decision.events.push(format!(
                     "(service {name}) was unable to place a task on host `{host}`: it has insufficient resources or ports available."
                 ));
@@ -172,6 +173,7 @@ pub(super) fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource, decision:
             .filter(|t| t.state.last_status != TaskStatus::Running)
             .count() as u32,
         healthy: healthy_total,
+        unplaced: 0,
     };
     decision
         .events

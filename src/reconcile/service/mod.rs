@@ -160,14 +160,8 @@ pub enum FailureCount {
     Reset,
 }
 
-/// Task counts, for progress displays and `describe`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub desired: u32,
-    pub running: u32,
-    pub pending: u32,
-    pub healthy: u32,
-}
+/// Task counts, for progress displays, `get services` and `describe`.
+pub use crate::state::ServiceCounts as Counts;
 
 /// Tasks that start and die by themselves within this time count as failures in a row
 /// (throttling).

@@ -58,6 +58,31 @@ pub(super) fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource, decision:
     current = kept;
     old.extend(on_draining);
 
+    // A balanced spread drifts when hosts join or come back: move one task at a time.
+    let settled = old.is_empty()
+        && stopping.is_empty()
+        && current.len() as u32 == desired
+        && current.iter().all(|t| healthy(t))
+        && max_total > desired
+        && input
+            .hosts
+            .iter()
+            .all(|h| h.status != HostStatus::Unreachable)
+        && primary.is_none_or(|p| {
+            super::current_progress(input, decision, &p.id).rollout_state
+                == crate::state::RolloutState::Completed
+        });
+    if settled
+        && let Some(request) = request_for(input)
+        && let Some((moved, field)) = rebalance(input, &current, request)
+    {
+        decision.events.push(format!(
+            "(service {name}) is rebalancing its tasks across `{field}`."
+        ));
+        current.retain(|t| t.task.id != moved.task.id);
+        old.push(moved);
+    }
+
     let total = (current.len() + old.len() + stopping.len()) as u32;
     let healthy_current = current.iter().filter(|t| healthy(t)).count() as u32;
     let healthy_old = old.iter().filter(|t| healthy(t)).count() as u32;
@@ -72,6 +97,7 @@ pub(super) fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource, decision:
             .filter(|t| t.state.last_status != TaskStatus::Running)
             .count() as u32,
         healthy: healthy_current + healthy_old,
+        unplaced: 0,
     };
 
     // Stop: old tasks that are not healthy (they count for nothing), then old healthy ones
@@ -134,6 +160,7 @@ pub(super) fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource, decision:
                         }
                         Err(unplaced) => {
                             decision.events.push(unplaced.event(name));
+                            decision.counts.unplaced = launch - decision.starts.len() as u32;
                             break;
                         }
                     }
@@ -173,4 +200,60 @@ pub(super) fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource, decision:
             input.now.plus(std::time::Duration::from_secs(5)),
         );
     }
+}
+
+/// The task to move for a better spread, if moving one helps: where a new task would go
+/// (placement decides, with every constraint) holds at least two fewer tasks than the most
+/// loaded place.
+fn rebalance<'a>(
+    input: &ServiceInput<'_>,
+    current: &[&'a Assessed<'a>],
+    request: crate::schedule::Request,
+) -> Option<(&'a Assessed<'a>, String)> {
+    let spread = input
+        .record
+        .spec
+        .placement_strategy
+        .iter()
+        .find(|s| s.r#type == Some(crate::model::ecs::PlacementStrategyType::Spread))?;
+    let field = spread.field.clone().unwrap_or_else(|| "instanceId".into());
+    let attribute = field.strip_prefix("attribute:");
+    let place_of = |host: &str| -> Option<String> {
+        match attribute {
+            None => Some(host.to_string()),
+            Some(name) => input
+                .hosts
+                .iter()
+                .find(|h| h.name == host)?
+                .attributes
+                .get(name)
+                .cloned(),
+        }
+    };
+    let mut load: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
+    for t in current {
+        if let Some(place) = place_of(&t.task.host) {
+            *load.entry(place).or_insert(0) += 1;
+        }
+    }
+    let mut hosts = placement_hosts(input, current);
+    let mut placer = Placer::new(&mut hosts, request, seed(input.name, input.now));
+    let target = placer.place().ok()?;
+    let target_place = place_of(&placer.hosts()[target].name)?;
+    let target_load = load.get(&target_place).copied().unwrap_or(0);
+    let moved = current
+        .iter()
+        .filter(|t| {
+            place_of(&t.task.host)
+                .is_some_and(|p| load.get(&p).copied().unwrap_or(0) >= target_load + 2)
+        })
+        .max_by_key(|t| {
+            let place = place_of(&t.task.host).unwrap_or_default();
+            (
+                load.get(&place).copied().unwrap_or(0),
+                t.task.created_at,
+                t.task.id.clone(),
+            )
+        })?;
+    Some((moved, field))
 }

@@ -376,7 +376,8 @@ fn scales_up_from_zero_and_reports_steady_once() {
             desired: 3,
             running: 3,
             pending: 0,
-            healthy: 3
+            healthy: 3,
+            unplaced: 0
         }
     );
 }
@@ -794,4 +795,89 @@ fn rolling_deployments_respect_min_and_max_everywhere() {
     }
     assert!(checked > 150, "{checked} configurations checked");
     let _ = RevisionStatus::Active;
+}
+
+fn spread(field: &str) -> Vec<PlacementStrategy> {
+    vec![PlacementStrategy {
+        r#type: Some(PlacementStrategyType::Spread),
+        field: Some(field.into()),
+    }]
+}
+
+#[test]
+fn a_new_host_gets_its_share_one_task_at_a_time() {
+    let mut w = World::new(record(4, 100, 150, vec![deployment("d1", 1)]), hosts(1));
+    w.record.spec.placement_strategy = spread("instanceId");
+    w.settle(5);
+    w.hosts.extend(hosts(2).into_iter().skip(1));
+    let mut max_up = 0;
+    let mut rebalanced = false;
+    for _ in 0..30 {
+        let d = w.step();
+        rebalanced |= d
+            .events
+            .iter()
+            .any(|e| e == "(service web) is rebalancing its tasks across `instanceId`.");
+        max_up = max_up.max(w.up());
+        if d.steady
+            && w.tasks
+                .iter()
+                .filter(|t| t.phase == Phase::Running && t.host == "h1")
+                .count()
+                == 2
+        {
+            break;
+        }
+    }
+    let per_host = |h: &str| {
+        w.tasks
+            .iter()
+            .filter(|t| t.phase == Phase::Running && !t.stopping && t.host == h)
+            .count()
+    };
+    assert_eq!((per_host("h0"), per_host("h1")), (2, 2));
+    assert!(rebalanced);
+    assert!(max_up <= 6, "within maximumPercent 150: {max_up}");
+    let d = w.decide();
+    assert!(
+        d.starts.is_empty() && d.stops.is_empty(),
+        "balanced: nothing more to move"
+    );
+}
+
+#[test]
+fn rebalancing_follows_the_spread_attribute_and_needs_room() {
+    // Three zones; all tasks landed in z0 while the others were away.
+    let mut w = World::new(record(3, 100, 200, vec![deployment("d1", 1)]), hosts(1));
+    w.record.spec.placement_strategy = spread("attribute:zone");
+    w.settle(5);
+    w.hosts = hosts(3);
+    for _ in 0..30 {
+        if w.step().steady
+            && w.tasks
+                .iter()
+                .filter(|t| t.phase == Phase::Running && !t.stopping)
+                .map(|t| &t.host)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+                == 3
+        {
+            break;
+        }
+    }
+    let hosts_used: std::collections::BTreeSet<&String> = w
+        .tasks
+        .iter()
+        .filter(|t| t.phase == Phase::Running && !t.stopping)
+        .map(|t| &t.host)
+        .collect();
+    assert_eq!(hosts_used.len(), 3, "one task per zone");
+
+    // maximumPercent 100 leaves no room to start a task before stopping one: no rebalancing.
+    let mut w = World::new(record(2, 50, 100, vec![deployment("d1", 1)]), hosts(1));
+    w.record.spec.placement_strategy = spread("instanceId");
+    w.settle(5);
+    w.hosts = hosts(2);
+    let d = w.decide();
+    assert!(d.starts.is_empty() && d.stops.is_empty());
 }
