@@ -5,7 +5,6 @@ use serde::Serialize;
 
 use super::output::table;
 use super::{Context, DataFormat, Outcome, exit};
-use crate::model::cluster::Endpoint;
 use crate::state::{RevisionStatus, ServiceRecord, State};
 use crate::time::{Timestamp, short_age};
 
@@ -50,20 +49,6 @@ pub struct ClusterView {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct HostView {
-    pub cluster: String,
-    pub name: String,
-    pub endpoint: String,
-    pub status: &'static str,
-    pub attributes: std::collections::BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cpu: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub memory: Option<i64>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct TaskDefinitionView {
     pub family: String,
     pub revision: u32,
@@ -85,6 +70,11 @@ pub struct ServiceView {
     pub status: crate::state::ServiceStatus,
     pub task_definition: String,
     pub desired_count: u32,
+    /// As the reconciler last saw them (absent before any reconcile).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub running_count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_count: Option<u32>,
     pub scheduling_strategy: String,
     pub deployments: usize,
     pub created_at: Timestamp,
@@ -103,44 +93,6 @@ pub fn cluster_views(state: &State, only: Option<&str>) -> Vec<ClusterView> {
             name,
         })
         .collect()
-}
-
-pub fn host_views(state: &State, only: Option<&str>) -> Vec<HostView> {
-    let mut views = Vec::new();
-    for cluster in state.cluster_names() {
-        if only.is_some_and(|c| c != cluster) {
-            continue;
-        }
-        let Some(spec) = state.cluster_spec(&cluster) else {
-            continue;
-        };
-        let draining = state
-            .clusters
-            .get(&cluster)
-            .map(|r| r.draining_hosts.clone())
-            .unwrap_or_default();
-        for host in spec.hosts {
-            let name = host.name.unwrap_or_default();
-            views.push(HostView {
-                cluster: cluster.clone(),
-                status: if draining.contains(&name) {
-                    "DRAINING"
-                } else {
-                    "ACTIVE"
-                },
-                name,
-                endpoint: host
-                    .endpoint
-                    .as_deref()
-                    .and_then(|e| Endpoint::parse(e).ok())
-                    .map_or_else(String::new, |e| e.to_string()),
-                attributes: host.attributes,
-                cpu: host.capacity.as_ref().and_then(|c| c.cpu),
-                memory: host.capacity.as_ref().and_then(|c| c.memory),
-            });
-        }
-    }
-    views
 }
 
 pub fn task_definition_views(state: &State) -> Vec<TaskDefinitionView> {
@@ -183,6 +135,8 @@ pub fn service_view(cluster: &str, name: &str, record: &ServiceRecord) -> Servic
         status: record.status,
         task_definition: record.task_definition.to_string(),
         desired_count: record.desired_count,
+        running_count: None,
+        pending_count: None,
         scheduling_strategy: record
             .spec
             .scheduling_strategy
@@ -240,40 +194,7 @@ pub fn run(cx: &Context, args: GetArgs) -> Outcome {
             ]
         ),
         Resource::Hosts => {
-            let headers: &[&str] = if wide {
-                &[
-                    "cluster",
-                    "name",
-                    "status",
-                    "endpoint",
-                    "cpu",
-                    "memory",
-                    "attributes",
-                ]
-            } else {
-                &["cluster", "name", "status", "endpoint"]
-            };
-            emit!(host_views(&state, only), headers, |v: &HostView| {
-                let mut row = vec![
-                    v.cluster.clone(),
-                    v.name.clone(),
-                    v.status.into(),
-                    v.endpoint.clone(),
-                ];
-                if wide {
-                    let show = |n: Option<i64>| n.map_or_else(|| "auto".into(), |n| n.to_string());
-                    row.push(show(v.cpu));
-                    row.push(show(v.memory));
-                    row.push(
-                        v.attributes
-                            .iter()
-                            .map(|(k, val)| format!("{k}={val}"))
-                            .collect::<Vec<_>>()
-                            .join(","),
-                    );
-                }
-                row
-            })
+            return super::hosts::get(cx, &state, only, args.output);
         }
         Resource::Taskdefs => {
             let headers: &[&str] = if wide {
@@ -336,27 +257,45 @@ pub fn run(cx: &Context, args: GetArgs) -> Outcome {
                 }
             )
         }
-        Resource::Services => emit!(
-            service_views(&state, only),
-            &[
-                "cluster",
-                "name",
-                "status",
-                "task definition",
-                "desired",
-                "scheduling",
-                "age"
-            ],
-            |v: &ServiceView| vec![
-                v.cluster.clone(),
-                v.name.clone(),
-                format!("{:?}", v.status).to_uppercase(),
-                v.task_definition.clone(),
-                v.desired_count.to_string(),
-                v.scheduling_strategy.clone(),
-                age(v.created_at),
-            ]
-        ),
+        Resource::Services => {
+            let store = cx.state_dir()?;
+            let mut views = service_views(&state, only);
+            for view in &mut views {
+                let counts = store
+                    .read_runtime(&view.cluster)?
+                    .services
+                    .get(&view.name)
+                    .and_then(|s| s.counts);
+                view.running_count = counts.map(|c| c.running);
+                view.pending_count = counts.map(|c| c.pending + c.unplaced);
+            }
+            let count = |n: Option<u32>| n.map_or_else(|| "-".to_string(), |n| n.to_string());
+            emit!(
+                views,
+                &[
+                    "cluster",
+                    "name",
+                    "status",
+                    "task definition",
+                    "desired",
+                    "running",
+                    "pending",
+                    "scheduling",
+                    "age"
+                ],
+                |v: &ServiceView| vec![
+                    v.cluster.clone(),
+                    v.name.clone(),
+                    format!("{:?}", v.status).to_uppercase(),
+                    v.task_definition.clone(),
+                    v.desired_count.to_string(),
+                    count(v.running_count),
+                    count(v.pending_count),
+                    v.scheduling_strategy.clone(),
+                    age(v.created_at),
+                ]
+            )
+        }
     }
     Ok(exit::OK)
 }

@@ -186,17 +186,39 @@ async fn logs(cx: &Context, state: &State, target: Target, args: LogsArgs) -> Ou
 
     // What is there now, merged in time order.
     let backlog = futures_util::future::join_all(first.iter().map(|s| async {
-        let lines: Vec<LogLine> =
-            logs::lines(s.host.docker(), &s.container, false, since, args.tail)
-                .filter_map(|l| async move { l.ok() })
-                .collect()
-                .await;
-        (s.clone(), lines)
+        let mut lines: Vec<LogLine> = Vec::new();
+        let mut failure = None;
+        let mut stream = Box::pin(logs::lines(
+            s.host.docker(),
+            &s.container,
+            false,
+            since,
+            args.tail,
+        ));
+        while let Some(line) = stream.next().await {
+            match line {
+                Ok(line) => lines.push(line),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        (s.clone(), lines, failure)
     }))
     .await;
+    for (source, _, failure) in &backlog {
+        if let Some(e) = failure {
+            cx.out.note(&format!(
+                "{}: {}: {e:#}",
+                cx.out.paint_err.yellow("warning"),
+                source.prefix
+            ));
+        }
+    }
     let mut merged: Vec<(Option<Timestamp>, usize, usize, &Source, &LogLine)> = Vec::new();
     let mut last_seen: BTreeMap<String, Option<Timestamp>> = BTreeMap::new();
-    for (i, (source, lines)) in backlog.iter().enumerate() {
+    for (i, (source, lines, _)) in backlog.iter().enumerate() {
         let mut previous = None;
         for (j, line) in lines.iter().enumerate() {
             // Lines without a time keep their place after the line before them.

@@ -10,6 +10,7 @@ pub mod describe;
 pub mod events;
 pub mod exec;
 pub mod get;
+pub mod hosts;
 pub mod logs;
 pub mod manifests;
 pub mod output;
@@ -100,6 +101,10 @@ pub enum Command {
     Rollback(scale::RollbackArgs),
     /// CPU and memory of running tasks
     Top(top::TopArgs),
+    /// Set a host to DRAINING: its tasks are started elsewhere, then stopped
+    Drain(hosts::DrainArgs),
+    /// Set a DRAINING host back to ACTIVE
+    Undrain(hosts::DrainArgs),
     /// Keep every host converged; apply manifest changes as files change
     Watch(watch::WatchArgs),
     /// Print shell completions
@@ -204,6 +209,8 @@ pub fn main() -> ExitCode {
         Command::Scale(args) => scale::scale(&cx, args),
         Command::Rollback(args) => scale::rollback(&cx, args),
         Command::Top(args) => top::run(&cx, args),
+        Command::Drain(args) => hosts::drain(&cx, args, true),
+        Command::Undrain(args) => hosts::drain(&cx, args, false),
         Command::Watch(args) => watch::run(&cx, args),
         Command::Completion(args) => completion::run(&cx, args),
         Command::Man => completion::man(&cx),

@@ -198,8 +198,7 @@ async fn run_tasks(cx: &Context, state: &State, args: RunTaskArgs) -> Outcome {
     let spec = overridden(&revision.spec, &args)?;
     let transport = transport();
     let runtime_state = cx.state_dir()?.read_runtime(&args.cluster)?;
-    let observation =
-        inspect::observe(state, &runtime_state, &args.cluster, transport.as_ref()).await?;
+    let observation = inspect::observe(state, &runtime_state, &args.cluster, &transport).await?;
 
     // Place like a service task, spreading over the hosts.
     let tasks: Vec<_> = observation.tasks.iter().map(|t| t.task.clone()).collect();

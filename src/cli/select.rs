@@ -46,8 +46,7 @@ pub async fn select(
         Target::Service(name) => {
             let (cluster, _) = super::resolve::service(state, name, cluster)?;
             let runtime = store.read_runtime(&cluster)?;
-            let observation =
-                inspect::observe(state, &runtime, &cluster, transport.as_ref()).await?;
+            let observation = inspect::observe(state, &runtime, &cluster, &transport).await?;
             warn_unanswered(cx, &cluster, &observation);
             let tasks = observation
                 .tasks
@@ -72,8 +71,7 @@ pub async fn select(
             let mut matches = Vec::new();
             for name in &clusters {
                 let runtime = store.read_runtime(name)?;
-                let observation =
-                    inspect::observe(state, &runtime, name, transport.as_ref()).await?;
+                let observation = inspect::observe(state, &runtime, name, &transport).await?;
                 warn_unanswered(cx, name, &observation);
                 let found: Vec<usize> = observation
                     .tasks

@@ -27,8 +27,7 @@ pub async fn observe_all(
             continue;
         }
         let runtime_state = store.read_runtime(&name)?;
-        let observation =
-            inspect::observe(state, &runtime_state, &name, transport.as_ref()).await?;
+        let observation = inspect::observe(state, &runtime_state, &name, &transport).await?;
         for (host, error) in &observation.failures {
             cx.out.note(&format!(
                 "{}: host `{host}` of cluster `{name}` does not answer; its tasks are not listed: {error}",

@@ -85,6 +85,8 @@ pub struct ClusterObservation {
     pub tasks: Vec<TaskView>,
     /// Hosts that did not answer, with why.
     pub failures: Vec<(String, String)>,
+    /// Keeps the hosts' connections (SSH tunnels) open while the observation is in use.
+    _transport: Arc<dyn Transport>,
 }
 
 impl ClusterObservation {
@@ -100,9 +102,9 @@ pub async fn observe(
     state: &State,
     runtime: &Runtime,
     cluster: &str,
-    transport: &dyn Transport,
+    transport: &Arc<dyn Transport>,
 ) -> anyhow::Result<ClusterObservation> {
-    let connected = connect_all(state, cluster, transport).await?;
+    let connected = connect_all(state, cluster, transport.as_ref()).await?;
     let mut views = Vec::new();
     let mut failures = Vec::new();
     let observed = futures_util::future::join_all(connected.iter().map(|c| async {
@@ -150,16 +152,6 @@ pub async fn observe(
         hosts: connected,
         tasks: views,
         failures,
+        _transport: transport.clone(),
     })
-}
-
-/// Every task of the cluster on every host that answers, assessed; and the hosts that did not.
-pub async fn tasks(
-    state: &State,
-    runtime: &Runtime,
-    cluster: &str,
-    transport: &dyn Transport,
-) -> anyhow::Result<(Vec<TaskView>, Vec<(String, String)>)> {
-    let observation = observe(state, runtime, cluster, transport).await?;
-    Ok((observation.tasks, observation.failures))
 }

@@ -6,9 +6,11 @@ use super::{
     healthy, intentional, is_primary, new_start, percents, placement_hosts, request_for,
     requeue_at, seed, settle, started_event, stop_order, stopped_event, throttled_until,
 };
+use std::collections::BTreeMap;
+
 use crate::ids::IdSource;
 use crate::plan::deployment_bounds;
-use crate::reconcile::task::TaskStatus;
+use crate::reconcile::task::{Health, TaskStatus};
 use crate::schedule::Placer;
 use crate::state::ServiceStatus;
 
@@ -121,10 +123,8 @@ pub(super) fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource, decision:
         });
     }
     if current.len() as u32 > desired {
-        let mut surplus = current.clone();
-        stop_order(&mut surplus);
         let excess = current.len() - desired as usize;
-        for t in surplus.into_iter().take(excess) {
+        for t in scale_in(input, &current, excess, &mut budget) {
             stops.push(StopTask {
                 task_id: t.task.id.clone(),
                 host: t.task.host.clone(),
@@ -202,6 +202,116 @@ pub(super) fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource, decision:
     }
 }
 
+/// The spread strategy's field and where a host stands under it (`instanceId`: the host
+/// itself; `attribute:zone`: its zone). Without a spread strategy, hosts are their own place.
+struct Places<'r, 'i> {
+    field: Option<String>,
+    input: &'r ServiceInput<'i>,
+}
+
+impl<'r, 'i> Places<'r, 'i> {
+    fn of(input: &'r ServiceInput<'i>) -> Self {
+        let field = input
+            .record
+            .spec
+            .placement_strategy
+            .iter()
+            .find(|s| s.r#type == Some(crate::model::ecs::PlacementStrategyType::Spread))
+            .map(|s| s.field.clone().unwrap_or_else(|| "instanceId".into()));
+        Places { field, input }
+    }
+
+    fn place(&self, host: &str) -> Option<String> {
+        match self
+            .field
+            .as_deref()
+            .and_then(|f| f.strip_prefix("attribute:"))
+        {
+            None => Some(host.to_string()),
+            Some(name) => self
+                .input
+                .hosts
+                .iter()
+                .find(|h| h.name == host)?
+                .attributes
+                .get(name)
+                .cloned(),
+        }
+    }
+
+    fn load(&self, tasks: &[&Assessed<'_>]) -> BTreeMap<String, u32> {
+        let mut load = BTreeMap::new();
+        for t in tasks {
+            if let Some(place) = self.place(&t.task.host) {
+                *load.entry(place).or_insert(0) += 1;
+            }
+        }
+        load
+    }
+
+    fn load_of(&self, load: &BTreeMap<String, u32>, host: &str) -> u32 {
+        self.place(host)
+            .and_then(|p| load.get(&p).copied())
+            .unwrap_or(0)
+    }
+}
+
+/// Which `excess` current tasks to stop, one at a time from the most loaded place (as ECS
+/// scales in along the spread), not-yet-healthy and newest first within a place. A healthy
+/// task is stopped only within the minimumHealthyPercent `budget`; when that blocks the best
+/// choice while another task is still starting, nothing more is chosen this pass: stopping
+/// the starting task instead would undo a rebalance move (or a replacement) forever.
+fn scale_in<'a>(
+    input: &ServiceInput<'_>,
+    current: &[&'a Assessed<'a>],
+    excess: usize,
+    budget: &mut u32,
+) -> Vec<&'a Assessed<'a>> {
+    let places = Places::of(input);
+    let mut remaining: Vec<&'a Assessed<'a>> = current.to_vec();
+    let mut chosen = Vec::new();
+    while chosen.len() < excess {
+        let load = places.load(&remaining);
+        let key = |t: &&Assessed<'_>| {
+            (
+                std::cmp::Reverse(places.load_of(&load, &t.task.host)),
+                healthy(t),
+                std::cmp::Reverse(t.task.created_at),
+                t.task.id.clone(),
+            )
+        };
+        let Some(best) = remaining.iter().min_by_key(|t| key(t)).copied() else {
+            break;
+        };
+        let pick = if !healthy(best) || *budget > 0 {
+            best
+        } else if remaining.iter().any(|t| starting(t)) {
+            break;
+        } else {
+            match remaining
+                .iter()
+                .filter(|t| !healthy(t))
+                .min_by_key(|t| key(t))
+            {
+                Some(t) => t,
+                None => break,
+            }
+        };
+        if healthy(pick) {
+            *budget -= 1;
+        }
+        remaining.retain(|t| t.task.id != pick.task.id);
+        chosen.push(pick);
+    }
+    chosen
+}
+
+/// Still on its way to healthy: provisioning, pending, or running with a health check that
+/// has not passed yet.
+fn starting(t: &Assessed<'_>) -> bool {
+    t.state.is_active() && !healthy(t) && t.state.health != Health::Unhealthy
+}
+
 /// The task to move for a better spread, if moving one helps: where a new task would go
 /// (placement decides, with every constraint) holds at least two fewer tasks than the most
 /// loaded place.
@@ -210,47 +320,19 @@ fn rebalance<'a>(
     current: &[&'a Assessed<'a>],
     request: crate::schedule::Request,
 ) -> Option<(&'a Assessed<'a>, String)> {
-    let spread = input
-        .record
-        .spec
-        .placement_strategy
-        .iter()
-        .find(|s| s.r#type == Some(crate::model::ecs::PlacementStrategyType::Spread))?;
-    let field = spread.field.clone().unwrap_or_else(|| "instanceId".into());
-    let attribute = field.strip_prefix("attribute:");
-    let place_of = |host: &str| -> Option<String> {
-        match attribute {
-            None => Some(host.to_string()),
-            Some(name) => input
-                .hosts
-                .iter()
-                .find(|h| h.name == host)?
-                .attributes
-                .get(name)
-                .cloned(),
-        }
-    };
-    let mut load: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
-    for t in current {
-        if let Some(place) = place_of(&t.task.host) {
-            *load.entry(place).or_insert(0) += 1;
-        }
-    }
+    let places = Places::of(input);
+    let field = places.field.clone()?;
+    let load = places.load(current);
     let mut hosts = placement_hosts(input, current);
     let mut placer = Placer::new(&mut hosts, request, seed(input.name, input.now));
     let target = placer.place().ok()?;
-    let target_place = place_of(&placer.hosts()[target].name)?;
-    let target_load = load.get(&target_place).copied().unwrap_or(0);
+    let target_load = places.load_of(&load, &placer.hosts()[target].name);
     let moved = current
         .iter()
-        .filter(|t| {
-            place_of(&t.task.host)
-                .is_some_and(|p| load.get(&p).copied().unwrap_or(0) >= target_load + 2)
-        })
+        .filter(|t| places.load_of(&load, &t.task.host) >= target_load + 2)
         .max_by_key(|t| {
-            let place = place_of(&t.task.host).unwrap_or_default();
             (
-                load.get(&place).copied().unwrap_or(0),
+                places.load_of(&load, &t.task.host),
                 t.task.created_at,
                 t.task.id.clone(),
             )

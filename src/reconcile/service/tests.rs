@@ -846,6 +846,67 @@ fn a_new_host_gets_its_share_one_task_at_a_time() {
 }
 
 #[test]
+fn a_rebalance_move_is_not_undone_while_the_new_task_starts() {
+    // The controller looks again right after a start, before the new task runs: the surplus
+    // it sees must not be the task just started (stopping it would rebalance forever).
+    let mut w = World::new(record(3, 100, 200, vec![deployment("d1", 1)]), hosts(1));
+    w.record.spec.placement_strategy = spread("instanceId");
+    w.settle(5);
+    w.hosts = hosts(2);
+    let d = w.decide();
+    assert_eq!(d.starts.len(), 1, "{:?}", d.events);
+    assert_eq!(d.starts[0].host, "h1");
+    w.apply(&d);
+    let again = w.decide();
+    assert!(
+        again.stops.is_empty() && again.starts.is_empty(),
+        "waits for the new task: {:?}",
+        again.stops
+    );
+    w.tick();
+    let after = w.decide();
+    assert_eq!(after.stops.len(), 1);
+    let stopped = w
+        .tasks
+        .iter()
+        .find(|t| t.id == after.stops[0].task_id)
+        .expect("task");
+    assert_eq!(stopped.host, "h0", "the surplus comes off the busiest host");
+    w.apply(&after);
+    w.tick();
+    let per_host = |h: &str| {
+        w.tasks
+            .iter()
+            .filter(|t| t.phase == Phase::Running && !t.stopping && t.host == h)
+            .count()
+    };
+    assert_eq!((per_host("h0"), per_host("h1")), (2, 1));
+    let d = w.decide();
+    assert!(
+        d.steady && d.starts.is_empty() && d.stops.is_empty(),
+        "{:?}",
+        d.events
+    );
+}
+
+#[test]
+fn scaling_in_keeps_the_spread_balanced() {
+    let mut w = World::new(record(6, 100, 200, vec![deployment("d1", 1)]), hosts(3));
+    w.record.spec.placement_strategy = spread("instanceId");
+    w.settle(5);
+    w.record.desired_count = 3;
+    w.settle(5);
+    for h in ["h0", "h1", "h2"] {
+        let n = w
+            .tasks
+            .iter()
+            .filter(|t| t.phase == Phase::Running && t.host == h)
+            .count();
+        assert_eq!(n, 1, "{h}");
+    }
+}
+
+#[test]
 fn rebalancing_follows_the_spread_attribute_and_needs_room() {
     // Three zones; all tasks landed in z0 while the others were away.
     let mut w = World::new(record(3, 100, 200, vec![deployment("d1", 1)]), hosts(1));

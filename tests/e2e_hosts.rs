@@ -1,0 +1,521 @@
+//! Many hosts over SSH, on the rig (three real Docker hosts in network namespaces): placement
+//! strategies and constraints, host loss and return, draining, strict host keys, and the
+//! day-2 commands across hosts.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::Env;
+use common::docker::{IMAGE, wait_for};
+use common::rig::RigCluster;
+
+fn app(cluster: &RigCluster, count: u32, memory: u32, service_extra: &str) -> String {
+    format!(
+        "{}apiVersion: ecsctl/v1
+kind: TaskDefinition
+metadata: {{ name: app }}
+spec:
+  containerDefinitions:
+    - {{ name: app, image: {IMAGE}, memory: {memory}, stopTimeout: 2, command: [sh, -c, \"echo up on $HOSTNAME; trap 'exit 0' TERM; sleep 600 & wait\"] }}
+---
+apiVersion: ecsctl/v1
+kind: Service
+metadata: {{ name: app, cluster: {} }}
+spec:
+  desiredCount: {count}
+{service_extra}",
+        cluster.rig.cluster(&cluster.name, ""),
+        cluster.name
+    )
+}
+
+fn with_capacity(cluster: &RigCluster, body: &str) -> String {
+    // Same as `app`, with every host registering 1024 MiB.
+    body.replace(
+        &cluster.rig.cluster(&cluster.name, ""),
+        &cluster.rig.cluster(
+            &cluster.name,
+            "      capacity: { cpu: 4096, memory: 1024 }\n",
+        ),
+    )
+}
+
+fn ecsctl(env: &Env, cluster: &RigCluster, args: &[&str]) -> common::Run {
+    env.run_with(args, &[("ECSCTL_SSH", cluster.rig.ssh())])
+}
+
+#[test]
+fn spread_over_zones_puts_two_tasks_on_each_host() {
+    let cluster = RigCluster::new("spread");
+    let env = Env::new();
+    env.write(
+        "m/app.yaml",
+        &app(
+            &cluster,
+            6,
+            32,
+            "  placementStrategy: [{ type: spread, field: \"attribute:zone\" }]\n",
+        ),
+    );
+    let apply = ecsctl(
+        &env,
+        &cluster,
+        &["apply", "-f", "m", "--auto-approve", "--wait", "90s"],
+    );
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert_eq!(cluster.spread(), [2, 2, 2]);
+    // Every host answers, with its capacity and tasks.
+    let hosts = ecsctl(
+        &env,
+        &cluster,
+        &["get", "hosts", "--cluster", &cluster.name, "-o", "json"],
+    );
+    let list: serde_json::Value = serde_json::from_str(&hosts.stdout).expect("json");
+    for host in list.as_array().expect("list") {
+        assert_eq!(host["status"], "ACTIVE");
+        assert_eq!(host["runningTasks"], 2);
+        assert!(host["registeredCpu"].as_i64().expect("cpu") >= 1024);
+        assert_eq!(
+            host["registeredMemory"].as_i64().expect("memory")
+                - host["remainingMemory"].as_i64().expect("remaining"),
+            64
+        );
+    }
+}
+
+#[test]
+fn binpack_fills_one_host_first() {
+    let cluster = RigCluster::new("binpack");
+    let env = Env::new();
+    let body = app(
+        &cluster,
+        3,
+        300,
+        "  placementStrategy: [{ type: binpack, field: memory }]\n",
+    );
+    env.write("m/app.yaml", &with_capacity(&cluster, &body));
+    let apply = ecsctl(
+        &env,
+        &cluster,
+        &["apply", "-f", "m", "--auto-approve", "--wait", "90s"],
+    );
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    let mut spread = cluster.spread();
+    spread.sort();
+    assert_eq!(
+        spread,
+        [0, 0, 3],
+        "three 300 MiB tasks fit on one 1024 MiB host"
+    );
+    // A fourth does not fit there any more: binpack takes the next host.
+    env.write(
+        "m/app.yaml",
+        &with_capacity(
+            &cluster,
+            &app(
+                &cluster,
+                4,
+                300,
+                "  placementStrategy: [{ type: binpack, field: memory }]\n",
+            ),
+        ),
+    );
+    assert_eq!(
+        ecsctl(
+            &env,
+            &cluster,
+            &["apply", "-f", "m", "--auto-approve", "--wait", "90s"]
+        )
+        .code,
+        0
+    );
+    let mut spread = cluster.spread();
+    spread.sort();
+    assert_eq!(spread, [0, 1, 3]);
+}
+
+#[test]
+fn distinct_instance_leaves_the_fourth_task_pending_with_the_reason() {
+    let cluster = RigCluster::new("distinct");
+    let env = Env::new();
+    env.write(
+        "m/app.yaml",
+        &app(
+            &cluster,
+            4,
+            32,
+            "  placementConstraints: [{ type: distinctInstance }]\n",
+        ),
+    );
+    let apply = ecsctl(
+        &env,
+        &cluster,
+        &["apply", "-f", "m", "--auto-approve", "--wait", "15s"],
+    );
+    assert_eq!(
+        apply.code, 1,
+        "4 tasks cannot be steady on 3 distinct hosts"
+    );
+    assert!(
+        apply.stderr.contains("1 cannot be placed"),
+        "{}",
+        apply.stderr
+    );
+    assert_eq!(cluster.spread(), [1, 1, 1]);
+    let describe = ecsctl(
+        &env,
+        &cluster,
+        &["describe", "service", "app", "--cluster", &cluster.name],
+    );
+    assert!(
+        describe.stdout.contains("(service app) was unable to place a task because no host met all of its requirements: every host that qualifies already runs a task of this service (distinctInstance)."),
+        "{}",
+        describe.stdout
+    );
+    let services = ecsctl(
+        &env,
+        &cluster,
+        &["get", "services", "--cluster", &cluster.name, "-o", "json"],
+    );
+    let list: serde_json::Value = serde_json::from_str(&services.stdout).expect("json");
+    assert_eq!(list[0]["runningCount"], 3);
+    assert_eq!(list[0]["pendingCount"], 1);
+}
+
+#[test]
+fn member_of_keeps_tasks_on_the_matching_hosts() {
+    let cluster = RigCluster::new("memberof");
+    let env = Env::new();
+    env.write(
+        "m/app.yaml",
+        &app(&cluster, 4, 32, "  placementConstraints: [{ type: memberOf, expression: \"attribute:zone in [z1, z3]\" }]\n  placementStrategy: [{ type: spread, field: instanceId }]\n"),
+    );
+    let apply = ecsctl(
+        &env,
+        &cluster,
+        &["apply", "-f", "m", "--auto-approve", "--wait", "90s"],
+    );
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    assert_eq!(cluster.spread(), [2, 0, 2]);
+}
+
+#[test]
+fn a_lost_host_is_replaced_and_its_surplus_stopped_when_it_returns() {
+    let cluster = RigCluster::new("loss");
+    let env = Env::new();
+    let service = "  placementStrategy: [{ type: spread, field: instanceId }]\n  deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 150 }\n";
+    env.write("m/app.yaml", &app(&cluster, 6, 32, service));
+    assert_eq!(
+        ecsctl(
+            &env,
+            &cluster,
+            &["apply", "-f", "m", "--auto-approve", "--wait", "90s"]
+        )
+        .code,
+        0
+    );
+    assert_eq!(cluster.spread(), [2, 2, 2]);
+    let mut watch = env.spawn(
+        &[
+            "watch",
+            "--cluster",
+            &cluster.name,
+            "--host-grace",
+            "5s",
+            "--resync",
+            "2s",
+        ],
+        &[("ECSCTL_SSH", cluster.rig.ssh())],
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    cluster.rig.fault("kill-docker", 2);
+    // Within the grace period and one resync the lost tasks run elsewhere.
+    wait_for(
+        "the lost tasks to run on the other hosts",
+        Duration::from_secs(30),
+        || {
+            let s = cluster.spread();
+            s[0] + s[2] == 6
+        },
+    );
+    // The host comes back with its old containers (live restore): surplus. A sampler counts
+    // what runs on every host from then on: never above maximumPercent (150% of 6).
+    let stop = Arc::new(AtomicBool::new(false));
+    let high = Arc::new(AtomicUsize::new(0));
+    let sampler = {
+        let (stop, high) = (stop.clone(), high.clone());
+        let name = cluster.name.clone();
+        let rig = cluster.rig;
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let total: usize = (1..=3).map(|i| rig.running(i, &name)).sum();
+                high.fetch_max(total, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    cluster.rig.fault("start-docker", 2);
+    wait_for("the surplus to be stopped", Duration::from_secs(40), || {
+        let s = cluster.spread();
+        s.iter().sum::<usize>() == 6
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    stop.store(true, Ordering::Relaxed);
+    sampler.join().expect("sampler");
+    let highest = high.load(Ordering::Relaxed);
+    assert!(
+        highest <= 9,
+        "above maximumPercent after the heal: {highest}"
+    );
+    // ...and the spread service rebalances onto the returned host.
+    wait_for("a balanced spread again", Duration::from_secs(60), || {
+        cluster.spread() == [2, 2, 2]
+    });
+    let log = watch.log();
+    watch.stop();
+    assert!(log.contains("host `h2` does not answer"), "{log}");
+    assert!(log.contains("host `h2` answers again"), "{log}");
+}
+
+#[test]
+fn draining_a_host_moves_its_tasks_elsewhere_first() {
+    let cluster = RigCluster::new("drain");
+    let env = Env::new();
+    env.write(
+        "m/app.yaml",
+        &app(
+            &cluster,
+            3,
+            32,
+            "  placementStrategy: [{ type: spread, field: instanceId }]\n",
+        ),
+    );
+    assert_eq!(
+        ecsctl(
+            &env,
+            &cluster,
+            &["apply", "-f", "m", "--auto-approve", "--wait", "90s"]
+        )
+        .code,
+        0
+    );
+    assert_eq!(cluster.spread(), [1, 1, 1]);
+    let drain = ecsctl(
+        &env,
+        &cluster,
+        &[
+            "drain",
+            "host",
+            "h1",
+            "--cluster",
+            &cluster.name,
+            "--wait",
+            "90s",
+        ],
+    );
+    assert_eq!(drain.code, 0, "{}", drain.stderr);
+    let s = cluster.spread();
+    assert_eq!((s[0], s[1] + s[2]), (0, 3), "{s:?}");
+    let hosts = ecsctl(
+        &env,
+        &cluster,
+        &["get", "hosts", "--cluster", &cluster.name],
+    );
+    assert!(
+        hosts
+            .stdout
+            .lines()
+            .any(|l| l.contains(" h1 ") && l.contains("DRAINING")),
+        "{}",
+        hosts.stdout
+    );
+    let events = ecsctl(
+        &env,
+        &cluster,
+        &["events", "service/app", "--cluster", &cluster.name],
+    );
+    assert!(
+        events.stdout.contains("host `h1` is DRAINING"),
+        "{}",
+        events.stdout
+    );
+    let undrain = ecsctl(
+        &env,
+        &cluster,
+        &[
+            "undrain",
+            "host",
+            "h1",
+            "--cluster",
+            &cluster.name,
+            "--wait",
+            "90s",
+        ],
+    );
+    assert_eq!(undrain.code, 0, "{}", undrain.stderr);
+}
+
+#[test]
+fn day_two_commands_work_across_hosts() {
+    let cluster = RigCluster::new("day2");
+    let env = Env::new();
+    env.write(
+        "m/app.yaml",
+        &app(
+            &cluster,
+            3,
+            32,
+            "  placementStrategy: [{ type: spread, field: instanceId }]\n",
+        ),
+    );
+    assert_eq!(
+        ecsctl(
+            &env,
+            &cluster,
+            &["apply", "-f", "m", "--auto-approve", "--wait", "90s"]
+        )
+        .code,
+        0
+    );
+    let tasks = ecsctl(
+        &env,
+        &cluster,
+        &["get", "tasks", "--cluster", &cluster.name, "-o", "json"],
+    );
+    let list: serde_json::Value = serde_json::from_str(&tasks.stdout).expect("json");
+    let hosts: std::collections::BTreeSet<&str> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|t| t["host"].as_str().expect("host"))
+        .collect();
+    assert_eq!(hosts.len(), 3, "one task on each host");
+    let logs = ecsctl(
+        &env,
+        &cluster,
+        &["logs", "service/app", "--cluster", &cluster.name],
+    );
+    assert_eq!(
+        logs.stdout
+            .lines()
+            .filter(|l| l.contains("| up on "))
+            .count(),
+        3,
+        "{}",
+        logs.stdout
+    );
+    let on_h3 = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|t| t["host"] == "h3")
+        .expect("task on h3");
+    let exec = ecsctl(
+        &env,
+        &cluster,
+        &[
+            "exec",
+            &format!("task/{}", on_h3["id"].as_str().expect("id")),
+            "--",
+            "sh",
+            "-c",
+            "exit 9",
+        ],
+    );
+    assert_eq!(exec.code, 9, "{}", exec.stderr);
+}
+
+#[test]
+fn unknown_host_keys_are_refused() {
+    let cluster = RigCluster::new("hostkey");
+    let env = Env::new();
+    // An ssh that knows no host keys at all.
+    let config = env.path("ssh_config");
+    let rig_config =
+        std::fs::read_to_string(cluster.rig.var("RIG_SSH_CONFIG")).expect("rig ssh config");
+    let empty_known = env.path("known_hosts");
+    std::fs::write(&empty_known, "").expect("empty known_hosts");
+    let strict = rig_config
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("UserKnownHostsFile") {
+                format!("  UserKnownHostsFile {}", empty_known.display())
+            } else if l.trim_start().starts_with("StrictHostKeyChecking") {
+                "  StrictHostKeyChecking accept-new".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&config, strict).expect("config");
+    let wrapper = env.path("ssh");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nexec /usr/bin/ssh -F {} \"$@\"\n",
+            config.display()
+        ),
+    )
+    .expect("wrapper");
+    std::process::Command::new("chmod")
+        .args(["+x", &wrapper.display().to_string()])
+        .status()
+        .expect("chmod");
+    env.write("m/app.yaml", &app(&cluster, 1, 32, ""));
+    let apply = env.run_with(
+        &["apply", "-f", "m", "--auto-approve", "--wait", "10s"],
+        &[("ECSCTL_SSH", wrapper.to_str().expect("path"))],
+    );
+    assert_eq!(apply.code, 1);
+    assert!(
+        apply.stderr.contains("refuses unknown hosts"),
+        "{}",
+        apply.stderr
+    );
+    assert!(
+        apply
+            .stderr
+            .contains("ssh-keyscan -p 22 10.250.1.2 >> ~/.ssh/known_hosts"),
+        "{}",
+        apply.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&empty_known).expect("known_hosts"),
+        "",
+        "nothing was trusted"
+    );
+    assert_eq!(cluster.spread(), [0, 0, 0]);
+}
+
+#[test]
+fn no_ssh_process_outlives_ecsctl() {
+    let cluster = RigCluster::new("ssh");
+    let env = Env::new();
+    env.write("m/app.yaml", &app(&cluster, 1, 32, ""));
+    let mut watch = env.spawn(&["watch", "-f", "m"], &[("ECSCTL_SSH", cluster.rig.ssh())]);
+    wait_for("the task", Duration::from_secs(30), || {
+        cluster.spread().iter().sum::<usize>() == 1
+    });
+    let pid = watch.child.id();
+    let tunnels = || -> usize {
+        let out = std::process::Command::new("ps")
+            .args(["-eo", "args"])
+            .output()
+            .expect("ps");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains(&format!("ecsctl-{pid}-")))
+            .count()
+    };
+    assert_eq!(tunnels(), 3, "one ssh connection per host");
+    // Even a SIGKILL takes the ssh processes with it.
+    watch.child.kill().expect("kill -9");
+    let _ = watch.child.wait();
+    wait_for("the ssh processes to go", Duration::from_secs(5), || {
+        tunnels() == 0
+    });
+}
