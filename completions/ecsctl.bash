@@ -31,6 +31,9 @@ _ecsctl() {
             ecsctl,diff)
                 cmd="ecsctl__subcmd__diff"
                 ;;
+            ecsctl,drain)
+                cmd="ecsctl__subcmd__drain"
+                ;;
             ecsctl,events)
                 cmd="ecsctl__subcmd__events"
                 ;;
@@ -67,6 +70,9 @@ _ecsctl() {
             ecsctl,top)
                 cmd="ecsctl__subcmd__top"
                 ;;
+            ecsctl,undrain)
+                cmd="ecsctl__subcmd__undrain"
+                ;;
             ecsctl,validate)
                 cmd="ecsctl__subcmd__validate"
                 ;;
@@ -87,6 +93,9 @@ _ecsctl() {
                 ;;
             ecsctl__subcmd__help,diff)
                 cmd="ecsctl__subcmd__help__subcmd__diff"
+                ;;
+            ecsctl__subcmd__help,drain)
+                cmd="ecsctl__subcmd__help__subcmd__drain"
                 ;;
             ecsctl__subcmd__help,events)
                 cmd="ecsctl__subcmd__help__subcmd__events"
@@ -124,6 +133,9 @@ _ecsctl() {
             ecsctl__subcmd__help,top)
                 cmd="ecsctl__subcmd__help__subcmd__top"
                 ;;
+            ecsctl__subcmd__help,undrain)
+                cmd="ecsctl__subcmd__help__subcmd__undrain"
+                ;;
             ecsctl__subcmd__help,validate)
                 cmd="ecsctl__subcmd__help__subcmd__validate"
                 ;;
@@ -137,7 +149,7 @@ _ecsctl() {
 
     case "${cmd}" in
         ecsctl)
-            opts="-h -V --state-dir --color --help --version validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help"
+            opts="-h -V --state-dir --color --help --version validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -348,6 +360,52 @@ _ecsctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ecsctl__subcmd__drain)
+            opts="-h -V --cluster --wait --no-wait --lock-timeout --resync --host-grace --task-retention --state-dir --color --help --version host"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resync)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host-grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --task-retention)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ecsctl__subcmd__events)
             opts="-f -o -h -V --cluster --follow --since --output --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -463,7 +521,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__help)
-            opts="validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help"
+            opts="validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -533,6 +591,20 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__help__subcmd__diff)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__help__subcmd__drain)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -701,6 +773,20 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__help__subcmd__top)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__help__subcmd__undrain)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1037,7 +1123,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__top)
-            opts="-h -V --cluster --service --state-dir --color --help --version"
+            opts="-o -h -V --cluster --service --output --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1048,6 +1134,60 @@ _ecsctl() {
                     return 0
                     ;;
                 --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__undrain)
+            opts="-h -V --cluster --wait --no-wait --lock-timeout --resync --host-grace --task-retention --state-dir --color --help --version host"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resync)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host-grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --task-retention)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

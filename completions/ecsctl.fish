@@ -45,6 +45,8 @@ complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "run-task" -d 'Run one
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "scale" -d 'Change a service\'s desired count (recorded; the next plan shows the drift)'
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "rollback" -d 'Return a service to an earlier revision (recorded; the next plan shows the drift)'
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "top" -d 'CPU and memory of running tasks'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "drain" -d 'Set a host to DRAINING: its tasks are started elsewhere, then stopped'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "undrain" -d 'Set a DRAINING host back to ACTIVE'
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "watch" -d 'Keep every host converged; apply manifest changes as files change'
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "completion" -d 'Print shell completions'
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "man" -d 'Print the man page (roff)'
@@ -220,12 +222,40 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -s h -l help -d 
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand top" -l cluster -d 'Only this cluster' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand top" -l service -d 'Only the tasks of this service' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand top" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand top" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand top" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand top" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand top" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l cluster -d 'The cluster (needed when the name exists in several)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l wait -d 'How long to wait for the host\'s tasks to move' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l lock-timeout -d 'How long to wait for the state lock' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l resync -d 'Look at every host at least this often, events or not' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l host-grace -d 'A host that does not answer this long is UNREACHABLE: its tasks are started elsewhere' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l task-retention -d 'How long stopped tasks stay visible before their containers are removed' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l no-wait -d 'Return once the change is recorded'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -s h -l help -d 'Print help'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -s V -l version -d 'Print version'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l cluster -d 'The cluster (needed when the name exists in several)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l wait -d 'How long to wait for the host\'s tasks to move' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l lock-timeout -d 'How long to wait for the state lock' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l resync -d 'Look at every host at least this often, events or not' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l host-grace -d 'A host that does not answer this long is UNREACHABLE: its tasks are started elsewhere' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l task-retention -d 'How long stopped tasks stay visible before their containers are removed' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l no-wait -d 'Return once the change is recorded'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -s h -l help -d 'Print help'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -s f -l filename -d 'Manifest files or directories to apply now and whenever they change' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l cluster -d 'Only this cluster (default: every cluster in the state)' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l lease-timeout -d 'How long to wait for another reconciler\'s lease (0: exit at once, naming its holder)' -r
@@ -251,22 +281,24 @@ always\t''
 never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand man" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "validate" -d 'Parse and check manifests; reads no state and no Docker'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "plan" -d 'Show what applying the manifests would change'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "diff" -d 'Like plan, as a diff of each changed object'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "apply" -d 'Apply manifests (or a saved plan) to the state'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "delete" -d 'Delete a service (drained first), or the objects of manifests'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "get" -d 'List clusters, hosts, task definitions, services or tasks'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "describe" -d 'Show one object in detail'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "reconcile" -d 'Converge the hosts to the state, then exit'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "logs" -d 'Logs of every task of a service (or of one task), merged, prefixed'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "exec" -d 'Run a command in a task\'s container'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "events" -d 'ECS-style service events'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "run-task" -d 'Run one-off tasks'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "scale" -d 'Change a service\'s desired count (recorded; the next plan shows the drift)'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "rollback" -d 'Return a service to an earlier revision (recorded; the next plan shows the drift)'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "top" -d 'CPU and memory of running tasks'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "watch" -d 'Keep every host converged; apply manifest changes as files change'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "completion" -d 'Print shell completions'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "man" -d 'Print the man page (roff)'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top watch completion man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "validate" -d 'Parse and check manifests; reads no state and no Docker'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "plan" -d 'Show what applying the manifests would change'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "diff" -d 'Like plan, as a diff of each changed object'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "apply" -d 'Apply manifests (or a saved plan) to the state'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "delete" -d 'Delete a service (drained first), or the objects of manifests'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "get" -d 'List clusters, hosts, task definitions, services or tasks'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "describe" -d 'Show one object in detail'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "reconcile" -d 'Converge the hosts to the state, then exit'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "logs" -d 'Logs of every task of a service (or of one task), merged, prefixed'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "exec" -d 'Run a command in a task\'s container'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "events" -d 'ECS-style service events'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "run-task" -d 'Run one-off tasks'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "scale" -d 'Change a service\'s desired count (recorded; the next plan shows the drift)'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "rollback" -d 'Return a service to an earlier revision (recorded; the next plan shows the drift)'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "top" -d 'CPU and memory of running tasks'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "drain" -d 'Set a host to DRAINING: its tasks are started elsewhere, then stopped'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "undrain" -d 'Set a DRAINING host back to ACTIVE'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "watch" -d 'Keep every host converged; apply manifest changes as files change'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "completion" -d 'Print shell completions'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

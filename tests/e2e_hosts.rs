@@ -281,6 +281,90 @@ fn a_lost_host_is_replaced_and_its_surplus_stopped_when_it_returns() {
 }
 
 #[test]
+fn a_silent_host_is_unreachable_while_the_others_carry_on() {
+    // A host whose traffic is silently dropped (no refusal, no reset: connections just hang)
+    // must not hold up the work on the other hosts.
+    let cluster = RigCluster::new("silent");
+    let env = Env::new();
+    let service = "  placementStrategy: [{ type: spread, field: instanceId }]\n  deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 }\n";
+    env.write("m/app.yaml", &app(&cluster, 3, 32, service));
+    assert_eq!(
+        ecsctl(
+            &env,
+            &cluster,
+            &["apply", "-f", "m", "--auto-approve", "--wait", "90s"]
+        )
+        .code,
+        0
+    );
+    assert_eq!(cluster.spread(), [1, 1, 1]);
+    let mut watch = env.spawn(
+        &[
+            "watch",
+            "--cluster",
+            &cluster.name,
+            "--host-grace",
+            "5s",
+            "--resync",
+            "2s",
+        ],
+        &[("ECSCTL_SSH", cluster.rig.ssh())],
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    cluster.rig.fault("drop", 3);
+    let healed = std::panic::catch_unwind(|| {
+        // Meanwhile the service is scaled up: the answering hosts get the new tasks.
+        let scale = ecsctl(
+            &env,
+            &cluster,
+            &[
+                "scale",
+                "service/app",
+                "5",
+                "--cluster",
+                &cluster.name,
+                "--no-wait",
+            ],
+        );
+        assert_eq!(scale.code, 0, "{}", scale.stderr);
+        wait_for("5 tasks on h1 and h2", Duration::from_secs(45), || {
+            let s = cluster.spread();
+            s[0] + s[1] == 5
+        });
+        let hosts = ecsctl(
+            &env,
+            &cluster,
+            &["get", "hosts", "--cluster", &cluster.name, "-o", "json"],
+        );
+        let list: serde_json::Value = serde_json::from_str(&hosts.stdout).expect("json");
+        let status = |name: &str| {
+            list.as_array()
+                .expect("list")
+                .iter()
+                .find(|h| h["name"] == name)
+                .map(|h| h["status"].clone())
+        };
+        assert_eq!(status("h3"), Some("UNREACHABLE".into()), "{}", hosts.stdout);
+        assert_eq!(status("h1"), Some("ACTIVE".into()));
+    });
+    cluster.rig.fault("undrop", 3);
+    if let Err(panic) = healed {
+        watch.stop();
+        std::panic::resume_unwind(panic);
+    }
+    // Back: its old task is surplus, and the spread evens out again.
+    wait_for("5 tasks spread 2/2/1", Duration::from_secs(60), || {
+        let mut s = cluster.spread();
+        s.sort();
+        s == [1, 2, 2]
+    });
+    let log = watch.log();
+    watch.stop();
+    assert!(log.contains("host `h3` does not answer"), "{log}");
+    assert!(log.contains("host `h3` answers again"), "{log}");
+}
+
+#[test]
 fn draining_a_host_moves_its_tasks_elsewhere_first() {
     let cluster = RigCluster::new("drain");
     let env = Env::new();

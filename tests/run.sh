@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need when it is missing (Docker engine, static
-# busybox for the test image), starts dockerd when none answers, then runs every test.
+# busybox for the test image, sshd/iproute2/iptables for the multi-host rig), starts dockerd
+# when none answers, then runs every test. The rig (tests/rig/rig.sh) is brought up by the
+# first test that needs it; it is taken down at the end unless it was up before.
 #   tests/run.sh [cargo test arguments...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . .ci/lib.sh
 
-ensure_packages busybox:busybox-static
+ensure_packages busybox:busybox-static sshd:openssh-server ssh:openssh-client \
+  ip:iproute2 iptables:iptables nsenter:util-linux
 ensure_docker
 export_docker_api_version
+
+rig_env="${ECSCTL_RIG_DIR:-/tmp/ecsctl-rig}/env"
+if [ ! -f "$rig_env" ]; then
+  trap 'as_root bash tests/rig/rig.sh down >/dev/null 2>&1 || true' EXIT
+fi
 
 cargo test --locked "$@"

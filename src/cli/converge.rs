@@ -195,9 +195,15 @@ pub async fn converge(
         }
         Err(LockError::Held { holder, .. }) => {
             let who = holder.map_or_else(|| "another process".to_string(), |h| h.to_string());
-            eprintln!(
-                "A reconciler holds cluster `{cluster}` ({who}); waiting for it to converge."
-            );
+            if wait.is_zero() {
+                eprintln!(
+                    "A reconciler holds cluster `{cluster}` ({who}); it carries out the change."
+                );
+            } else {
+                eprintln!(
+                    "A reconciler holds cluster `{cluster}` ({who}); waiting for it to converge."
+                );
+            }
             observe_elsewhere(store, cluster, &expectations, wait).await
         }
         Err(e) => Err(e.into()),
@@ -353,6 +359,10 @@ async fn observe_elsewhere(
             }
         }
         if outcome.values().all(|v| !matches!(v, Verdict::Pending(_))) {
+            break;
+        }
+        // `--no-wait`: the reconciler that holds the cluster carries the change out.
+        if wait.is_zero() {
             break;
         }
         if Instant::now() >= deadline {

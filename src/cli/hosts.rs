@@ -63,7 +63,12 @@ pub fn views(cx: &Context, state: &State, only: Option<&str>) -> Result<Vec<Host
             let name = host.name.clone().unwrap_or_default();
             let connected = observation.hosts.iter().find(|c| c.name == name);
             let info = connected.and_then(|c| c.info.as_ref());
-            let answering = connected.is_some_and(|c| c.host.is_some());
+            let failure = observation
+                .failures
+                .iter()
+                .find(|(h, _)| *h == name)
+                .map(|(_, e)| e.clone());
+            let answering = connected.is_some_and(|c| c.host.is_some()) && failure.is_none();
             let capacity = host.capacity.as_ref();
             let registered_cpu = capacity.and_then(|c| c.cpu).or(info.map(|i| i.cpus * 1024));
             let registered_memory = capacity
@@ -100,7 +105,7 @@ pub fn views(cx: &Context, state: &State, only: Option<&str>) -> Result<Vec<Host
                 } else {
                     recorded.and_then(|r| r.last_contact)
                 },
-                error: connected.and_then(|c| c.error.clone()),
+                error: failure,
                 docker_version: info.map(|i| i.server_version.clone()),
                 name,
             });
