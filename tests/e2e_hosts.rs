@@ -47,6 +47,35 @@ fn ecsctl(env: &Env, cluster: &RigCluster, args: &[&str]) -> common::Run {
     env.run_with(args, &[("ECSCTL_SSH", cluster.rig.ssh())])
 }
 
+/// `apply -f m --wait 90s`, which must succeed; returns its output.
+fn apply_ok(env: &Env, cluster: &RigCluster) -> common::Run {
+    let apply = ecsctl(
+        env,
+        cluster,
+        &["apply", "-f", "m", "--auto-approve", "--wait", "90s"],
+    );
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    apply
+}
+
+/// A `watch` of the cluster that gives up on a silent host after 5 s and looks every 2 s.
+fn impatient_watch(env: &Env, cluster: &RigCluster) -> common::Background {
+    let watch = env.spawn(
+        &[
+            "watch",
+            "--cluster",
+            &cluster.name,
+            "--host-grace",
+            "5s",
+            "--resync",
+            "2s",
+        ],
+        &[("ECSCTL_SSH", cluster.rig.ssh())],
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    watch
+}
+
 #[test]
 fn spread_over_zones_puts_two_tasks_on_each_host() {
     let cluster = RigCluster::new("spread");
@@ -60,12 +89,7 @@ fn spread_over_zones_puts_two_tasks_on_each_host() {
             "  placementStrategy: [{ type: spread, field: \"attribute:zone\" }]\n",
         ),
     );
-    let apply = ecsctl(
-        &env,
-        &cluster,
-        &["apply", "-f", "m", "--auto-approve", "--wait", "90s"],
-    );
-    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    apply_ok(&env, &cluster);
     assert_eq!(cluster.spread(), [2, 2, 2]);
     // Every host answers, with its capacity and tasks.
     let hosts = ecsctl(
@@ -97,12 +121,7 @@ fn binpack_fills_one_host_first() {
         "  placementStrategy: [{ type: binpack, field: memory }]\n",
     );
     env.write("m/app.yaml", &with_capacity(&cluster, &body));
-    let apply = ecsctl(
-        &env,
-        &cluster,
-        &["apply", "-f", "m", "--auto-approve", "--wait", "90s"],
-    );
-    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    apply_ok(&env, &cluster);
     let mut spread = cluster.spread();
     spread.sort();
     assert_eq!(
@@ -123,15 +142,7 @@ fn binpack_fills_one_host_first() {
             ),
         ),
     );
-    assert_eq!(
-        ecsctl(
-            &env,
-            &cluster,
-            &["apply", "-f", "m", "--auto-approve", "--wait", "90s"]
-        )
-        .code,
-        0
-    );
+    apply_ok(&env, &cluster);
     let mut spread = cluster.spread();
     spread.sort();
     assert_eq!(spread, [0, 1, 3]);
@@ -193,12 +204,7 @@ fn member_of_keeps_tasks_on_the_matching_hosts() {
         "m/app.yaml",
         &app(&cluster, 4, 32, "  placementConstraints: [{ type: memberOf, expression: \"attribute:zone in [z1, z3]\" }]\n  placementStrategy: [{ type: spread, field: instanceId }]\n"),
     );
-    let apply = ecsctl(
-        &env,
-        &cluster,
-        &["apply", "-f", "m", "--auto-approve", "--wait", "90s"],
-    );
-    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    apply_ok(&env, &cluster);
     assert_eq!(cluster.spread(), [2, 0, 2]);
 }
 
@@ -208,29 +214,9 @@ fn a_lost_host_is_replaced_and_its_surplus_stopped_when_it_returns() {
     let env = Env::new();
     let service = "  placementStrategy: [{ type: spread, field: instanceId }]\n  deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 150 }\n";
     env.write("m/app.yaml", &app(&cluster, 6, 32, service));
-    assert_eq!(
-        ecsctl(
-            &env,
-            &cluster,
-            &["apply", "-f", "m", "--auto-approve", "--wait", "90s"]
-        )
-        .code,
-        0
-    );
+    apply_ok(&env, &cluster);
     assert_eq!(cluster.spread(), [2, 2, 2]);
-    let mut watch = env.spawn(
-        &[
-            "watch",
-            "--cluster",
-            &cluster.name,
-            "--host-grace",
-            "5s",
-            "--resync",
-            "2s",
-        ],
-        &[("ECSCTL_SSH", cluster.rig.ssh())],
-    );
-    std::thread::sleep(Duration::from_secs(2));
+    let mut watch = impatient_watch(&env, &cluster);
     cluster.rig.fault("kill-docker", 2);
     // Within the grace period and one resync the lost tasks run elsewhere.
     wait_for(
@@ -288,29 +274,9 @@ fn a_silent_host_is_unreachable_while_the_others_carry_on() {
     let env = Env::new();
     let service = "  placementStrategy: [{ type: spread, field: instanceId }]\n  deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 }\n";
     env.write("m/app.yaml", &app(&cluster, 3, 32, service));
-    assert_eq!(
-        ecsctl(
-            &env,
-            &cluster,
-            &["apply", "-f", "m", "--auto-approve", "--wait", "90s"]
-        )
-        .code,
-        0
-    );
+    apply_ok(&env, &cluster);
     assert_eq!(cluster.spread(), [1, 1, 1]);
-    let mut watch = env.spawn(
-        &[
-            "watch",
-            "--cluster",
-            &cluster.name,
-            "--host-grace",
-            "5s",
-            "--resync",
-            "2s",
-        ],
-        &[("ECSCTL_SSH", cluster.rig.ssh())],
-    );
-    std::thread::sleep(Duration::from_secs(2));
+    let mut watch = impatient_watch(&env, &cluster);
     cluster.rig.fault("drop", 3);
     let healed = std::panic::catch_unwind(|| {
         // Meanwhile the service is scaled up: the answering hosts get the new tasks.
@@ -377,15 +343,7 @@ fn draining_a_host_moves_its_tasks_elsewhere_first() {
             "  placementStrategy: [{ type: spread, field: instanceId }]\n",
         ),
     );
-    assert_eq!(
-        ecsctl(
-            &env,
-            &cluster,
-            &["apply", "-f", "m", "--auto-approve", "--wait", "90s"]
-        )
-        .code,
-        0
-    );
+    apply_ok(&env, &cluster);
     assert_eq!(cluster.spread(), [1, 1, 1]);
     let drain = ecsctl(
         &env,
@@ -440,6 +398,7 @@ fn draining_a_host_moves_its_tasks_elsewhere_first() {
         ],
     );
     assert_eq!(undrain.code, 0, "{}", undrain.stderr);
+    assert_eq!(cluster.spread(), [1, 1, 1], "h1 has its share again");
 }
 
 #[test]
@@ -455,15 +414,7 @@ fn day_two_commands_work_across_hosts() {
             "  placementStrategy: [{ type: spread, field: instanceId }]\n",
         ),
     );
-    assert_eq!(
-        ecsctl(
-            &env,
-            &cluster,
-            &["apply", "-f", "m", "--auto-approve", "--wait", "90s"]
-        )
-        .code,
-        0
-    );
+    apply_ok(&env, &cluster);
     let tasks = ecsctl(
         &env,
         &cluster,

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::Env;
-use common::docker::{IMAGE, TestCluster, docker, docker_ok, inspect, label, wait_for};
+use common::docker::{IMAGE, TestCluster, docker_ok, inspect, label, running_containers, wait_for};
 
 /// A web service whose tasks stop at once on SIGTERM.
 fn web(cluster: &TestCluster, count: u32, version: &str, extra: &str) -> String {
@@ -131,18 +131,10 @@ fn a_rolling_deployment_stays_within_100_and_200_percent() {
     let samples = Arc::new(AtomicUsize::new(0));
     let sampler = {
         let (stop, min, max, samples) = (stop.clone(), min.clone(), max.clone(), samples.clone());
-        let filter = format!("label=ecsctl.cluster={}", cluster.name);
+        let name = cluster.name.clone();
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                let (_, out, _) = docker(&[
-                    "ps",
-                    "-q",
-                    "--filter",
-                    &filter,
-                    "--filter",
-                    "status=running",
-                ]);
-                let n = out.lines().count();
+                let n = running_containers(None, &name);
                 min.fetch_min(n, Ordering::Relaxed);
                 max.fetch_max(n, Ordering::Relaxed);
                 samples.fetch_add(1, Ordering::Relaxed);

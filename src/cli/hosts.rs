@@ -2,7 +2,6 @@
 //! last contact) and `ecsctl drain host NAME` / `ecsctl undrain host NAME`.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
@@ -10,7 +9,7 @@ use serde::Serialize;
 
 use super::converge::Expect;
 use super::output::table;
-use super::{Context, DataFormat, Outcome, ReconcileArgs, exit};
+use super::{Context, DataFormat, Outcome, WaitArgs, exit};
 use crate::controller::reconciler::usage;
 use crate::model::cluster::{ClusterSpec, Endpoint};
 use crate::model::names::TaskDefRef;
@@ -181,29 +180,13 @@ pub enum HostKind {
 
 #[derive(Debug, Args)]
 pub struct DrainArgs {
+    /// What to drain: a `host`
     #[arg(value_enum)]
     pub kind: HostKind,
     /// The host's name
     pub name: String,
-    /// The cluster (needed when the name exists in several)
-    #[arg(long)]
-    pub cluster: Option<String>,
-    /// How long to wait for the host's tasks to move
-    #[arg(
-        long,
-        value_name = "DURATION",
-        default_value = "5m",
-        conflicts_with = "no_wait"
-    )]
-    pub wait: humantime::Duration,
-    /// Return once the change is recorded
-    #[arg(long)]
-    pub no_wait: bool,
-    /// How long to wait for the state lock
-    #[arg(long, value_name = "DURATION", default_value = "0s")]
-    pub lock_timeout: humantime::Duration,
     #[command(flatten)]
-    pub reconcile: ReconcileArgs,
+    pub wait: WaitArgs,
 }
 
 /// The cluster a host belongs to: `--cluster`, or the one cluster that has it.
@@ -237,11 +220,11 @@ fn cluster_of(state: &State, host: &str, cluster: Option<&str>) -> Result<String
 /// `drain` (true) or `undrain` (false).
 pub fn drain(cx: &Context, args: DrainArgs, drain: bool) -> Outcome {
     let store = cx.open_state_dir()?;
-    let lock = store.lock_state(*args.lock_timeout)?;
+    let lock = store.lock_state(*args.wait.lock_timeout)?;
     let Some(mut state) = store.read_state()? else {
         bail!("the state is empty: no host `{}`", args.name);
     };
-    let cluster = cluster_of(&state, &args.name, args.cluster.as_deref())?;
+    let cluster = cluster_of(&state, &args.name, args.wait.cluster.as_deref())?;
     let now = Timestamp::now();
     let spec = state
         .cluster_spec(&cluster)
@@ -307,10 +290,5 @@ pub fn drain(cx: &Context, args: DrainArgs, drain: bool) -> Outcome {
     )]
     .into_iter()
     .collect();
-    let wait = if args.no_wait {
-        Duration::ZERO
-    } else {
-        *args.wait
-    };
-    super::reconcile::converge_all(cx, &store, expectations, wait, &args.reconcile)
+    args.wait.converge(cx, expectations)
 }

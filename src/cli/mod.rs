@@ -136,6 +136,50 @@ pub struct ReconcileArgs {
     pub task_retention: humantime::Duration,
 }
 
+/// Waiting for an imperative change (`scale`, `rollback`, `drain`) to converge.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// How long to wait for the services to be steady
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "5m",
+        conflicts_with = "no_wait"
+    )]
+    pub wait: humantime::Duration,
+    /// Return once the change is recorded and the first actions are started
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How long to wait for the state lock
+    #[arg(long, value_name = "DURATION", default_value = "0s")]
+    pub lock_timeout: humantime::Duration,
+    /// The cluster (needed when the name exists in several)
+    #[arg(long)]
+    pub cluster: Option<String>,
+    #[command(flatten)]
+    pub reconcile: ReconcileArgs,
+}
+
+impl WaitArgs {
+    /// Converges until the expectations hold (or one round, with `--no-wait`).
+    pub fn converge(
+        &self,
+        cx: &Context,
+        expectations: std::collections::BTreeMap<
+            String,
+            std::collections::BTreeMap<String, converge::Expect>,
+        >,
+    ) -> Outcome {
+        let store = cx.open_state_dir()?;
+        let wait = if self.no_wait {
+            std::time::Duration::ZERO
+        } else {
+            *self.wait
+        };
+        reconcile::converge_all(cx, &store, expectations, wait, &self.reconcile)
+    }
+}
+
 /// Output formats of commands that print data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DataFormat {

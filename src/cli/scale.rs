@@ -4,42 +4,18 @@
 //! `apply` returns to them unless the manifests change.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use anyhow::{Result, bail};
 use clap::Args;
 
 use super::converge::Expect;
 use super::target::Target;
-use super::{Context, Outcome, ReconcileArgs};
+use super::{Context, Outcome, WaitArgs};
 use crate::ids::{IdSource, RandomIds};
 use crate::model::ecs::SchedulingStrategy;
 use crate::model::names::TaskDefRef;
 use crate::state::{Deployment, RevisionStatus, RolloutState, ServiceStatus, State};
 use crate::time::Timestamp;
-
-#[derive(Debug, Args)]
-pub struct WaitArgs {
-    /// How long to wait for the service to be steady
-    #[arg(
-        long,
-        value_name = "DURATION",
-        default_value = "5m",
-        conflicts_with = "no_wait"
-    )]
-    pub wait: humantime::Duration,
-    /// Return once the change is recorded and the first actions are started
-    #[arg(long)]
-    pub no_wait: bool,
-    /// How long to wait for the state lock
-    #[arg(long, value_name = "DURATION", default_value = "0s")]
-    pub lock_timeout: humantime::Duration,
-    /// The cluster (needed when the name exists in several)
-    #[arg(long)]
-    pub cluster: Option<String>,
-    #[command(flatten)]
-    pub reconcile: ReconcileArgs,
-}
 
 #[derive(Debug, Args)]
 pub struct ScaleArgs {
@@ -115,15 +91,9 @@ fn converge(
     expect: Expect,
     args: &WaitArgs,
 ) -> Outcome {
-    let store = cx.open_state_dir()?;
     let mut expectations = BTreeMap::new();
     expectations.insert(cluster, [(name, expect)].into_iter().collect());
-    let wait = if args.no_wait {
-        Duration::ZERO
-    } else {
-        *args.wait
-    };
-    super::reconcile::converge_all(cx, &store, expectations, wait, &args.reconcile)
+    args.converge(cx, expectations)
 }
 
 pub fn scale(cx: &Context, args: ScaleArgs) -> Outcome {

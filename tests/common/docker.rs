@@ -12,6 +12,26 @@ use serde_json::Value;
 /// The image every test task runs: `sh`, `httpd`, `nc`, `sleep`, `wget` in about 2 MB.
 pub const IMAGE: &str = "ecsctl-test/busybox:1";
 
+/// Running containers of `cluster` on the local daemon, or on the daemon at `socket`.
+pub fn running_containers(socket: Option<&str>, cluster: &str) -> usize {
+    let host = socket.map(|s| format!("unix://{s}"));
+    let filter = format!("label=ecsctl.cluster={cluster}");
+    let mut args = Vec::new();
+    if let Some(host) = &host {
+        args.extend(["-H", host.as_str()]);
+    }
+    args.extend([
+        "ps",
+        "-q",
+        "--filter",
+        &filter,
+        "--filter",
+        "status=running",
+    ]);
+    let (ok, out, _) = docker(&args);
+    if ok { out.lines().count() } else { 0 }
+}
+
 pub fn docker(args: &[&str]) -> (bool, String, String) {
     let output = Command::new("docker")
         .args(args)

@@ -91,19 +91,7 @@ impl Rig {
 
     /// Running containers of `cluster` on host `i`.
     pub fn running(&self, host: u32, cluster: &str) -> usize {
-        let filter = format!("label=ecsctl.cluster={cluster}");
-        let (ok, out) = self.docker(
-            host,
-            &[
-                "ps",
-                "-q",
-                "--filter",
-                &filter,
-                "--filter",
-                "status=running",
-            ],
-        );
-        if ok { out.lines().count() } else { 0 }
+        super::docker::running_containers(Some(&self.socket(host)), cluster)
     }
 
     pub fn fault(&self, what: &str, host: u32) {
