@@ -332,11 +332,18 @@ fn get_and_describe() {
     insta::with_settings!({ filters => filters() }, {
         insta::assert_snapshot!("get_services", services.stdout);
     });
-    let hosts = env.run(&["get", "hosts", "-o", "wide"]);
+    // The embedded default cluster: one host, the local daemon (asked live: ACTIVE when a
+    // daemon answers here, UNREACHABLE when none does).
+    let hosts = env.run(&["get", "hosts", "-o", "json"]);
+    let list: serde_json::Value = serde_json::from_str(&hosts.stdout).expect("json");
+    let list = list.as_array().expect("a list");
+    assert_eq!(list.len(), 1, "{}", hosts.stdout);
+    assert_eq!(
+        (&list[0]["cluster"], &list[0]["name"], &list[0]["endpoint"]),
+        (&"default".into(), &"local".into(), &"local".into())
+    );
     assert!(
-        hosts
-            .stdout
-            .contains("default  local  ACTIVE  local     auto  auto"),
+        ["ACTIVE", "UNREACHABLE"].contains(&list[0]["status"].as_str().unwrap_or_default()),
         "{}",
         hosts.stdout
     );
