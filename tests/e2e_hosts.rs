@@ -553,4 +553,23 @@ fn no_ssh_process_outlives_ecsctl() {
     wait_for("the ssh processes to go", Duration::from_secs(5), || {
         tunnels() == 0
     });
+    // Nothing ran to unlink its tunnel sockets; the next ecsctl sweeps them.
+    let sockets = || -> usize {
+        std::fs::read_dir(std::env::temp_dir())
+            .expect("temp dir")
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("ecsctl-{pid}-"))
+            })
+            .count()
+    };
+    let hosts = ecsctl(
+        &env,
+        &cluster,
+        &["get", "hosts", "--cluster", &cluster.name],
+    );
+    assert_eq!(hosts.code, 0, "{}", hosts.stderr);
+    assert_eq!(sockets(), 0, "swept by the next ecsctl");
 }

@@ -43,9 +43,11 @@ impl SshTransport {
             .ok()
             .filter(|c| !c.is_empty())
             .unwrap_or_else(|| "ssh".into());
+        let dir = std::env::temp_dir();
+        sweep_stale_sockets(&dir);
         SshTransport {
             command,
-            dir: std::env::temp_dir(),
+            dir,
             tunnels: Mutex::new(HashMap::new()),
         }
     }
@@ -225,6 +227,31 @@ impl Transport for SshTransport {
     }
 }
 
+/// The pid in a tunnel socket's name (`ecsctl-<pid>-<unique>.sock`).
+fn socket_owner(file_name: &str) -> Option<u32> {
+    let rest = file_name.strip_prefix("ecsctl-")?.strip_suffix(".sock")?;
+    let (pid, unique) = rest.split_once('-')?;
+    (!unique.is_empty()).then_some(())?;
+    pid.parse().ok()
+}
+
+/// Removes the tunnel sockets of ecsctl processes that are gone (a `kill -9` leaves them:
+/// nothing runs to unlink them). Best effort: a directory that cannot be read is left alone.
+fn sweep_stale_sockets(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(socket_owner) else {
+            continue;
+        };
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 impl Drop for SshTransport {
     fn drop(&mut self) {
         if let Ok(mut tunnels) = self.tunnels.try_lock() {
@@ -238,6 +265,15 @@ impl Drop for SshTransport {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn tunnel_socket_names_give_their_owner() {
+        assert_eq!(super::socket_owner("ecsctl-4945-0dd9c00a.sock"), Some(4945));
+        assert_eq!(super::socket_owner("ecsctl-4945-.sock"), None);
+        assert_eq!(super::socket_owner("ecsctl-rig"), None);
+        assert_eq!(super::socket_owner("ecsctl-test-image.lock"), None);
+        assert_eq!(super::socket_owner("other-4945-0dd9c00a.sock"), None);
+    }
+
     use super::*;
 
     #[test]
