@@ -49,3 +49,22 @@ export_docker_api_version() {
   version=$(docker version --format '{{.Server.APIVersion}}' 2>/dev/null || true)
   if [ -n "$version" ]; then export DOCKER_API_VERSION="$version"; fi
 }
+
+# Builds IMAGE from Debian's static busybox (a shell, httpd, nc, sleep; about 1 MB) through
+# `docker import`: no registry and no builder needed. Does nothing when IMAGE exists.
+ensure_busybox_image() {
+  local image=$1 rootfs applet busybox_bin
+  docker image inspect "$image" >/dev/null 2>&1 && return 0
+  ensure_packages busybox:busybox-static
+  busybox_bin=$(command -v busybox)
+  rootfs=$(mktemp -d)
+  mkdir -p "$rootfs/root/bin" "$rootfs/root/tmp" "$rootfs/root/etc"
+  cp "$busybox_bin" "$rootfs/root/bin/busybox"
+  for applet in $("$busybox_bin" --list); do
+    [ "$applet" = busybox ] || ln -sf busybox "$rootfs/root/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$rootfs/root/etc/passwd"
+  tar -C "$rootfs/root" -cf "$rootfs/rootfs.tar" .
+  docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' "$rootfs/rootfs.tar" "$image" >/dev/null
+  rm -rf "$rootfs"
+}

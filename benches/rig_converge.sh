@@ -14,7 +14,6 @@ TASKS=${1:-12}
 RUNS=5
 RIG_DIR=${ECSCTL_RIG_DIR:-/tmp/ecsctl-rig}
 
-ensure_packages busybox:busybox-static
 ensure_docker
 export_docker_api_version
 
@@ -23,15 +22,7 @@ cargo build --release --locked --quiet
 ECSCTL=$PWD/target/release/ecsctl
 
 # The rig's hosts load the test image from the local daemon.
-if ! docker image inspect ecsctl-test/busybox:1 >/dev/null 2>&1; then
-  work_image=$(mktemp -d)
-  mkdir -p "$work_image/rootfs/bin"
-  cp "$(command -v busybox)" "$work_image/rootfs/bin/busybox"
-  for a in $("$work_image/rootfs/bin/busybox" --list); do [ "$a" = busybox ] || ln -sf busybox "$work_image/rootfs/bin/$a"; done
-  tar -C "$work_image/rootfs" -cf "$work_image/rootfs.tar" .
-  docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' "$work_image/rootfs.tar" ecsctl-test/busybox:1 >/dev/null
-  rm -rf "$work_image"
-fi
+ensure_busybox_image ecsctl-test/busybox:1
 
 rig_was_up=no
 [ -f "$RIG_DIR/env" ] && rig_was_up=yes

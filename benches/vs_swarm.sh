@@ -11,7 +11,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . .ci/lib.sh
 
-ensure_packages busybox:busybox-static
 ensure_docker
 export_docker_api_version
 
@@ -35,14 +34,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The image: a rootfs with the static busybox, imported (no registry, no builder).
-if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  mkdir -p "$work/rootfs/bin"
-  cp "$(command -v busybox)" "$work/rootfs/bin/busybox"
-  for a in $("$work/rootfs/bin/busybox" --list); do [ "$a" = busybox ] || ln -sf busybox "$work/rootfs/bin/$a"; done
-  tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
-  docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' "$work/rootfs.tar" "$IMAGE" >/dev/null
-fi
+ensure_busybox_image "$IMAGE"
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }

@@ -98,9 +98,9 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l no-converge -d '
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -s f -l filename -d 'Delete the objects these manifests define' -r
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l cluster -d 'The cluster of the service' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l wait -d 'How long to wait for the change to converge (services steady, or drained and gone)' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l lock-timeout -d 'How long to wait for the state lock' -r
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l wait -d 'How long to wait for deleted services to drain' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l cluster -d 'The cluster (needed when the name exists in several)' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l resync -d 'Look at every host at least this often, events or not' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l host-grace -d 'A host that does not answer this long is UNREACHABLE: its tasks are started elsewhere' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l task-retention -d 'How long stopped tasks stay visible before their containers are removed' -r
@@ -108,7 +108,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l state-dir -d 'T
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l no-wait -d 'Return once the deletion is recorded and the first tasks are being stopped'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l no-wait -d 'Return once the change is recorded and the first actions are started'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand get" -l cluster -d 'Only this cluster' -r
@@ -193,7 +193,7 @@ never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -l wait -d 'Stream the logs and wait for the tasks to stop; exit with the essential container\'s code'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -s V -l version -d 'Print version'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l wait -d 'How long to wait for the services to be steady' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l wait -d 'How long to wait for the change to converge (services steady, or drained and gone)' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l lock-timeout -d 'How long to wait for the state lock' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l cluster -d 'The cluster (needed when the name exists in several)' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l resync -d 'Look at every host at least this often, events or not' -r
@@ -207,7 +207,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l no-wait -d 'Retu
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l to -d 'The revision to return to (default: the last deployment that completed before this one)' -r
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l wait -d 'How long to wait for the services to be steady' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l wait -d 'How long to wait for the change to converge (services steady, or drained and gone)' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l lock-timeout -d 'How long to wait for the state lock' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l cluster -d 'The cluster (needed when the name exists in several)' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l resync -d 'Look at every host at least this often, events or not' -r
@@ -230,7 +230,7 @@ always\t''
 never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand top" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand top" -s V -l version -d 'Print version'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l wait -d 'How long to wait for the services to be steady' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l wait -d 'How long to wait for the change to converge (services steady, or drained and gone)' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l lock-timeout -d 'How long to wait for the state lock' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l cluster -d 'The cluster (needed when the name exists in several)' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l resync -d 'Look at every host at least this often, events or not' -r
@@ -243,7 +243,7 @@ never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l no-wait -d 'Return once the change is recorded and the first actions are started'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -s V -l version -d 'Print version'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l wait -d 'How long to wait for the services to be steady' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l wait -d 'How long to wait for the change to converge (services steady, or drained and gone)' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l lock-timeout -d 'How long to wait for the state lock' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l cluster -d 'The cluster (needed when the name exists in several)' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l resync -d 'Look at every host at least this often, events or not' -r

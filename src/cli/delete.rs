@@ -6,14 +6,13 @@
 //! those named, applied with pruning.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 
 use super::converge::Expect;
 use super::manifests::known;
-use super::{Context, Outcome, ReconcileArgs, exit};
+use super::{Context, Outcome, WaitArgs, exit};
 use crate::diagnostics::Diagnostics;
 use crate::ids::RandomIds;
 use crate::model::load::load;
@@ -38,25 +37,8 @@ pub struct DeleteArgs {
     /// Delete the objects these manifests define
     #[arg(short = 'f', long = "filename", value_name = "PATH")]
     pub files: Vec<String>,
-    /// The cluster of the service
-    #[arg(long)]
-    pub cluster: Option<String>,
-    /// How long to wait for the state lock
-    #[arg(long, value_name = "DURATION", default_value = "0s")]
-    pub lock_timeout: humantime::Duration,
-    /// How long to wait for deleted services to drain
-    #[arg(
-        long,
-        value_name = "DURATION",
-        default_value = "5m",
-        conflicts_with = "no_wait"
-    )]
-    pub wait: humantime::Duration,
-    /// Return once the deletion is recorded and the first tasks are being stopped
-    #[arg(long)]
-    pub no_wait: bool,
     #[command(flatten)]
-    pub reconcile: ReconcileArgs,
+    pub wait: WaitArgs,
 }
 
 /// The state's objects, as desired objects (what applying them again would keep).
@@ -113,13 +95,13 @@ pub fn run(cx: &Context, args: DeleteArgs) -> Outcome {
         bail!("say what to delete: `ecsctl delete service NAME` or `ecsctl delete -f PATH`");
     }
     let store = cx.open_state_dir()?;
-    let lock = store.lock_state(*args.lock_timeout)?;
+    let lock = store.lock_state(*args.wait.lock_timeout)?;
     let Some(state) = store.read_state()? else {
         bail!("the state is empty: there is nothing to delete");
     };
     let named: BTreeSet<ObjectRef> = match (&args.kind, &args.name) {
         (Some(Kind::Service), Some(name)) => {
-            let (cluster, _) = super::resolve::service(&state, name, args.cluster.as_deref())?;
+            let (cluster, _) = super::resolve::service(&state, name, args.wait.cluster.as_deref())?;
             [ObjectRef::service(&cluster, name)].into_iter().collect()
         }
         _ => match named_by_manifests(cx, &args.files, &state)? {
@@ -190,10 +172,5 @@ pub fn run(cx: &Context, args: DeleteArgs) -> Outcome {
             .or_default()
             .insert(change.object.name.clone(), Expect::Gone);
     }
-    let wait = if args.no_wait {
-        Duration::ZERO
-    } else {
-        *args.wait
-    };
-    super::reconcile::converge_all(cx, &store, expectations, wait, &args.reconcile)
+    args.wait.converge(cx, &store, expectations)
 }

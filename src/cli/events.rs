@@ -72,10 +72,7 @@ fn collect(
 }
 
 pub fn run(cx: &Context, args: EventsArgs) -> Outcome {
-    let state = cx
-        .state_dir()?
-        .read_state()?
-        .unwrap_or_else(|| State::empty(String::new()));
+    let state = cx.read_state_or_empty()?;
     let service = match args.target.as_deref().map(str::parse::<Target>) {
         None => None,
         Some(Ok(Target::Service(name))) => {

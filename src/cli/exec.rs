@@ -87,10 +87,7 @@ pub fn run(cx: &Context, args: ExecArgs) -> Outcome {
         .target
         .parse()
         .map_err(|e: String| anyhow::anyhow!(e))?;
-    let state = cx
-        .state_dir()?
-        .read_state()?
-        .unwrap_or_else(|| State::empty(String::new()));
+    let state = cx.read_state_or_empty()?;
     let rt = super::reconcile::runtime()?;
     let code = rt.block_on(exec(cx, &state, target, args));
     // A read of stdin may still be blocked on the terminal: do not wait for it.

@@ -160,10 +160,7 @@ fn age(since: Timestamp) -> String {
 }
 
 pub fn run(cx: &Context, args: GetArgs) -> Outcome {
-    let state = cx
-        .state_dir()?
-        .read_state()?
-        .unwrap_or_else(|| State::empty(String::new()));
+    let state = cx.read_state_or_empty()?;
     let only = args.cluster.as_deref();
     let wide = args.output == DataFormat::Wide;
     macro_rules! emit {

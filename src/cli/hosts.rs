@@ -10,9 +10,7 @@ use serde::Serialize;
 use super::converge::Expect;
 use super::output::table;
 use super::{Context, DataFormat, Outcome, WaitArgs, exit};
-use crate::controller::reconciler::usage;
 use crate::model::cluster::{ClusterSpec, Endpoint};
-use crate::model::names::TaskDefRef;
 use crate::reconcile::task::TaskStatus;
 use crate::state::{ClusterRecord, ServiceStatus, State};
 use crate::time::{Timestamp, short_age};
@@ -54,10 +52,7 @@ pub fn views(cx: &Context, state: &State, only: Option<&str>) -> Result<Vec<Host
             .get(&cluster)
             .map(|c| c.draining_hosts.clone())
             .unwrap_or_default();
-        let tasks: Vec<_> = observation.tasks.iter().map(|t| t.task.clone()).collect();
-        let states: Vec<_> = observation.tasks.iter().map(|t| t.state.clone()).collect();
-        let spec_of = |r: &TaskDefRef| state.revision(r).map(|rev| &rev.spec);
-        let used = usage(&tasks, &states, &spec_of);
+        let used = observation.usage(state);
         for host in &spec.hosts {
             let name = host.name.clone().unwrap_or_default();
             let connected = observation.hosts.iter().find(|c| c.name == name);
@@ -290,5 +285,5 @@ pub fn drain(cx: &Context, args: DrainArgs, drain: bool) -> Outcome {
     )]
     .into_iter()
     .collect();
-    args.wait.converge(cx, expectations)
+    args.wait.converge(cx, &store, expectations)
 }

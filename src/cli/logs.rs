@@ -158,10 +158,7 @@ pub fn run(cx: &Context, args: LogsArgs) -> Outcome {
         .target
         .parse()
         .map_err(|e: String| anyhow::anyhow!(e))?;
-    let state = cx
-        .state_dir()?
-        .read_state()?
-        .unwrap_or_else(|| State::empty(String::new()));
+    let state = cx.read_state_or_empty()?;
     let rt = super::reconcile::runtime()?;
     rt.block_on(logs(cx, &state, target, args))
 }

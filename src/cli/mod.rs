@@ -136,10 +136,10 @@ pub struct ReconcileArgs {
     pub task_retention: humantime::Duration,
 }
 
-/// Waiting for an imperative change (`scale`, `rollback`, `drain`) to converge.
+/// Waiting for an imperative change (`scale`, `rollback`, `drain`, `delete`) to converge.
 #[derive(Debug, Args)]
 pub struct WaitArgs {
-    /// How long to wait for the services to be steady
+    /// How long to wait for the change to converge (services steady, or drained and gone)
     #[arg(
         long,
         value_name = "DURATION",
@@ -165,18 +165,18 @@ impl WaitArgs {
     pub fn converge(
         &self,
         cx: &Context,
+        store: &crate::state::store::StateDir,
         expectations: std::collections::BTreeMap<
             String,
             std::collections::BTreeMap<String, converge::Expect>,
         >,
     ) -> Outcome {
-        let store = cx.open_state_dir()?;
         let wait = if self.no_wait {
             std::time::Duration::ZERO
         } else {
             *self.wait
         };
-        reconcile::converge_all(cx, &store, expectations, wait, &self.reconcile)
+        reconcile::converge_all(cx, store, expectations, wait, &self.reconcile)
     }
 }
 
@@ -214,6 +214,14 @@ impl Context {
 
     pub fn open_state_dir(&self) -> anyhow::Result<StateDir> {
         StateDir::open(StateDir::resolve(self.global.state_dir.as_deref())?)
+    }
+
+    /// The state, or an empty one when nothing was applied yet (for commands that only read).
+    pub fn read_state_or_empty(&self) -> anyhow::Result<crate::state::State> {
+        Ok(self
+            .state_dir()?
+            .read_state()?
+            .unwrap_or_else(|| crate::state::State::empty(String::new())))
     }
 }
 

@@ -98,54 +98,51 @@ pub fn run_diff(cx: &Context, args: DiffArgs) -> Outcome {
     Ok(exit_code(args.detailed_exitcode, &plan))
 }
 
+/// An object as JSON, or null when there is none.
+fn as_json<T: serde::Serialize>(object: Option<&T>) -> anyhow::Result<Value> {
+    Ok(object
+        .map(serde_json::to_value)
+        .transpose()?
+        .unwrap_or(Value::Null))
+}
+
 /// Each changed object as a unified diff of its YAML, recorded (state) → desired (manifests).
 pub fn render_diff(state: Option<&State>, plan: &Plan, colour: bool) -> anyhow::Result<String> {
     let mut out = String::new();
     for change in &plan.changes {
         let object = &change.object;
-        let (before, after): (Value, Value) = match object.kind {
+        let (before, after) = match object.kind {
             ObjectKind::Cluster => (
-                state
-                    .and_then(|s| s.clusters.get(&object.name))
-                    .map(|r| serde_json::to_value(&r.spec))
-                    .transpose()?
-                    .unwrap_or(Value::Null),
-                plan.desired
-                    .clusters
-                    .get(&object.name)
-                    .map(serde_json::to_value)
-                    .transpose()?
-                    .unwrap_or(Value::Null),
+                as_json(
+                    state
+                        .and_then(|s| s.clusters.get(&object.name))
+                        .map(|r| &r.spec),
+                )?,
+                as_json(plan.desired.clusters.get(&object.name))?,
             ),
             ObjectKind::TaskDefinition => (
-                state
-                    .and_then(|s| s.task_definitions.get(&object.name))
-                    .and_then(|f| f.latest_active())
-                    .map(|r| serde_json::to_value(&r.spec))
-                    .transpose()?
-                    .unwrap_or(Value::Null),
-                plan.desired
-                    .task_definitions
-                    .get(&object.name)
-                    .map(serde_json::to_value)
-                    .transpose()?
-                    .unwrap_or(Value::Null),
+                as_json(
+                    state
+                        .and_then(|s| s.task_definitions.get(&object.name))
+                        .and_then(|f| f.latest_active())
+                        .map(|r| &r.spec),
+                )?,
+                as_json(plan.desired.task_definitions.get(&object.name))?,
             ),
             ObjectKind::Service => {
                 let cluster = object.cluster.as_deref().unwrap_or_default();
                 (
-                    state
-                        .and_then(|s| s.service(cluster, &object.name))
-                        .map(|r| serde_json::to_value(&r.spec))
-                        .transpose()?
-                        .unwrap_or(Value::Null),
-                    plan.desired
-                        .services
-                        .get(cluster)
-                        .and_then(|s| s.get(&object.name))
-                        .map(serde_json::to_value)
-                        .transpose()?
-                        .unwrap_or(Value::Null),
+                    as_json(
+                        state
+                            .and_then(|s| s.service(cluster, &object.name))
+                            .map(|r| &r.spec),
+                    )?,
+                    as_json(
+                        plan.desired
+                            .services
+                            .get(cluster)
+                            .and_then(|s| s.get(&object.name)),
+                    )?,
                 )
             }
         };

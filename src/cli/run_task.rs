@@ -15,7 +15,6 @@ use super::reconcile::{runtime, transport};
 use super::{Context, Outcome};
 use crate::controller::inspect;
 use crate::controller::ops::{self, Done, LaunchPlan, Op};
-use crate::controller::reconciler::usage;
 use crate::docker::host::DockerHost;
 use crate::docker::logs;
 use crate::ids::{IdSource, RandomIds};
@@ -167,10 +166,7 @@ fn overridden(spec: &TaskDefinitionSpec, args: &RunTaskArgs) -> Result<TaskDefin
 }
 
 pub fn run(cx: &Context, args: RunTaskArgs) -> Outcome {
-    let state = cx
-        .state_dir()?
-        .read_state()?
-        .unwrap_or_else(|| State::empty(String::new()));
+    let state = cx.read_state_or_empty()?;
     let rt = runtime()?;
     let code = rt.block_on(run_tasks(cx, &state, args));
     rt.shutdown_timeout(Duration::from_secs(1));
@@ -201,10 +197,7 @@ async fn run_tasks(cx: &Context, state: &State, args: RunTaskArgs) -> Outcome {
     let observation = inspect::observe(state, &runtime_state, &args.cluster, &transport).await?;
 
     // Place like a service task, spreading over the hosts.
-    let tasks: Vec<_> = observation.tasks.iter().map(|t| t.task.clone()).collect();
-    let states: Vec<_> = observation.tasks.iter().map(|t| t.state.clone()).collect();
-    let spec_of = |r: &TaskDefRef| state.revision(r).map(|rev| &rev.spec);
-    let used = usage(&tasks, &states, &spec_of);
+    let used = observation.usage(state);
     let mut hosts: Vec<schedule::Host> = observation
         .hosts
         .iter()

@@ -93,7 +93,7 @@ fn converge(
 ) -> Outcome {
     let mut expectations = BTreeMap::new();
     expectations.insert(cluster, [(name, expect)].into_iter().collect());
-    args.converge(cx, expectations)
+    args.converge(cx, &cx.open_state_dir()?, expectations)
 }
 
 pub fn scale(cx: &Context, args: ScaleArgs) -> Outcome {

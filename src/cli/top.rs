@@ -11,7 +11,6 @@ use super::{Context, Outcome, exit};
 use crate::controller::inspect::ClusterObservation;
 use crate::docker::exec::{Usage, stats};
 use crate::reconcile::task::TaskStatus;
-use crate::state::State;
 use crate::time::{Timestamp, short_age};
 
 #[derive(Debug, Args)]
@@ -75,10 +74,7 @@ pub fn mib(bytes: u64) -> String {
 }
 
 pub fn run(cx: &Context, args: TopArgs) -> Outcome {
-    let state = cx
-        .state_dir()?
-        .read_state()?
-        .unwrap_or_else(|| State::empty(String::new()));
+    let state = cx.read_state_or_empty()?;
     let rt = super::reconcile::runtime()?;
     let observations = rt.block_on(super::tasks::observe_all(
         cx,

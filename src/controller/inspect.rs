@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::hosts::{self, HostSlot, Transport};
 use crate::docker::host::DockerHost;
+use crate::reconcile::service::HostUsage;
 use crate::reconcile::task::{self, ObservedTask, TaskGroup, TaskState};
 use crate::state::{Runtime, State};
 use crate::time::Timestamp;
@@ -90,6 +91,12 @@ pub struct ClusterObservation {
 }
 
 impl ClusterObservation {
+    /// What the observed live tasks take on each host.
+    pub fn usage(&self, state: &State) -> std::collections::BTreeMap<String, HostUsage> {
+        let spec_of = |r: &crate::model::names::TaskDefRef| state.revision(r).map(|rev| &rev.spec);
+        super::reconciler::usage(self.tasks.iter().map(|t| (&t.task, &t.state)), &spec_of)
+    }
+
     pub fn host(&self, name: &str) -> Option<&Arc<DockerHost>> {
         self.hosts
             .iter()

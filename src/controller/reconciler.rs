@@ -18,7 +18,7 @@ use crate::docker::host::Observation;
 use crate::docker::observe::Foreign;
 use crate::ids::{IdSource, RandomIds};
 use crate::model::cluster::ClusterSpec;
-use crate::model::ecs::{NetworkMode, TaskDefinitionSpec, TransportProtocol};
+use crate::model::ecs::TaskDefinitionSpec;
 use crate::model::names::TaskDefRef;
 use crate::reconcile::service::{
     self, Assessed, Counts, Decision, HostStatus, HostUsage, LaunchFailure, ServiceInput, Settings,
@@ -419,7 +419,7 @@ impl Reconciler {
             .values()
             .map(|s| s.scheduling_view(now, grace))
             .collect();
-        let usage = usage(&tasks, &states, &spec_of);
+        let usage = usage(tasks.iter().zip(&states), &spec_of);
         let mut decisions: BTreeMap<String, Decision> = BTreeMap::new();
         let launch_failures = std::mem::take(&mut self.launch_failures);
         let settings = self.options.settings.clone();
@@ -868,13 +868,12 @@ impl Reconciler {
 }
 
 /// Resources in use on each host by its live tasks (any service, or none).
-pub fn usage<'a>(
-    tasks: &[ObservedTask],
-    states: &[TaskState],
+pub fn usage<'a, 't>(
+    tasks: impl IntoIterator<Item = (&'t ObservedTask, &'t TaskState)>,
     spec_of: &dyn Fn(&TaskDefRef) -> Option<&'a TaskDefinitionSpec>,
 ) -> BTreeMap<String, HostUsage> {
     let mut usage: BTreeMap<String, HostUsage> = BTreeMap::new();
-    for (t, st) in tasks.iter().zip(states) {
+    for (t, st) in tasks {
         if st.last_status == TaskStatus::Stopped && st.desired_status == DesiredStatus::Stopped {
             continue;
         }
@@ -886,26 +885,7 @@ pub fn usage<'a>(
         let (cpu, memory) = service::task_size(spec);
         entry.cpu += cpu;
         entry.memory += memory;
-        let mode = spec.network_mode.unwrap_or(NetworkMode::Bridge);
-        for container in &spec.container_definitions {
-            for mapping in &container.port_mappings {
-                let port = match mode {
-                    NetworkMode::Host | NetworkMode::Awsvpc => mapping
-                        .host_port
-                        .filter(|p| *p != 0)
-                        .or(mapping.container_port),
-                    _ => mapping.host_port.filter(|p| *p != 0),
-                };
-                let protocol = if mapping.protocol == Some(TransportProtocol::Udp) {
-                    "udp"
-                } else {
-                    "tcp"
-                };
-                if let Some(port) = port.and_then(|p| u16::try_from(p).ok()) {
-                    entry.ports.insert((port, protocol.to_string()));
-                }
-            }
-        }
+        entry.ports.extend(service::fixed_host_ports(spec));
     }
     usage
 }

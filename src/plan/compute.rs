@@ -73,14 +73,8 @@ pub fn compute(
 
 fn absent(plan: &mut Plan, object: ObjectRef) {
     if plan.prune {
-        plan.changes.push(Change {
-            object,
-            action: Action::Delete,
-            revision: None,
-            deployment: None,
-            desired_count: None,
-            diff: Vec::new(),
-        });
+        plan.changes
+            .push(Change::fields(object, Action::Delete, Vec::new()));
     } else {
         plan.kept.push(object);
     }
@@ -95,27 +89,17 @@ fn clusters(current: &State, desired: &Desired, plan: &mut Plan) {
     for name in names {
         let object = ObjectRef::cluster(name);
         match (current.clusters.get(name), desired.clusters.get(name)) {
-            (None, Some(spec)) => plan.changes.push(Change {
+            (None, Some(spec)) => plan.changes.push(Change::fields(
                 object,
-                action: Action::Create,
-                revision: None,
-                deployment: None,
-                desired_count: None,
-                diff: leaves(&to_value(spec)),
-            }),
+                Action::Create,
+                leaves(&to_value(spec)),
+            )),
             (Some(record), Some(spec)) => {
                 let d = diff(&to_value(&record.spec), &to_value(spec));
                 if d.is_empty() {
                     plan.unchanged.push(object);
                 } else {
-                    plan.changes.push(Change {
-                        object,
-                        action: Action::Update,
-                        revision: None,
-                        deployment: None,
-                        desired_count: None,
-                        diff: d,
-                    });
+                    plan.changes.push(Change::fields(object, Action::Update, d));
                 }
             }
             (Some(_), None) => absent(plan, object),
@@ -147,23 +131,16 @@ fn task_definitions(current: &State, desired: &Desired, plan: &mut Plan) -> BTre
                     }
                     _ => {
                         latest.insert(family.clone(), next);
+                        let (action, fields) = match active {
+                            Some(r) => (Action::Update, diff(&to_value(&r.spec), &to_value(spec))),
+                            None => (Action::Create, leaves(&to_value(spec))),
+                        };
                         plan.changes.push(Change {
-                            object,
-                            action: if active.is_some() {
-                                Action::Update
-                            } else {
-                                Action::Create
-                            },
                             revision: Some(RevisionChange {
                                 from: active.map(|r| r.revision),
                                 to: next,
                             }),
-                            deployment: None,
-                            desired_count: None,
-                            diff: match active {
-                                Some(r) => diff(&to_value(&r.spec), &to_value(spec)),
-                                None => leaves(&to_value(spec)),
-                            },
+                            ..Change::fields(object, action, fields)
                         });
                     }
                 }
@@ -303,12 +280,8 @@ fn services(
                     }
                 };
                 plan.changes.push(Change {
-                    object,
-                    action: Action::Create,
-                    revision: None,
                     deployment: Some(deployment_plan(spec, None, to, "service created")),
-                    desired_count: None,
-                    diff: leaves(&to_value(spec)),
+                    ..Change::fields(object, Action::Create, leaves(&to_value(spec)))
                 });
             }
             (Some(record), Some(spec)) => {
@@ -350,12 +323,9 @@ fn services(
                     plan.unchanged.push(object);
                 } else {
                     plan.changes.push(Change {
-                        object,
-                        action: Action::Update,
-                        revision: None,
                         deployment,
                         desired_count,
-                        diff: d,
+                        ..Change::fields(object, Action::Update, d)
                     });
                 }
             }

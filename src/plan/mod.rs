@@ -144,6 +144,20 @@ pub struct Change {
     pub diff: Vec<diff::FieldDiff>,
 }
 
+impl Change {
+    /// A change of the object's fields only: no revision, deployment or scaling.
+    pub fn fields(object: ObjectRef, action: Action, diff: Vec<diff::FieldDiff>) -> Self {
+        Change {
+            object,
+            action,
+            revision: None,
+            deployment: None,
+            desired_count: None,
+            diff,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RevisionChange {

@@ -3,9 +3,9 @@
 //! (one per host at most), as far as minimumHealthyPercent allows.
 
 use super::{
-    Assessed, Decision, HostStatus, ServiceInput, StopTask, failed_deployment, healthy,
-    intentional, is_primary, new_start, percents, placement_hosts, request_for, requeue_at, settle,
-    started_event, stopped_event, throttled_until,
+    Assessed, Decision, HostStatus, ServiceInput, commit_actions, failed_deployment, healthy,
+    is_primary, new_start, observed_counts, percents, placement_hosts, request_for, requeue_at,
+    settle, stop_intentionally, stop_within_budget, throttled_until,
 };
 use crate::ids::IdSource;
 use crate::reconcile::task::TaskStatus;
@@ -77,11 +77,7 @@ pub(super) fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource, decision:
         .filter(|t| !hosts.contains(&t.task.host.as_str()))
     {
         steady = false;
-        stops.push(StopTask {
-            task_id: t.task.id.clone(),
-            host: t.task.host.clone(),
-            reason: intentional(reason_deployment),
-        });
+        stops.push(stop_intentionally(t, reason_deployment));
     }
     for host in &hosts {
         let on_host: Vec<&Assessed<'_>> = active
@@ -94,11 +90,7 @@ pub(super) fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource, decision:
         current.sort_by_key(|t| (!healthy(t), t.task.created_at, t.task.id.clone()));
         // One current task per host; anything else goes.
         for extra in current.iter().skip(1) {
-            stops.push(StopTask {
-                task_id: extra.task.id.clone(),
-                host: extra.task.host.clone(),
-                reason: intentional(reason_deployment),
-            });
+            stops.push(stop_intentionally(extra, reason_deployment));
         }
         let has_current = !current.is_empty();
         let stopping_here = stopping.iter().any(|t| t.task.host == *host);
@@ -109,19 +101,7 @@ pub(super) fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource, decision:
         {
             steady = false;
         }
-        for t in &old {
-            if healthy(t) {
-                if budget == 0 {
-                    continue;
-                }
-                budget -= 1;
-            }
-            stops.push(StopTask {
-                task_id: t.task.id.clone(),
-                host: t.task.host.clone(),
-                reason: intentional(reason_deployment),
-            });
-        }
+        stop_within_budget(&old, &mut budget, reason_deployment, &mut stops);
         // The new task waits until the host's old one is down (one task per host).
         if !has_current && old.is_empty() && !stopping_here {
             launch_on.push(host);
@@ -137,6 +117,7 @@ pub(super) fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource, decision:
         requeue_at(decision, input.now, until);
         launch_on.clear();
     }
+    decision.counts = observed_counts(desired, &active, healthy_total);
     if let (Some(primary), Some(request)) = (primary, request) {
         let mut candidates = placement_hosts(input, &active);
         for host in launch_on {
@@ -162,29 +143,7 @@ pub(super) fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource, decision:
             }
         }
     }
-    decision.counts = super::Counts {
-        desired,
-        running: active
-            .iter()
-            .filter(|t| t.state.last_status == TaskStatus::Running)
-            .count() as u32,
-        pending: active
-            .iter()
-            .filter(|t| t.state.last_status != TaskStatus::Running)
-            .count() as u32,
-        healthy: healthy_total,
-        unplaced: 0,
-    };
-    decision
-        .events
-        .extend(started_event(name, &decision.starts));
-    decision.events.extend(stopped_event(name, &stops));
-    for stop in &stops {
-        decision
-            .record_stops
-            .push((stop.task_id.clone(), stop.reason.clone()));
-    }
     let steady = steady && decision.starts.is_empty() && stops.is_empty();
-    decision.stops = stops;
+    commit_actions(name, decision, stops);
     settle(input, decision, steady);
 }

@@ -387,26 +387,7 @@ fn request_for(input: &ServiceInput<'_>) -> Option<Request> {
     let primary = input.record.primary()?;
     let spec = (input.task_definitions)(&primary.task_definition)?;
     let (cpu, memory) = task_size(spec);
-    let mode = spec.network_mode.unwrap_or(NetworkMode::Bridge);
-    let mut ports = Vec::new();
-    for container in &spec.container_definitions {
-        for mapping in &container.port_mappings {
-            let protocol = match mapping.protocol {
-                Some(crate::model::ecs::TransportProtocol::Udp) => "udp",
-                _ => "tcp",
-            };
-            let port = match mode {
-                NetworkMode::Host | NetworkMode::Awsvpc => mapping
-                    .host_port
-                    .filter(|p| *p != 0)
-                    .or(mapping.container_port),
-                _ => mapping.host_port.filter(|p| *p != 0),
-            };
-            if let Some(port) = port.and_then(|p| u16::try_from(p).ok()) {
-                ports.push((port, protocol.to_string()));
-            }
-        }
-    }
+    let ports = fixed_host_ports(spec);
     let mut member_of = Vec::new();
     let mut distinct_instance = false;
     for constraint in &input.record.spec.placement_constraints {
@@ -436,6 +417,34 @@ fn request_for(input: &ServiceInput<'_>) -> Option<Request> {
         distinct_instance,
         member_of,
     })
+}
+
+/// The fixed host ports a task takes, with their protocol: its non-zero hostPorts, and in
+/// host and awsvpc mode its containerPorts too (they are the host's ports there).
+pub fn fixed_host_ports(spec: &TaskDefinitionSpec) -> Vec<(u16, String)> {
+    let mode = spec.network_mode.unwrap_or(NetworkMode::Bridge);
+    let mut ports = Vec::new();
+    for mapping in spec
+        .container_definitions
+        .iter()
+        .flat_map(|c| &c.port_mappings)
+    {
+        let protocol = match mapping.protocol {
+            Some(crate::model::ecs::TransportProtocol::Udp) => "udp",
+            _ => "tcp",
+        };
+        let port = match mode {
+            NetworkMode::Host | NetworkMode::Awsvpc => mapping
+                .host_port
+                .filter(|p| *p != 0)
+                .or(mapping.container_port),
+            _ => mapping.host_port.filter(|p| *p != 0),
+        };
+        if let Some(port) = port.and_then(|p| u16::try_from(p).ok()) {
+            ports.push((port, protocol.to_string()));
+        }
+    }
+    ports
 }
 
 /// Cpu units and MiB a task reserves: the task-level values, else the sum of its containers'.
@@ -492,36 +501,91 @@ fn seed(name: &str, now: Timestamp) -> u64 {
     })
 }
 
-fn started_event(name: &str, starts: &[StartTask]) -> Option<String> {
-    if starts.is_empty() {
+/// `(service web) has started 2 tasks: (task 1a2b..) (task 3c4d..).`, or nothing for none.
+fn tasks_event<'a>(
+    name: &str,
+    did: &str,
+    what: &str,
+    ids: impl ExactSizeIterator<Item = &'a str>,
+) -> Option<String> {
+    let count = ids.len();
+    if count == 0 {
         return None;
     }
-    let tasks: Vec<String> = starts
-        .iter()
-        .map(|s| format!("(task {})", short_id(&s.task_id)))
-        .collect();
+    let tasks: Vec<String> = ids.map(|id| format!("(task {})", short_id(id))).collect();
     Some(format!(
-        "(service {name}) has started {} task{}: {}.",
-        starts.len(),
-        if starts.len() == 1 { "" } else { "s" },
+        "(service {name}) {did} {count} {what}{}: {}.",
+        if count == 1 { "" } else { "s" },
         tasks.join(" ")
     ))
 }
 
-fn stopped_event(name: &str, stops: &[StopTask]) -> Option<String> {
-    if stops.is_empty() {
-        return None;
-    }
-    let tasks: Vec<String> = stops
+/// The end of a pass: the service's events for what it starts and stops, the stop reasons
+/// to record before acting, and the stops themselves.
+fn commit_actions(name: &str, decision: &mut Decision, stops: Vec<StopTask>) {
+    let started = tasks_event(
+        name,
+        "has started",
+        "task",
+        decision.starts.iter().map(|s| s.task_id.as_str()),
+    );
+    let stopped = tasks_event(
+        name,
+        "has stopped",
+        "running task",
+        stops.iter().map(|s| s.task_id.as_str()),
+    );
+    decision.events.extend(started);
+    decision.events.extend(stopped);
+    decision.record_stops.extend(
+        stops
+            .iter()
+            .map(|stop| (stop.task_id.clone(), stop.reason.clone())),
+    );
+    decision.stops = stops;
+}
+
+/// The counts of a pass: every active task (not stopping) is RUNNING or on its way there.
+fn observed_counts(desired: u32, active: &[&Assessed<'_>], healthy: u32) -> Counts {
+    let running = active
         .iter()
-        .map(|s| format!("(task {})", short_id(&s.task_id)))
-        .collect();
-    Some(format!(
-        "(service {name}) has stopped {} running task{}: {}.",
-        stops.len(),
-        if stops.len() == 1 { "" } else { "s" },
-        tasks.join(" ")
-    ))
+        .filter(|t| t.state.last_status == TaskStatus::Running)
+        .count() as u32;
+    Counts {
+        desired,
+        running,
+        pending: active.len() as u32 - running,
+        healthy,
+        unplaced: 0,
+    }
+}
+
+/// An intentional stop of `t`: part of `deployment`, or the scheduler's own scaling.
+fn stop_intentionally(t: &Assessed<'_>, deployment: Option<&str>) -> StopTask {
+    StopTask {
+        task_id: t.task.id.clone(),
+        host: t.task.host.clone(),
+        reason: intentional(deployment),
+    }
+}
+
+/// Stops old tasks: the ones not healthy always (they count for nothing), healthy ones only
+/// while `budget` (healthy tasks above minimumHealthyPercent) lasts.
+fn stop_within_budget(
+    old: &[&Assessed<'_>],
+    budget: &mut u32,
+    deployment: Option<&str>,
+    stops: &mut Vec<StopTask>,
+) {
+    for t in old {
+        if healthy(t) {
+            if *budget == 0 {
+                continue;
+            }
+            *budget -= 1;
+        }
+        stops.push(stop_intentionally(t, deployment));
+    }
 }
 
 fn intentional(deployment: Option<&str>) -> StopReason {

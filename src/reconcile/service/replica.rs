@@ -2,9 +2,10 @@
 //! out within minimumHealthyPercent / maximumPercent.
 
 use super::{
-    Assessed, Decision, HostStatus, ServiceInput, StopTask, failed_deployment, health_pending,
-    healthy, intentional, is_primary, new_start, percents, placement_hosts, request_for,
-    requeue_at, seed, settle, started_event, stop_order, stopped_event, throttled_until,
+    Assessed, Decision, HostStatus, ServiceInput, StopTask, commit_actions, failed_deployment,
+    health_pending, healthy, is_primary, new_start, observed_counts, percents, placement_hosts,
+    request_for, requeue_at, seed, settle, stop_intentionally, stop_order, stop_within_budget,
+    throttled_until,
 };
 use std::collections::BTreeMap;
 
@@ -88,19 +89,7 @@ pub(super) fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource, decision:
     let total = (current.len() + old.len() + stopping.len()) as u32;
     let healthy_current = current.iter().filter(|t| healthy(t)).count() as u32;
     let healthy_old = old.iter().filter(|t| healthy(t)).count() as u32;
-    decision.counts = super::Counts {
-        desired,
-        running: active
-            .iter()
-            .filter(|t| t.state.last_status == TaskStatus::Running)
-            .count() as u32,
-        pending: active
-            .iter()
-            .filter(|t| t.state.last_status != TaskStatus::Running)
-            .count() as u32,
-        healthy: healthy_current + healthy_old,
-        unplaced: 0,
-    };
+    decision.counts = observed_counts(desired, &active, healthy_current + healthy_old);
 
     // Stop: old tasks that are not healthy (they count for nothing), then old healthy ones
     // as far as minimumHealthyPercent allows, then surplus current tasks.
@@ -108,28 +97,11 @@ pub(super) fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource, decision:
     let reason_deployment = primary.map(|p| p.id.as_str());
     let mut budget = (healthy_current + healthy_old).saturating_sub(min_healthy);
     stop_order(&mut old);
-    for t in &old {
-        let counts = healthy(t);
-        if counts {
-            if budget == 0 {
-                continue;
-            }
-            budget -= 1;
-        }
-        stops.push(StopTask {
-            task_id: t.task.id.clone(),
-            host: t.task.host.clone(),
-            reason: intentional(reason_deployment),
-        });
-    }
+    stop_within_budget(&old, &mut budget, reason_deployment, &mut stops);
     if current.len() as u32 > desired {
         let excess = current.len() - desired as usize;
         for t in scale_in(input, &current, excess, &mut budget) {
-            stops.push(StopTask {
-                task_id: t.task.id.clone(),
-                host: t.task.host.clone(),
-                reason: intentional(reason_deployment),
-            });
+            stops.push(stop_intentionally(t, reason_deployment));
         }
     }
 
@@ -173,16 +145,7 @@ pub(super) fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource, decision:
         }
     }
 
-    decision
-        .events
-        .extend(started_event(name, &decision.starts));
-    decision.events.extend(stopped_event(name, &stops));
-    for stop in &stops {
-        decision
-            .record_stops
-            .push((stop.task_id.clone(), stop.reason.clone()));
-    }
-    decision.stops = stops;
+    commit_actions(name, decision, stops);
 
     let steady = record.status == ServiceStatus::Active
         && current.len() as u32 == desired

@@ -745,6 +745,26 @@ fn daemon_runs_one_task_per_active_host_and_rolls_host_by_host() {
     assert_eq!((w.running_of(1), w.running_of(2)), (0, 2));
 }
 
+#[test]
+fn a_daemon_task_that_fits_nowhere_is_counted_unplaced() {
+    let mut r = record(0, 0, 100, vec![deployment("d1", 1)]);
+    r.spec.scheduling_strategy = Some(SchedulingStrategy::Daemon);
+    let mut small = hosts(2);
+    small[1].memory = 64; // the task reserves 128 MiB
+    let mut w = World::new(r, small);
+    let d = w.decide();
+    assert_eq!(d.starts.len(), 1);
+    assert_eq!(d.starts[0].host, "h0");
+    assert_eq!(d.counts.unplaced, 1);
+    assert!(
+        d.events
+            .iter()
+            .any(|e| e.contains("unable to place a task on host `h1`")),
+        "{:?}",
+        d.events
+    );
+}
+
 /// Rolling deployments over many configurations: the bounds hold at every step and the
 /// deployment completes.
 #[test]
