@@ -402,6 +402,41 @@ fn draining_a_host_moves_its_tasks_elsewhere_first() {
 }
 
 #[test]
+fn a_daemon_service_runs_one_task_on_every_active_host() {
+    let cluster = RigCluster::new("daemon");
+    let env = Env::new();
+    env.write(
+        "m/app.yaml",
+        &app(&cluster, 0, 32, "  schedulingStrategy: DAEMON\n"),
+    );
+    apply_ok(&env, &cluster);
+    assert_eq!(cluster.spread(), [1, 1, 1]);
+    // A drained host keeps no daemon task.
+    let drain = ecsctl(
+        &env,
+        &cluster,
+        &[
+            "drain",
+            "host",
+            "h2",
+            "--cluster",
+            &cluster.name,
+            "--wait",
+            "90s",
+        ],
+    );
+    assert_eq!(drain.code, 0, "{}", drain.stderr);
+    assert_eq!(cluster.spread(), [1, 0, 1]);
+    let services = ecsctl(
+        &env,
+        &cluster,
+        &["get", "services", "--cluster", &cluster.name, "-o", "json"],
+    );
+    let list: serde_json::Value = serde_json::from_str(&services.stdout).expect("json");
+    assert_eq!(list[0]["runningCount"], 2, "{}", services.stdout);
+}
+
+#[test]
 fn day_two_commands_work_across_hosts() {
     let cluster = RigCluster::new("day2");
     let env = Env::new();
