@@ -14,9 +14,9 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::controller::hosts::Transport;
 use crate::controller::reconciler::{Options, PassReport, Reconciler};
 use crate::controller::run::{Ended, drive};
+use crate::docker::transport::Transport;
 use crate::state::lock::{self, LockError};
 use crate::state::store::StateDir;
 use crate::state::{RolloutState, ServiceStatus};

@@ -9,8 +9,8 @@ use clap::Args;
 
 use super::converge::{Expect, Verdict, converge};
 use super::{Context, Outcome, ReconcileArgs, exit};
-use crate::controller::hosts::Transport;
 use crate::controller::reconciler::Options;
+use crate::docker::transport::Transport;
 use crate::reconcile::service::Settings;
 use crate::state::ServiceStatus;
 use crate::state::store::StateDir;

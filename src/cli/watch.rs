@@ -15,9 +15,9 @@ use tokio::sync::mpsc;
 
 use super::reconcile::{options, runtime, transport};
 use super::{Context, Outcome, ReconcileArgs, exit};
-use crate::controller::hosts::Transport;
 use crate::controller::reconciler::{Options, PassReport, Reconciler};
 use crate::controller::run::drive;
+use crate::docker::transport::Transport;
 use crate::state::lock::{self, LockError, LockGuard};
 use crate::state::store::StateDir;
 use crate::time::Timestamp;

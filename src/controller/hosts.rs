@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 
+use crate::docker::transport::Transport;
+
 use crate::docker::host::{DockerHost, HostInfo, Observation};
 use crate::model::cluster::{Endpoint, HostSpec};
 use crate::reconcile::service::{HostInfo as SchedHost, HostStatus};
@@ -115,33 +117,6 @@ pub async fn connect(
     };
     let info = host.info().await?;
     Ok((Arc::new(host), info))
-}
-
-/// Reaches hosts that are not local: returns a local unix socket that leads to the host's
-/// Docker daemon.
-#[async_trait::async_trait]
-pub trait Transport: Send + Sync {
-    async fn socket(
-        &self,
-        host: &str,
-        endpoint: &Endpoint,
-        remote_socket: Option<&str>,
-    ) -> Result<String>;
-}
-
-/// For commands that have no SSH transport configured.
-pub struct NoTransport;
-
-#[async_trait::async_trait]
-impl Transport for NoTransport {
-    async fn socket(
-        &self,
-        host: &str,
-        endpoint: &Endpoint,
-        _remote: Option<&str>,
-    ) -> Result<String> {
-        bail!("host `{host}` ({endpoint}) needs the SSH transport, which is not available here")
-    }
 }
 
 pub type Slots = BTreeMap<String, HostSlot>;

@@ -8,8 +8,9 @@ use std::time::Duration;
 use anyhow::anyhow;
 use serde::Serialize;
 
-use super::hosts::{self, HostSlot, Transport};
+use super::hosts::{self, HostSlot};
 use crate::docker::host::DockerHost;
+use crate::docker::transport::Transport;
 use crate::reconcile::service::HostUsage;
 use crate::reconcile::task::{self, ObservedTask, TaskGroup, TaskState};
 use crate::state::{Runtime, State};

@@ -10,12 +10,13 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, anyhow};
 use tokio::task::JoinSet;
 
-use super::hosts::{self, HostSlot, Transport};
+use super::hosts::{self, HostSlot};
 use super::ops::{self, Done, LaunchPlan, Op};
 use super::record;
 use super::secrets;
 use crate::docker::host::Observation;
 use crate::docker::observe::Foreign;
+use crate::docker::transport::Transport;
 use crate::ids::{IdSource, RandomIds};
 use crate::model::cluster::ClusterSpec;
 use crate::model::ecs::TaskDefinitionSpec;

@@ -10,3 +10,4 @@ pub mod logs;
 pub mod observe;
 pub mod pause;
 pub mod ssh;
+pub mod transport;

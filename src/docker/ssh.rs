@@ -18,7 +18,7 @@ use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 use tokio::sync::Mutex;
 
-use crate::controller::hosts::Transport;
+use super::transport::Transport;
 use crate::model::cluster::{DEFAULT_DOCKER_SOCKET, Endpoint};
 
 /// How long establishing a tunnel may take (ConnectTimeout covers the TCP part).
