@@ -23,6 +23,7 @@ pub mod diagnostics;
 pub mod docker;
 pub mod ids;
 pub mod model;
+pub mod ops;
 pub mod plan;
 pub mod reconcile;
 pub mod schedule;
