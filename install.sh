@@ -32,7 +32,7 @@ if [ -n "$prefix" ]; then
   log "building ecsctl (release)"
   cargo build --release --locked
   mkdir -p "$prefix/bin"
-  install -m 0755 target/release/ecsctl "$prefix/bin/ecsctl"
+  install -m 0755 "${CARGO_TARGET_DIR:-target}/release/ecsctl" "$prefix/bin/ecsctl"
   bin="$prefix/bin/ecsctl"
 else
   log "cargo install --path . --locked"

@@ -19,7 +19,7 @@ export_docker_api_version
 
 log "building ecsctl (release)"
 cargo build --release --locked --quiet
-ECSCTL=$PWD/target/release/ecsctl
+ECSCTL=${CARGO_TARGET_DIR:-$PWD/target}/release/ecsctl
 
 # The rig's hosts load the test image from the local daemon.
 ensure_busybox_image ecsctl-test/busybox:1

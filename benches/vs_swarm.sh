@@ -21,7 +21,7 @@ CMD='trap "exit 0" TERM; sleep 1d & wait'
 
 log "building ecsctl (release)"
 cargo build --release --locked --quiet
-ECSCTL=$PWD/target/release/ecsctl
+ECSCTL=${CARGO_TARGET_DIR:-$PWD/target}/release/ecsctl
 
 work=$(mktemp -d)
 cleanup() {

@@ -1,13 +1,14 @@
-//! `ecsctl describe service|taskdef NAME`: one object in detail, with recent events.
+//! `ecsctl describe service|taskdef|task NAME`: one object in detail (`ops::views`,
+//! `ops::tasks`), with recent events.
 
 use std::fmt::Write as _;
 
 use clap::{Args, ValueEnum};
-use serde::Serialize;
 
 use super::output::{table, to_yaml};
-use super::{Context, DataFormat, Outcome, exit, resolve};
-use crate::state::{Event, Revision, RevisionStatus, Runtime, ServiceRecord, State};
+use super::{Context, DataFormat, Outcome, exit};
+use crate::ops::views::{self, ServiceDescription, serde_name};
+use crate::state::Revision;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Kind {
@@ -31,77 +32,13 @@ pub struct DescribeArgs {
     pub output: DataFormat,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ServiceDescription<'a> {
-    cluster: &'a str,
-    name: &'a str,
-    #[serde(flatten)]
-    record: &'a ServiceRecord,
-    deployment_states: Vec<DeploymentState>,
-    events: Vec<&'a Event>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DeploymentState {
-    id: String,
-    status: &'static str,
-    task_definition: String,
-    rollout_state: String,
-    failed_tasks: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<String>,
-}
-
-fn deployment_states(
-    record: &ServiceRecord,
-    runtime: &Runtime,
-    name: &str,
-) -> Vec<DeploymentState> {
-    let progress = runtime.services.get(name);
-    record
-        .deployments
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let p = progress.and_then(|p| p.deployments.get(&d.id));
-            DeploymentState {
-                id: d.id.clone(),
-                status: if i == 0 { "PRIMARY" } else { "ACTIVE" },
-                task_definition: d.task_definition.to_string(),
-                rollout_state: p.map_or_else(
-                    || "IN_PROGRESS".into(),
-                    |p| format!("{:?}", p.rollout_state),
-                ),
-                failed_tasks: p.map_or(0, |p| p.failed_tasks),
-                reason: p.and_then(|p| p.rollout_state_reason.clone()),
-            }
-        })
-        .collect()
-}
-
 pub fn run(cx: &Context, args: DescribeArgs) -> Outcome {
-    let store = cx.state_dir()?;
-    let state = store
-        .read_state()?
-        .unwrap_or_else(|| State::empty(String::new()));
+    let session = cx.session()?;
+    let state = session.state_or_empty()?;
     match args.kind {
         Kind::Service => {
-            let (cluster, record) = resolve::service(&state, &args.name, args.cluster.as_deref())?;
-            let runtime = store.read_runtime(&cluster)?;
-            let events: Vec<&Event> = runtime
-                .services
-                .get(&args.name)
-                .map(|s| s.events.iter().collect())
-                .unwrap_or_default();
-            let description = ServiceDescription {
-                cluster: &cluster,
-                name: &args.name,
-                record,
-                deployment_states: deployment_states(record, &runtime, &args.name),
-                events,
-            };
+            let description =
+                views::describe_service(&session, &state, &args.name, args.cluster.as_deref())?;
             match args.output {
                 DataFormat::Json => cx.out.json(&description)?,
                 DataFormat::Yaml => cx.out.yaml(&description)?,
@@ -118,7 +55,7 @@ pub fn run(cx: &Context, args: DescribeArgs) -> Outcome {
             );
         }
         Kind::Taskdef => {
-            let revision = resolve::task_definition(&state, &args.name)?;
+            let revision = crate::ops::resolve::task_definition(&state, &args.name)?;
             let family = args.name.split(':').next().unwrap_or(&args.name);
             match args.output {
                 DataFormat::Json => cx.out.json(revision)?,
@@ -132,8 +69,8 @@ pub fn run(cx: &Context, args: DescribeArgs) -> Outcome {
     Ok(exit::OK)
 }
 
-fn service_text(d: &ServiceDescription<'_>) -> anyhow::Result<String> {
-    let r = d.record;
+fn service_text(d: &ServiceDescription) -> anyhow::Result<String> {
+    let r = &d.record;
     let mut out = String::new();
     let config = r.spec.deployment_configuration.as_ref();
     let breaker = config
@@ -166,7 +103,7 @@ fn service_text(d: &ServiceDescription<'_>) -> anyhow::Result<String> {
     let fields = [
         ("Name", d.name.to_string()),
         ("Cluster", d.cluster.to_string()),
-        ("Status", format!("{:?}", r.status).to_uppercase()),
+        ("Status", serde_name(&r.status)),
         ("Task definition", r.task_definition.to_string()),
         ("Desired count", r.desired_count.to_string()),
         (
@@ -211,7 +148,7 @@ fn service_text(d: &ServiceDescription<'_>) -> anyhow::Result<String> {
                 s.id.clone(),
                 s.status.into(),
                 s.task_definition.clone(),
-                s.rollout_state.clone(),
+                serde_name(&s.rollout_state),
                 s.failed_tasks.to_string(),
             ]
         })
@@ -236,10 +173,7 @@ fn service_text(d: &ServiceDescription<'_>) -> anyhow::Result<String> {
 
 fn taskdef_text(family: &str, revision: &Revision) -> anyhow::Result<String> {
     let mut out = String::new();
-    let status = match revision.status {
-        RevisionStatus::Active => "ACTIVE",
-        RevisionStatus::Inactive => "INACTIVE",
-    };
+    let status = serde_name(&revision.status);
     let _ = writeln!(out, "Task definition: {family}:{}", revision.revision);
     let _ = writeln!(out, "Status:          {status}");
     let _ = writeln!(out, "Registered:      {}", revision.registered_at);

@@ -5,11 +5,10 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use clap::Args;
-use serde::Serialize;
 
-use super::target::Target;
 use super::{Context, Outcome, ReportFormat, exit};
-use crate::state::State;
+use crate::ops::target::Target;
+use crate::ops::views::{self, EventView};
 use crate::time::Timestamp;
 
 #[derive(Debug, Args)]
@@ -30,53 +29,14 @@ pub struct EventsArgs {
     pub output: ReportFormat,
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EventView {
-    pub cluster: String,
-    pub service: String,
-    pub id: String,
-    pub created_at: Timestamp,
-    pub message: String,
-}
-
-fn collect(
-    cx: &Context,
-    state: &State,
-    cluster: Option<&str>,
-    service: Option<&(String, String)>,
-) -> anyhow::Result<Vec<EventView>> {
-    let store = cx.state_dir()?;
-    let mut events = Vec::new();
-    for name in state.cluster_names() {
-        if cluster.is_some_and(|c| c != name) || service.is_some_and(|(c, _)| *c != name) {
-            continue;
-        }
-        let runtime = store.read_runtime(&name)?;
-        for (svc, record) in &runtime.services {
-            if service.is_some_and(|(_, s)| s != svc) {
-                continue;
-            }
-            events.extend(record.events.iter().map(|e| EventView {
-                cluster: name.clone(),
-                service: svc.clone(),
-                id: e.id.clone(),
-                created_at: e.created_at,
-                message: e.message.clone(),
-            }));
-        }
-    }
-    events
-        .sort_by(|a, b| (a.created_at, &a.cluster, &a.id).cmp(&(b.created_at, &b.cluster, &b.id)));
-    Ok(events)
-}
-
 pub fn run(cx: &Context, args: EventsArgs) -> Outcome {
-    let state = cx.read_state_or_empty()?;
+    let session = cx.session()?;
+    let state = session.state_or_empty()?;
     let service = match args.target.as_deref().map(str::parse::<Target>) {
         None => None,
         Some(Ok(Target::Service(name))) => {
-            let (cluster, _) = super::resolve::service(&state, &name, args.cluster.as_deref())?;
+            let (cluster, _) =
+                crate::ops::resolve::service(&state, &name, args.cluster.as_deref())?;
             Some((cluster, name))
         }
         Some(Ok(Target::Task(_))) => anyhow::bail!("events belong to services: write service/NAME"),
@@ -106,7 +66,7 @@ pub fn run(cx: &Context, args: EventsArgs) -> Outcome {
             Ok(())
         };
     let mut seen = BTreeSet::new();
-    let events = collect(cx, &state, args.cluster.as_deref(), service.as_ref())?;
+    let events = views::events(&session, &state, args.cluster.as_deref(), service.as_ref())?;
     print(&events, &mut seen, !args.follow)?;
     if !args.follow {
         return Ok(exit::OK);
@@ -124,7 +84,7 @@ pub fn run(cx: &Context, args: EventsArgs) -> Outcome {
     });
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(300));
-        let events = collect(cx, &state, args.cluster.as_deref(), service.as_ref())?;
+        let events = views::events(&session, &state, args.cluster.as_deref(), service.as_ref())?;
         print(&events, &mut seen, false)?;
     }
     Ok(exit::OK)

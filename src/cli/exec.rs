@@ -8,9 +8,9 @@ use std::os::fd::AsRawFd;
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::select::select;
-use super::target::Target;
+use super::tasks::select;
 use super::{Context, Outcome};
+use crate::ops::target::Target;
 use crate::reconcile::task::TaskStatus;
 use crate::state::State;
 

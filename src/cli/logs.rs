@@ -13,12 +13,13 @@ use clap::Args;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use super::select::{Selection, select};
-use super::target::Target;
+use super::tasks::select;
 use super::{Context, Outcome, exit};
 use crate::controller::inspect::TaskView;
 use crate::docker::host::DockerHost;
 use crate::docker::logs::{self, LogLine};
+use crate::ops::target::Target;
+use crate::ops::tasks::Selection;
 use crate::state::State;
 use crate::time::Timestamp;
 

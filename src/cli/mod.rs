@@ -12,15 +12,11 @@ pub mod exec;
 pub mod get;
 pub mod hosts;
 pub mod logs;
-pub mod manifests;
 pub mod output;
 pub mod plan;
 pub mod reconcile;
-pub mod resolve;
 pub mod run_task;
 pub mod scale;
-pub mod select;
-pub mod target;
 pub mod tasks;
 pub mod top;
 pub mod validate;
@@ -212,6 +208,16 @@ impl Context {
         )?))
     }
 
+    /// A session over the state directory (not created when missing), reaching hosts over SSH.
+    pub fn session(&self) -> anyhow::Result<crate::ops::Session> {
+        Ok(crate::ops::Session::with_ssh(self.state_dir()?))
+    }
+
+    /// A session over the state directory, created when missing (for commands that write).
+    pub fn open_session(&self) -> anyhow::Result<crate::ops::Session> {
+        Ok(crate::ops::Session::with_ssh(self.open_state_dir()?))
+    }
+
     pub fn open_state_dir(&self) -> anyhow::Result<StateDir> {
         StateDir::open(StateDir::resolve(self.global.state_dir.as_deref())?)
     }
@@ -270,9 +276,20 @@ pub fn main() -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            cx.out.error(&e);
+            report(&cx, &e);
             ExitCode::from(exit::ERROR)
         }
+    }
+}
+
+/// The one place an error becomes output: manifests' diagnostics are printed as such (they
+/// already say everything), anything else as `error: ...` with its causes.
+pub fn report(cx: &Context, e: &anyhow::Error) {
+    match e.downcast_ref::<crate::ops::OpsError>() {
+        Some(crate::ops::OpsError::InvalidManifests(diagnostics)) => {
+            cx.out.diagnostics(diagnostics)
+        }
+        _ => cx.out.error(e),
     }
 }
 

@@ -105,10 +105,47 @@ pub fn to_json<T: Serialize>(value: &T) -> anyhow::Result<String> {
     crate::state::store::to_json(value)
 }
 
-/// YAML with sorted keys (through a JSON value, whose maps are sorted).
+/// YAML with sorted keys (through a JSON value, whose maps are sorted), by `yaml_serde`, the
+/// YAML organization's maintained continuation of the deprecated `serde_yaml` (same output).
 pub fn to_yaml<T: Serialize>(value: &T) -> anyhow::Result<String> {
     let value = serde_json::to_value(value)?;
-    Ok(serde_yaml::to_string(&value)?)
+    Ok(yaml_serde::to_string(&value)?)
+}
+
+/// Bytes as kubectl-style binary units with one decimal: `512.0Ki`, `12.3Mi`, `1.5Gi`.
+pub fn bytes(n: u64) -> String {
+    const KI: f64 = 1024.0;
+    let n = n as f64;
+    if n < KI * KI {
+        format!("{:.1}Ki", n / KI)
+    } else if n < KI * KI * KI {
+        format!("{:.1}Mi", n / (KI * KI))
+    } else {
+        format!("{:.1}Gi", n / (KI * KI * KI))
+    }
+}
+
+/// Warns about every host that did not answer (naming it and what is left out) and returns
+/// the exit code: 1 when any host did not answer, as what was printed is incomplete.
+pub fn unanswered(
+    cx: &super::Context,
+    hosts: &[crate::ops::tasks::Unanswered],
+    left_out: &str,
+) -> u8 {
+    for u in hosts {
+        cx.out.note(&format!(
+            "{}: host `{}` of cluster `{}` does not answer; {left_out}: {}",
+            cx.out.paint_err.yellow("warning"),
+            u.host,
+            u.cluster,
+            u.error
+        ));
+    }
+    if hosts.is_empty() {
+        super::exit::OK
+    } else {
+        super::exit::ERROR
+    }
 }
 
 /// A borderless table like kubectl's: upper-case headers, columns padded, no wrapping.
@@ -134,6 +171,38 @@ pub fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_and_large_sizes_keep_their_digits() {
+        assert_eq!(bytes(0), "0.0Ki");
+        assert_eq!(bytes(300 * 1024), "300.0Ki");
+        assert_eq!(bytes(3 * 1024 * 1024 / 2), "1.5Mi");
+        assert_eq!(bytes(2 * 1024 * 1024 * 1024), "2.0Gi");
+    }
+
+    #[test]
+    fn yaml_output_is_sorted_plain_and_round_trips() {
+        let value = serde_json::json!({
+            "b": [1, 2.5, "x: y", true, null],
+            "a": {"nested": "multi\nline", "empty": [], "none": {}},
+            "c": "0123",
+        });
+        let text = to_yaml(&value).expect("yaml");
+        assert!(text.starts_with("a:"), "{text}");
+        assert!(text.ends_with('\n') && !text.ends_with("\n\n"), "{text:?}");
+        let back = yaml_rust2::YamlLoader::load_from_str(&text).expect("parses");
+        assert_eq!(back.len(), 1);
+        let doc = &back[0];
+        assert_eq!(
+            doc["c"].as_str(),
+            Some("0123"),
+            "a numeric-looking string stays a string"
+        );
+        assert_eq!(doc["b"][2].as_str(), Some("x: y"));
+        assert_eq!(doc["a"]["nested"].as_str(), Some("multi\nline"));
+        assert_eq!(doc["b"][1].as_f64(), Some(2.5));
+        assert!(doc["b"][4].is_null());
+    }
 
     #[test]
     fn tables_are_plain_and_aligned() {

@@ -1,5 +1,5 @@
-//! `ecsctl plan` and `ecsctl diff`: what applying the manifests would change. Read-only: no
-//! lock, no Docker, no state directory is created.
+//! `ecsctl plan` and `ecsctl diff`: what applying the manifests would change (`ops::manifests`),
+//! as a plan or as a diff of each changed object.
 
 use std::path::PathBuf;
 
@@ -8,10 +8,9 @@ use clap::Args;
 use serde_json::Value;
 use similar::TextDiff;
 
-use super::manifests::{load_checked, plan_for};
 use super::output::to_yaml;
 use super::{Context, ManifestArgs, Outcome, ReportFormat, exit};
-use crate::diagnostics::Diagnostics;
+use crate::ops::manifests::Planned;
 use crate::plan::render::render;
 use crate::plan::{Action, ObjectKind, Plan};
 use crate::state::State;
@@ -47,18 +46,11 @@ pub struct DiffArgs {
     pub detailed_exitcode: bool,
 }
 
-/// Loads the state and the manifests and computes the plan; diagnostics are printed.
-fn make_plan(
-    cx: &Context,
-    manifests: &ManifestArgs,
-    prune: bool,
-) -> anyhow::Result<Option<(Option<State>, Plan)>> {
-    let state = cx.state_dir()?.read_state()?;
-    let mut diagnostics = Diagnostics::new();
-    let plan = load_checked(&manifests.files, state.as_ref(), &mut diagnostics)
-        .and_then(|loaded| plan_for(&loaded, state.as_ref(), prune, &mut diagnostics));
-    cx.out.diagnostics(&diagnostics);
-    Ok(plan.map(|plan| (state, plan)))
+/// Plans the manifests against the state; warnings are printed, errors come back.
+fn make_plan(cx: &Context, manifests: &ManifestArgs, prune: bool) -> anyhow::Result<Planned> {
+    let planned = crate::ops::manifests::plan(&cx.session()?, &manifests.files, prune)?;
+    cx.out.diagnostics(&planned.diagnostics);
+    Ok(planned)
 }
 
 fn exit_code(detailed: bool, plan: &Plan) -> u8 {
@@ -70,9 +62,7 @@ fn exit_code(detailed: bool, plan: &Plan) -> u8 {
 }
 
 pub fn run(cx: &Context, args: PlanArgs) -> Outcome {
-    let Some((_, plan)) = make_plan(cx, &args.manifests, args.prune)? else {
-        return Ok(exit::ERROR);
-    };
+    let plan = make_plan(cx, &args.manifests, args.prune)?.plan;
     match args.output {
         ReportFormat::Json => cx.out.json(&plan)?,
         ReportFormat::Text => cx.out.print(&render(&plan, cx.out.paint)),
@@ -90,9 +80,7 @@ pub fn run(cx: &Context, args: PlanArgs) -> Outcome {
 }
 
 pub fn run_diff(cx: &Context, args: DiffArgs) -> Outcome {
-    let Some((state, plan)) = make_plan(cx, &args.manifests, args.prune)? else {
-        return Ok(exit::ERROR);
-    };
+    let Planned { state, plan, .. } = make_plan(cx, &args.manifests, args.prune)?;
     cx.out
         .print(&render_diff(state.as_ref(), &plan, cx.out.paint.0)?);
     Ok(exit_code(args.detailed_exitcode, &plan))

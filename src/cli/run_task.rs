@@ -180,7 +180,7 @@ async fn run_tasks(cx: &Context, state: &State, args: RunTaskArgs) -> Outcome {
     if state.lineage.is_empty() {
         bail!("the state is empty: register the task definition first (`ecsctl apply -f`)");
     }
-    let revision = super::resolve::task_definition(state, &args.task_definition)?;
+    let revision = crate::ops::resolve::task_definition(state, &args.task_definition)?;
     let family = args
         .task_definition
         .split(':')

@@ -1,57 +1,16 @@
-//! `ecsctl get tasks` and `ecsctl describe task ID`: tasks as they are on the hosts.
+//! `ecsctl get tasks` and `ecsctl describe task ID`: tasks as they are on the hosts
+//! (`ops::tasks`), as tables or data; exit 1 when a host did not answer.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use anyhow::{Result, bail};
-
 use super::output::table;
-use super::reconcile::{runtime, transport};
-use super::{Context, DataFormat, Outcome, exit};
-use crate::controller::inspect::{self, ClusterObservation, TaskView};
+use super::reconcile::runtime;
+use super::{Context, DataFormat, Outcome};
+use crate::controller::inspect::TaskView;
+use crate::ops::views::serde_name;
 use crate::reconcile::task::{Health, TaskStatus};
 use crate::state::State;
 use crate::time::{Timestamp, short_age};
-
-/// Observes every cluster (or one), noting hosts that do not answer.
-pub async fn observe_all(
-    cx: &Context,
-    state: &State,
-    cluster: Option<&str>,
-) -> Result<Vec<(String, ClusterObservation)>> {
-    let store = cx.state_dir()?;
-    let transport = transport();
-    let mut all = Vec::new();
-    for name in state.cluster_names() {
-        if cluster.is_some_and(|c| c != name) {
-            continue;
-        }
-        let runtime_state = store.read_runtime(&name)?;
-        let observation = inspect::observe(state, &runtime_state, &name, &transport).await?;
-        for (host, error) in &observation.failures {
-            cx.out.note(&format!(
-                "{}: host `{host}` of cluster `{name}` does not answer; its tasks are not listed: {error}",
-                cx.out.paint_err.yellow("warning")
-            ));
-        }
-        all.push((name, observation));
-    }
-    Ok(all)
-}
-
-/// The tasks of every cluster (or one).
-pub fn observe(
-    cx: &Context,
-    state: &State,
-    cluster: Option<&str>,
-) -> Result<Vec<(String, TaskView)>> {
-    let rt = runtime()?;
-    let all = rt.block_on(observe_all(cx, state, cluster))?;
-    Ok(all
-        .into_iter()
-        .flat_map(|(name, o)| o.tasks.into_iter().map(move |t| (name.clone(), t)))
-        .collect())
-}
 
 fn ports(view: &TaskView) -> String {
     let mut out: Vec<String> = view
@@ -69,22 +28,12 @@ fn ports(view: &TaskView) -> String {
     }
 }
 
-fn status(s: TaskStatus) -> &'static str {
-    match s {
-        TaskStatus::Provisioning => "PROVISIONING",
-        TaskStatus::Pending => "PENDING",
-        TaskStatus::Running => "RUNNING",
-        TaskStatus::Stopped => "STOPPED",
-    }
+fn status(s: TaskStatus) -> String {
+    serde_name(&s)
 }
 
-pub fn health_label(h: Health) -> &'static str {
-    match h {
-        Health::Unknown => "UNKNOWN",
-        Health::Starting => "STARTING",
-        Health::Healthy => "HEALTHY",
-        Health::Unhealthy => "UNHEALTHY",
-    }
+pub fn health_label(h: Health) -> String {
+    serde_name(&h)
 }
 
 pub fn get(
@@ -92,32 +41,25 @@ pub fn get(
     state: &State,
     cluster: Option<&str>,
     service: Option<&str>,
+    task: Option<&str>,
     format: DataFormat,
 ) -> Outcome {
-    if let Some(s) = service
-        && !state
-            .all_services()
-            .any(|(c, n, _)| n == s && cluster.is_none_or(|only| only == c))
-    {
-        bail!(
-            "no service `{s}` in {}",
-            cluster.map_or("any cluster".to_string(), |c| format!("cluster `{c}`"))
-        );
-    }
-    let rt = runtime()?;
-    let observations = rt.block_on(observe_all(cx, state, cluster))?;
+    let session = cx.session()?;
     let wide = format == DataFormat::Wide;
-    let mut used = BTreeMap::new();
-    if wide {
-        for (_, observation) in &observations {
-            used.extend(rt.block_on(super::top::usage(observation)));
-        }
+    let mut listing = runtime()?.block_on(crate::ops::tasks::list(
+        &session, state, cluster, service, wide,
+    ))?;
+    if let Some(prefix) = task {
+        let i = crate::ops::resolve::task_prefix(
+            listing.tasks.iter().map(|(_, t)| t.task.id.as_str()),
+            prefix,
+            cluster,
+        )?;
+        let one = listing.tasks.swap_remove(i);
+        listing.tasks = vec![one];
     }
-    let views: Vec<(String, TaskView)> = observations
-        .into_iter()
-        .flat_map(|(name, o)| o.tasks.into_iter().map(move |t| (name.clone(), t)))
-        .filter(|(_, v)| service.is_none_or(|s| v.service() == Some(s)))
-        .collect();
+    let views = listing.tasks;
+    let used = listing.usage;
     let now = Timestamp::now();
     match format {
         DataFormat::Json => cx
@@ -164,8 +106,8 @@ pub fn get(
                         row.push(if running && u.memory_limit > 0 {
                             format!(
                                 "{}/{}",
-                                super::top::mib(u.memory),
-                                super::top::mib(u.memory_limit)
+                                super::output::bytes(u.memory),
+                                super::output::bytes(u.memory_limit)
                             )
                         } else {
                             "-".into()
@@ -192,37 +134,11 @@ pub fn get(
             cx.out.print(&table(&headers, rows));
         }
     }
-    Ok(exit::OK)
-}
-
-/// A task by id or unambiguous prefix (at least four characters).
-pub fn find<'a>(
-    views: &'a [(String, TaskView)],
-    id: &str,
-    cluster: Option<&str>,
-) -> Result<&'a (String, TaskView)> {
-    let id = id.strip_prefix("task/").unwrap_or(id);
-    let found: Vec<&(String, TaskView)> = views
-        .iter()
-        .filter(|(_, v)| v.task.id.starts_with(id))
-        .collect();
-    let place = cluster.map_or(String::new(), |c| format!(" in cluster `{c}`"));
-    match found.as_slice() {
-        [one] if id.len() >= 4 || one.1.task.id == id => Ok(one),
-        [_] => bail!("task id `{id}` is too short: give at least four characters"),
-        [] => match cluster {
-            Some(c) => bail!("no task `{id}` in cluster `{c}`"),
-            None => bail!("no task `{id}` in any cluster"),
-        },
-        many => bail!(
-            "task id `{id}` matches {} tasks{place}: {}",
-            many.len(),
-            many.iter()
-                .map(|(_, v)| v.task.short_id().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
+    Ok(super::output::unanswered(
+        cx,
+        &listing.unanswered,
+        "its tasks are not listed",
+    ))
 }
 
 pub fn describe(
@@ -232,14 +148,19 @@ pub fn describe(
     cluster: Option<&str>,
     format: DataFormat,
 ) -> Outcome {
-    let views = observe(cx, state, cluster)?;
-    let (cluster_name, view) = find(&views, id, cluster)?;
+    let session = cx.session()?;
+    let (cluster_name, view, unanswered) =
+        runtime()?.block_on(crate::ops::tasks::describe(&session, state, id, cluster))?;
     match format {
-        DataFormat::Json => cx.out.json(view)?,
-        DataFormat::Yaml => cx.out.yaml(view)?,
-        DataFormat::Table | DataFormat::Wide => cx.out.print(&describe_text(cluster_name, view)),
+        DataFormat::Json => cx.out.json(&view)?,
+        DataFormat::Yaml => cx.out.yaml(&view)?,
+        DataFormat::Table | DataFormat::Wide => cx.out.print(&describe_text(&cluster_name, &view)),
     }
-    Ok(exit::OK)
+    Ok(super::output::unanswered(
+        cx,
+        &unanswered,
+        "its tasks were not looked at",
+    ))
 }
 
 fn describe_text(cluster: &str, v: &TaskView) -> String {
@@ -262,10 +183,7 @@ fn describe_text(cluster: &str, v: &TaskView) -> String {
         ),
         ("Host", t.host.clone()),
         ("Last status", status(v.state.last_status).to_string()),
-        (
-            "Desired status",
-            format!("{:?}", v.state.desired_status).to_uppercase(),
-        ),
+        ("Desired status", serde_name(&v.state.desired_status)),
         ("Health", health_label(v.state.health).to_string()),
         ("Created", t.created_at.to_string()),
         (
@@ -298,7 +216,7 @@ fn describe_text(cluster: &str, v: &TaskView) -> String {
                 } else {
                     c.name.clone()
                 },
-                format!("{:?}", c.state).to_lowercase(),
+                serde_name(&c.state),
                 health_label(c.health).to_string(),
                 c.exit_code.map_or("-".into(), |e| e.to_string()),
                 if c.essential {
@@ -332,4 +250,16 @@ fn describe_text(cluster: &str, v: &TaskView) -> String {
         let _ = writeln!(out, "  {line}");
     }
     out
+}
+
+/// The tasks a target names (`logs`, `exec`), warning about hosts that did not answer.
+pub async fn select(
+    cx: &Context,
+    state: &State,
+    target: &crate::ops::target::Target,
+    cluster: Option<&str>,
+) -> anyhow::Result<crate::ops::tasks::Selection> {
+    let selection = crate::ops::tasks::select(&cx.session()?, state, target, cluster).await?;
+    super::output::unanswered(cx, &selection.unanswered, "its tasks are left out");
+    Ok(selection)
 }

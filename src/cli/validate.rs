@@ -1,13 +1,11 @@
-//! `ecsctl validate -f PATH...`: parse and check manifests. Reads no state and no Docker.
+//! `ecsctl validate -f PATH...`: parse and check manifests (`ops::manifests::validate`).
 
 use clap::Args;
 use serde::Serialize;
 
 use super::output::Output;
 use super::{Context, ManifestArgs, Outcome, ReportFormat, exit};
-use crate::diagnostics::{DiagnosticJson, Diagnostics};
-use crate::model::load::load;
-use crate::model::validate::Known;
+use crate::diagnostics::DiagnosticJson;
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -29,28 +27,26 @@ struct Report<'a> {
 }
 
 pub fn run(cx: &Context, args: ValidateArgs) -> Outcome {
-    let mut diagnostics = Diagnostics::new();
-    let loaded = load(&args.manifests.files, &Known::default(), &mut diagnostics);
-    let set = &loaded.set;
-    let valid = !diagnostics.has_errors();
+    let checked = crate::ops::manifests::validate(&args.manifests.files);
+    let valid = checked.valid();
     match args.output {
         ReportFormat::Json => cx.out.json(&Report {
             valid,
-            clusters: set.clusters.len(),
-            task_definitions: set.task_definitions.len(),
-            services: set.services.len(),
-            diagnostics: Output::diagnostics_json(&diagnostics),
+            clusters: checked.clusters,
+            task_definitions: checked.task_definitions,
+            services: checked.services,
+            diagnostics: Output::diagnostics_json(&checked.diagnostics),
         })?,
         ReportFormat::Text => {
-            cx.out.diagnostics(&diagnostics);
+            cx.out.diagnostics(&checked.diagnostics);
             if valid {
                 cx.out.println(&format!(
                     "{} {} files: {} clusters, {} task definitions, {} services.",
                     cx.out.paint.green("Valid:"),
-                    loaded.files.len(),
-                    set.clusters.len(),
-                    set.task_definitions.len(),
-                    set.services.len()
+                    checked.files,
+                    checked.clusters,
+                    checked.task_definitions,
+                    checked.services
                 ));
             }
         }

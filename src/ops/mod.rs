@@ -7,9 +7,26 @@
 //! |---|---|
 //! | [`error`] | the one error type of every operation |
 //! | [`session`] | what every operation works with: the state store, the way to hosts |
+//! | [`manifests`] | `validate`/`plan`: load, check and plan manifests against the state |
+//! | [`apply`] | `apply -f`, `apply PLANFILE`, watch's file changes: lock → plan → write → events |
+//! | [`delete`] | `delete service NAME`, `delete -f`: a plan without the named objects |
+//! | [`scale`] | `scale`, `rollback`: recorded imperative changes |
+//! | [`hosts`] | `get hosts`, `drain`, `undrain` |
+//! | [`tasks`] | `get tasks`, `describe task`, the tasks of a target (`logs`, `exec`), usage (`top`) |
+//! | [`views`] | `get clusters|taskdefs|services`, `describe service|taskdef`, `events` |
+//! | [`resolve`], [`target`] | names to objects: clusters, services, hosts, task prefixes |
 
+pub mod apply;
+pub mod delete;
 pub mod error;
+pub mod hosts;
+pub mod manifests;
+pub mod resolve;
+pub mod scale;
 pub mod session;
+pub mod target;
+pub mod tasks;
+pub mod views;
 
 pub use error::{ObjectKind, OpsError, OpsResult};
 pub use session::Session;

@@ -1,4 +1,4 @@
-//! What every manifest-reading command does first: load and check `-f PATH...` against what
+//! What every manifest-reading operation does first: load and check the files against what
 //! the state knows, then (for plan/apply) compute the plan, reporting state-level problems at
 //! the manifest that causes them.
 
@@ -10,6 +10,9 @@ use crate::model::validate::Known;
 use crate::plan::compute::PlanError;
 use crate::plan::{ObjectKind, Plan, compute};
 use crate::state::State;
+
+use super::error::{OpsError, OpsResult};
+use super::session::Session;
 
 pub fn known(state: Option<&State>) -> Known {
     let mut known = Known::default();
@@ -81,4 +84,62 @@ fn locate(loaded: &Loaded, error: PlanError) -> Diagnostic {
     Diagnostic::error(error.message)
         .at_opt(origin.map(|o| o.locate(&path)))
         .with_help_opt(error.help)
+}
+
+/// The plan of the manifests against the state, with the warnings of loading them. Read-only:
+/// no lock, no Docker, no state directory is created.
+pub struct Planned {
+    pub state: Option<State>,
+    pub plan: Plan,
+    /// Warnings (errors come back as [`OpsError::InvalidManifests`]).
+    pub diagnostics: Diagnostics,
+}
+
+/// Loads, checks and plans `files` against `state`.
+pub fn plan_against(state: Option<State>, files: &[String], prune: bool) -> OpsResult<Planned> {
+    let mut diagnostics = Diagnostics::new();
+    let plan = load_checked(files, state.as_ref(), &mut diagnostics)
+        .and_then(|loaded| plan_for(&loaded, state.as_ref(), prune, &mut diagnostics));
+    match plan {
+        Some(plan) => Ok(Planned {
+            state,
+            plan,
+            diagnostics,
+        }),
+        None => Err(OpsError::InvalidManifests(diagnostics)),
+    }
+}
+
+/// `ecsctl plan`: the manifests against the recorded state.
+pub fn plan(session: &Session, files: &[String], prune: bool) -> OpsResult<Planned> {
+    plan_against(session.store.read_state()?, files, prune)
+}
+
+/// What `validate` found: the objects the files define, and every diagnostic.
+pub struct Validated {
+    pub files: usize,
+    pub clusters: usize,
+    pub task_definitions: usize,
+    pub services: usize,
+    pub diagnostics: Diagnostics,
+}
+
+impl Validated {
+    pub fn valid(&self) -> bool {
+        !self.diagnostics.has_errors()
+    }
+}
+
+/// `ecsctl validate`: parse and check manifests on their own (no state, no Docker).
+pub fn validate(files: &[String]) -> Validated {
+    let mut diagnostics = Diagnostics::new();
+    let loaded = load(files, &Known::default(), &mut diagnostics);
+    let set = &loaded.set;
+    Validated {
+        files: loaded.files.len(),
+        clusters: set.clusters.len(),
+        task_definitions: set.task_definitions.len(),
+        services: set.services.len(),
+        diagnostics,
+    }
 }

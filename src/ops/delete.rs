@@ -1,0 +1,150 @@
+//! `delete`: remove objects. Services are drained first (their tasks stopped), then
+//! forgotten; task definitions are deregistered (their revisions stay readable, INACTIVE);
+//! clusters are forgotten.
+//!
+//! A deletion is a plan like any other: the desired objects are the recorded ones minus
+//! those named, planned with pruning and written by [`super::apply::commit`].
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use super::apply::{Pending, pending};
+use super::error::{OpsError, OpsResult};
+use super::manifests::known;
+use super::resolve;
+use super::session::Session;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::load::load;
+use crate::model::normalize::Desired;
+use crate::plan::{ObjectKind, ObjectRef, compute};
+use crate::state::{ServiceStatus, State};
+
+/// What to delete.
+pub enum Deletion<'a> {
+    /// One service, by name (`cluster` when the name is in several).
+    Service {
+        name: &'a str,
+        cluster: Option<&'a str>,
+    },
+    /// The objects these manifests define.
+    Manifests(&'a [String]),
+}
+
+/// The plan of a deletion, under the state lock; `missing` names what was not in the state.
+pub struct PendingDeletion {
+    pub pending: Pending,
+    pub missing: Vec<ObjectRef>,
+}
+
+/// The state's objects, as desired objects (what applying them again would keep).
+fn recorded(state: &State) -> Desired {
+    let mut desired = Desired::default();
+    for (name, record) in &state.clusters {
+        desired.clusters.insert(name.clone(), record.spec.clone());
+    }
+    for (family, record) in &state.task_definitions {
+        if let Some(revision) = record.latest_active() {
+            desired
+                .task_definitions
+                .insert(family.clone(), revision.spec.clone());
+        }
+    }
+    for (cluster, name, record) in state.all_services() {
+        if record.status == ServiceStatus::Active {
+            desired
+                .services
+                .entry(cluster.to_string())
+                .or_default()
+                .insert(name.to_string(), record.spec.clone());
+        }
+    }
+    desired
+}
+
+/// What the manifests name: the objects to delete.
+fn named_by_manifests(files: &[String], state: &State) -> OpsResult<BTreeSet<ObjectRef>> {
+    let mut diagnostics = Diagnostics::new();
+    let loaded = load(files, &known(Some(state)), &mut diagnostics);
+    if diagnostics.has_errors() {
+        return Err(OpsError::InvalidManifests(diagnostics));
+    }
+    let set = &loaded.set;
+    let mut named = BTreeSet::new();
+    named.extend(set.clusters.keys().map(|c| ObjectRef::cluster(c)));
+    named.extend(
+        set.task_definitions
+            .keys()
+            .map(|f| ObjectRef::task_definition(f)),
+    );
+    named.extend(set.services.keys().map(|(c, n)| ObjectRef::service(c, n)));
+    Ok(named)
+}
+
+/// Locks the state and plans the deletion.
+pub fn prepare(
+    session: &Session,
+    what: Deletion<'_>,
+    lock_timeout: Duration,
+) -> OpsResult<PendingDeletion> {
+    let lock = session.store.lock_state(lock_timeout)?;
+    let Some(state) = session.store.read_state()? else {
+        return Err(OpsError::invalid(
+            "the state is empty: there is nothing to delete",
+        ));
+    };
+    let named: BTreeSet<ObjectRef> = match what {
+        Deletion::Service { name, cluster } => {
+            let (cluster, _) = resolve::service(&state, name, cluster)?;
+            [ObjectRef::service(&cluster, name)].into_iter().collect()
+        }
+        Deletion::Manifests(files) => named_by_manifests(files, &state)?,
+    };
+    let mut desired = recorded(&state);
+    for object in &named {
+        match object.kind {
+            ObjectKind::Cluster => {
+                desired.clusters.remove(&object.name);
+            }
+            ObjectKind::TaskDefinition => {
+                desired.task_definitions.remove(&object.name);
+            }
+            ObjectKind::Service => {
+                if let Some(services) = object
+                    .cluster
+                    .as_ref()
+                    .and_then(|c| desired.services.get_mut(c))
+                {
+                    services.remove(&object.name);
+                }
+            }
+        }
+    }
+    let plan =
+        compute(Some(&state), &desired, true, env!("CARGO_PKG_VERSION")).map_err(|errors| {
+            let mut diagnostics = Diagnostics::new();
+            for e in errors {
+                diagnostics.push(Diagnostic::error(e.message).with_help_opt(e.help));
+            }
+            OpsError::InvalidManifests(diagnostics)
+        })?;
+    let missing = named
+        .into_iter()
+        .filter(|o| !plan.changes.iter().any(|c| &c.object == o))
+        .collect();
+    Ok(PendingDeletion {
+        pending: pending(lock, state, plan),
+        missing,
+    })
+}
+
+/// Writes the deletion; the services it drains must be gone for it to be done.
+pub fn commit(session: &Session, deletion: PendingDeletion) -> OpsResult<super::apply::Applied> {
+    let mut applied = super::apply::commit(session, deletion.pending)?;
+    for services in applied.expectations.values_mut() {
+        services.retain(|_, expect| *expect == crate::cli::converge::Expect::Gone);
+    }
+    applied
+        .expectations
+        .retain(|_, services| !services.is_empty());
+    Ok(applied)
+}

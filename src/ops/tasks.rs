@@ -1,0 +1,297 @@
+//! The tasks as they are on the hosts: listing (`get tasks`), one task (`describe task`), the
+//! tasks a target names with the hosts' connections (`logs`, `exec`), and their resource usage
+//! (`top`, `get tasks -o wide`). Hosts that do not answer are reported in the result, never
+//! printed: the front end decides how to show them (and the CLI exits 1).
+
+use std::collections::BTreeMap;
+
+use super::error::{OpsError, OpsResult};
+use super::resolve;
+use super::session::Session;
+use super::target::Target;
+use crate::controller::inspect::{self, ClusterObservation, TaskView};
+use crate::docker::exec::{Usage, stats};
+use crate::reconcile::task::TaskStatus;
+use crate::state::State;
+
+/// A host that did not answer, so its tasks are left out.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Unanswered {
+    pub cluster: String,
+    pub host: String,
+    pub error: String,
+}
+
+fn unanswered(cluster: &str, observation: &ClusterObservation) -> Vec<Unanswered> {
+    observation
+        .failures
+        .iter()
+        .map(|(host, error)| Unanswered {
+            cluster: cluster.to_string(),
+            host: host.clone(),
+            error: error.clone(),
+        })
+        .collect()
+}
+
+/// Every cluster of the state (or one), observed now.
+pub async fn observe_clusters(
+    session: &Session,
+    state: &State,
+    only: Option<&str>,
+) -> OpsResult<Vec<(String, ClusterObservation)>> {
+    if let Some(cluster) = only {
+        resolve::cluster(state, cluster)?;
+    }
+    let mut all = Vec::new();
+    for name in state.cluster_names() {
+        if only.is_some_and(|c| c != name) {
+            continue;
+        }
+        let runtime = session.store.read_runtime(&name)?;
+        let observation = inspect::observe(state, &runtime, &name, &session.transport).await?;
+        all.push((name, observation));
+    }
+    Ok(all)
+}
+
+/// Tasks with the cluster they are in; usage per task id when asked for.
+pub struct TaskListing {
+    pub tasks: Vec<(String, TaskView)>,
+    pub usage: BTreeMap<String, Usage>,
+    pub unanswered: Vec<Unanswered>,
+}
+
+/// `get tasks [--cluster C] [--service S]`.
+pub async fn list(
+    session: &Session,
+    state: &State,
+    cluster: Option<&str>,
+    service: Option<&str>,
+    with_usage: bool,
+) -> OpsResult<TaskListing> {
+    if let Some(name) = service {
+        resolve::service(state, name, cluster)?;
+    }
+    let observations = observe_clusters(session, state, cluster).await?;
+    let mut listing = TaskListing {
+        tasks: Vec::new(),
+        usage: BTreeMap::new(),
+        unanswered: Vec::new(),
+    };
+    for (name, observation) in observations {
+        listing.unanswered.extend(unanswered(&name, &observation));
+        if with_usage {
+            listing.usage.extend(usage(&observation).await);
+        }
+        listing.tasks.extend(
+            observation
+                .tasks
+                .into_iter()
+                .filter(|t| service.is_none_or(|s| t.service() == Some(s)))
+                .map(|t| (name.clone(), t)),
+        );
+    }
+    Ok(listing)
+}
+
+/// `describe task ID`: one task by id or unambiguous prefix.
+pub async fn describe(
+    session: &Session,
+    state: &State,
+    id: &str,
+    cluster: Option<&str>,
+) -> OpsResult<(String, TaskView, Vec<Unanswered>)> {
+    let mut listing = list(session, state, cluster, None, false).await?;
+    let found = resolve::task_prefix(
+        listing.tasks.iter().map(|(_, t)| t.task.id.as_str()),
+        id,
+        cluster,
+    );
+    match found {
+        Ok(i) => {
+            let (cluster, view) = listing.tasks.swap_remove(i);
+            Ok((cluster, view, listing.unanswered))
+        }
+        // A task on a host that did not answer may exist: say so rather than "no task".
+        Err(OpsError::NotFound { .. }) if !listing.unanswered.is_empty() => {
+            let hosts: Vec<String> = listing.unanswered.iter().map(|u| u.host.clone()).collect();
+            Err(OpsError::HostUnreachable {
+                host: hosts.join(", "),
+                error: format!("no task `{id}` on the hosts that answered"),
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The tasks a target names, with the observation that holds their hosts' connections.
+pub struct Selection {
+    pub cluster: String,
+    pub observation: ClusterObservation,
+    /// Indexes into `observation.tasks`.
+    pub tasks: Vec<usize>,
+    /// The service named, if the target was one.
+    pub service: Option<String>,
+    pub unanswered: Vec<Unanswered>,
+}
+
+impl Selection {
+    pub fn tasks(&self) -> impl Iterator<Item = &TaskView> {
+        self.tasks.iter().map(|i| &self.observation.tasks[*i])
+    }
+}
+
+/// Observes the cluster(s) the target lives in and picks its tasks (`logs`, `exec`).
+pub async fn select(
+    session: &Session,
+    state: &State,
+    target: &Target,
+    cluster: Option<&str>,
+) -> OpsResult<Selection> {
+    match target {
+        Target::Service(name) => {
+            let (cluster, _) = resolve::service(state, name, cluster)?;
+            let mut observations = observe_clusters(session, state, Some(&cluster)).await?;
+            let Some((cluster, observation)) = observations.pop() else {
+                return Err(OpsError::not_found(
+                    super::ObjectKind::Cluster,
+                    &cluster,
+                    "in the state",
+                ));
+            };
+            let tasks = observation
+                .tasks
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.service() == Some(name.as_str()))
+                .map(|(i, _)| i)
+                .collect();
+            Ok(Selection {
+                unanswered: unanswered(&cluster, &observation),
+                cluster,
+                observation,
+                tasks,
+                service: Some(name.clone()),
+            })
+        }
+        Target::Task(id) => {
+            let observations = observe_clusters(session, state, cluster).await?;
+            let all_unanswered: Vec<Unanswered> = observations
+                .iter()
+                .flat_map(|(c, o)| unanswered(c, o))
+                .collect();
+            let ids: Vec<(usize, usize, &str)> = observations
+                .iter()
+                .enumerate()
+                .flat_map(|(ci, (_, o))| {
+                    o.tasks
+                        .iter()
+                        .enumerate()
+                        .map(move |(ti, t)| (ci, ti, t.task.id.as_str()))
+                })
+                .collect();
+            let single_cluster = observations.len() == 1;
+            let place = if single_cluster {
+                observations.first().map(|(c, _)| c.as_str())
+            } else {
+                cluster
+            };
+            let found = resolve::task_prefix(ids.iter().map(|(_, _, id)| *id), id, place)?;
+            let (ci, ti, _) = ids[found];
+            let mut observations = observations;
+            let (cluster, observation) = observations.swap_remove(ci);
+            Ok(Selection {
+                cluster,
+                observation,
+                tasks: vec![ti],
+                service: None,
+                unanswered: all_unanswered,
+            })
+        }
+    }
+}
+
+/// Usage per task id: the sum over its running containers. Docker has no bulk stats call:
+/// each running container is sampled once, all at the same time, over each host's single
+/// connection.
+pub async fn usage(observation: &ClusterObservation) -> BTreeMap<String, Usage> {
+    let work = observation
+        .tasks
+        .iter()
+        .filter(|t| t.state.last_status != TaskStatus::Stopped)
+        .flat_map(|t| {
+            t.task
+                .containers
+                .iter()
+                .filter(|c| c.is_running())
+                .map(move |c| (t.task.id.clone(), t.task.host.clone(), c.docker_id.clone()))
+        })
+        .filter_map(|(task, host, container)| {
+            let docker = observation.host(&host)?.docker().clone();
+            Some(async move { (task, stats(&docker, &container).await.ok()) })
+        });
+    let mut out: BTreeMap<String, Usage> = BTreeMap::new();
+    for (task, sample) in futures_util::future::join_all(work).await {
+        let Some(sample) = sample else { continue };
+        let entry = out.entry(task).or_default();
+        entry.cpu_percent += sample.cpu_percent;
+        entry.memory += sample.memory;
+        entry.memory_limit = entry.memory_limit.max(sample.memory_limit);
+    }
+    out
+}
+
+/// One running task's resource usage (`top`).
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TopRow {
+    pub task: String,
+    pub service: Option<String>,
+    pub cluster: String,
+    pub host: String,
+    pub cpu_percent: f64,
+    pub memory_bytes: u64,
+    pub memory_limit_bytes: u64,
+    pub restarts: i64,
+    pub health: crate::reconcile::task::Health,
+    pub created_at: crate::time::Timestamp,
+}
+
+/// `top`: cpu and memory of every running task (of one cluster, of one service).
+pub async fn top(
+    session: &Session,
+    state: &State,
+    cluster: Option<&str>,
+    service: Option<&str>,
+) -> OpsResult<(Vec<TopRow>, Vec<Unanswered>)> {
+    let observations = observe_clusters(session, state, cluster).await?;
+    let mut rows = Vec::new();
+    let mut missing = Vec::new();
+    for (cluster, observation) in &observations {
+        missing.extend(unanswered(cluster, observation));
+        let used = usage(observation).await;
+        for v in &observation.tasks {
+            if v.state.last_status == TaskStatus::Stopped
+                || service.is_some_and(|s| v.service() != Some(s))
+            {
+                continue;
+            }
+            let u = used.get(&v.task.id).copied().unwrap_or_default();
+            rows.push(TopRow {
+                task: v.task.id.clone(),
+                service: v.service().map(str::to_string),
+                cluster: cluster.clone(),
+                host: v.task.host.clone(),
+                cpu_percent: (u.cpu_percent * 10.0).round() / 10.0,
+                memory_bytes: u.memory,
+                memory_limit_bytes: u.memory_limit,
+                restarts: v.task.containers.iter().map(|c| c.restart_count).sum(),
+                health: v.state.health,
+                created_at: v.task.created_at,
+            });
+        }
+    }
+    Ok((rows, missing))
+}
