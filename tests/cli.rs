@@ -416,3 +416,68 @@ fn shipped_completions_and_man_page_are_current() {
         "completions/ecsctl.1 is stale: run `ecsctl man > completions/ecsctl.1`"
     );
 }
+
+/// Regression: `describe -o json` printed Rust's Debug names (`"InProgress"`) where the
+/// serde form is `IN_PROGRESS`; text output now says what JSON says.
+#[test]
+fn describe_output_uses_the_serde_enum_names() {
+    let env = Env::new();
+    env.write("web.yaml", WEB_V1);
+    let apply = env.run(&["apply", "--no-converge", "-f", "web.yaml", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    let json = env.run(&["describe", "service", "web", "-o", "json"]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    assert_eq!(value["status"], "ACTIVE");
+    assert_eq!(value["deploymentStates"][0]["rolloutState"], "IN_PROGRESS");
+    assert!(!json.stdout.contains("InProgress"), "{}", json.stdout);
+    let text = env.run(&["describe", "service", "web"]);
+    assert!(text.stdout.contains("IN_PROGRESS"), "{}", text.stdout);
+    let yaml = env.run(&["describe", "service", "web", "-o", "yaml"]);
+    assert!(yaml.stdout.contains("rolloutState: IN_PROGRESS"), "{}", yaml.stdout);
+}
+
+/// kubectl's `get TYPE NAME`: a family lists every revision, newest first; a service by name.
+#[test]
+fn get_taskdefs_family_lists_every_revision() {
+    let env = Env::new();
+    env.write("web.yaml", WEB_V1);
+    assert_eq!(
+        env.run(&["apply", "--no-converge", "-f", "web.yaml", "--auto-approve"])
+            .code,
+        0
+    );
+    env.write("web.yaml", &WEB_V1.replace("nginx:1.26", "nginx:1.27"));
+    assert_eq!(
+        env.run(&["apply", "--no-converge", "-f", "web.yaml", "--auto-approve"])
+            .code,
+        0
+    );
+    let all = env.run(&["get", "taskdefs", "-o", "json"]);
+    let all: serde_json::Value = serde_json::from_str(&all.stdout).expect("json");
+    assert_eq!(all.as_array().map(Vec::len), Some(1), "one row per family");
+    let family = env.run(&["get", "taskdefs", "web", "-o", "json"]);
+    assert_eq!(family.code, 0, "{}", family.stderr);
+    let rows: serde_json::Value = serde_json::from_str(&family.stdout).expect("json");
+    let revisions: Vec<u64> = rows
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|r| r["revision"].as_u64())
+        .collect();
+    assert_eq!(revisions, [2, 1]);
+    assert_eq!(rows[1]["images"][0], "nginx:1.26");
+    let table = env.run(&["get", "td", "web"]);
+    assert_eq!(table.stdout.lines().count(), 3, "{}", table.stdout);
+    let missing = env.run(&["get", "taskdefs", "wbe"]);
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing.stderr.contains("no task definition `wbe`") && missing.stderr.contains("`web`"),
+        "{}",
+        missing.stderr
+    );
+    let service = env.run(&["get", "services", "web", "-o", "json"]);
+    let service: serde_json::Value = serde_json::from_str(&service.stdout).expect("json");
+    assert_eq!(service[0]["name"], "web");
+    assert_eq!(env.run(&["get", "svc", "nope"]).code, 1);
+}
