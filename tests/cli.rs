@@ -434,7 +434,11 @@ fn describe_output_uses_the_serde_enum_names() {
     let text = env.run(&["describe", "service", "web"]);
     assert!(text.stdout.contains("IN_PROGRESS"), "{}", text.stdout);
     let yaml = env.run(&["describe", "service", "web", "-o", "yaml"]);
-    assert!(yaml.stdout.contains("rolloutState: IN_PROGRESS"), "{}", yaml.stdout);
+    assert!(
+        yaml.stdout.contains("rolloutState: IN_PROGRESS"),
+        "{}",
+        yaml.stdout
+    );
 }
 
 /// kubectl's `get TYPE NAME`: a family lists every revision, newest first; a service by name.
@@ -480,4 +484,50 @@ fn get_taskdefs_family_lists_every_revision() {
     let service: serde_json::Value = serde_json::from_str(&service.stdout).expect("json");
     assert_eq!(service[0]["name"], "web");
     assert_eq!(env.run(&["get", "svc", "nope"]).code, 1);
+}
+
+/// Regression: `get tasks` and `get hosts` exited 0 when a host did not answer (they only
+/// warned); what was printed is incomplete, so they exit 1, naming the host.
+#[test]
+fn get_tasks_and_hosts_exit_one_when_a_host_does_not_answer() {
+    let env = Env::new();
+    env.write(
+        "cluster.yaml",
+        "apiVersion: ecsctl/v1
+kind: Cluster
+metadata: { name: far }
+spec:
+  hosts:
+    - name: ghost
+      endpoint: unix:///nonexistent/ecsctl-test/docker.sock
+",
+    );
+    let apply = env.run(&[
+        "apply",
+        "--no-converge",
+        "-f",
+        "cluster.yaml",
+        "--auto-approve",
+    ]);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    for what in ["tasks", "hosts"] {
+        let run = env.run(&["get", what, "--cluster", "far"]);
+        assert_eq!(run.code, 1, "get {what}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("host `ghost` of cluster `far` does not answer"),
+            "get {what}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stdout
+                .starts_with(if what == "tasks" { "TASK" } else { "CLUSTER" })
+        );
+    }
+    let hosts = env.run(&["get", "hosts", "--cluster", "far", "-o", "json"]);
+    let list: serde_json::Value = serde_json::from_str(&hosts.stdout).expect("json");
+    assert_eq!(list[0]["status"], "UNREACHABLE");
+    let nope = env.run(&["get", "tasks", "--cluster", "nope"]);
+    assert_eq!(nope.code, 1);
+    assert!(nope.stderr.contains("no cluster `nope`"), "{}", nope.stderr);
 }

@@ -608,3 +608,43 @@ fn no_ssh_process_outlives_ecsctl() {
     assert_eq!(hosts.code, 0, "{}", hosts.stderr);
     assert_eq!(sockets(), 0, "swept by the next ecsctl");
 }
+
+/// Regression: `get tasks` with a silent host exited 0. It still lists what the answering
+/// hosts run, names the silent host, and exits 1.
+#[test]
+fn get_tasks_exits_one_and_names_a_silent_host() {
+    let cluster = RigCluster::new("quiet");
+    let env = Env::new();
+    let service = "  placementStrategy: [{ type: spread, field: instanceId }]\n";
+    env.write("m/app.yaml", &app(&cluster, 3, 32, service));
+    apply_ok(&env, &cluster);
+    assert_eq!(cluster.spread(), [1, 1, 1]);
+    cluster.rig.fault("drop", 3);
+    let seen = std::panic::catch_unwind(|| {
+        let tasks = ecsctl(
+            &env,
+            &cluster,
+            &["get", "tasks", "--cluster", &cluster.name, "-o", "json"],
+        );
+        assert_eq!(tasks.code, 1, "{}", tasks.stderr);
+        assert!(tasks.stderr.contains("host `h3`"), "{}", tasks.stderr);
+        let list: serde_json::Value = serde_json::from_str(&tasks.stdout).expect("json");
+        let hosts: Vec<&str> = list
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|t| t["host"].as_str())
+            .collect();
+        assert_eq!(hosts, ["h1", "h2"], "{}", tasks.stdout);
+    });
+    cluster.rig.fault("undrop", 3);
+    if let Err(panic) = seen {
+        std::panic::resume_unwind(panic);
+    }
+    let again = ecsctl(
+        &env,
+        &cluster,
+        &["get", "tasks", "--cluster", &cluster.name],
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
+}
