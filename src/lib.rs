@@ -8,9 +8,17 @@
 //! | [`diagnostics`] | errors and warnings about user input, with file:line:column; rendering | yes |
 //! | [`model`] | manifests: parsing with positions, the typed ECS model, validation, normal form | yes (but `model::load` reads files) |
 //! | [`plan`] | desired vs recorded state → plan; plan → next state; rendering | yes |
-//! | [`state`] | the state directory: versioned files, atomic writes, locks | adapter (disk) |
-//! | [`cli`] | one file per subcommand; output formats; exit codes | adapter (terminal) |
+//! | [`schedule`] | placement: strategies and constraints over hosts with capacity, the cluster query language | yes |
+//! | [`reconcile`] | decisions: a task's status and container steps, a service's starts/stops/rollbacks | yes |
+//! | [`state`] | the state directory: versioned files, atomic writes, locks, leases | adapter (disk) |
+//! | [`docker`] | one Docker host (bollard), local or through a [`docker::transport::Transport`] (SSH); labels, events, logs, exec | adapter (Docker, SSH) |
+//! | [`controller`] | carries the decisions out on the hosts of a cluster; the reconcile loop with backoff | no (drives adapters) |
+//! | [`ops`] | every verb, once: what front ends call; typed results and one error type; never prints | no (calls state, controller) |
+//! | [`cli`] | one file per subcommand: arguments → ops → render; output formats; exit codes | adapter (terminal) |
 //! | [`time`], [`ids`], [`suggest`] | timestamps, identifiers, did-you-mean | yes |
+//!
+//! Imports run down this table's layers: `cli` → `ops` → `controller` → `docker`/`state` →
+//! `reconcile`/`schedule`/`plan` → `model` → `diagnostics`; nothing below imports what is above.
 
 #![cfg_attr(
     not(test),
