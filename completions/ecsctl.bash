@@ -243,7 +243,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__delete)
-            opts="-f -h -V --filename --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --state-dir --color --help --version service"
+            opts="-f -h -V --filename --auto-approve --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -297,7 +297,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__describe)
-            opts="-o -h -V --cluster --output --state-dir --color --help --version service taskdef task"
+            opts="-o -h -V --cluster --output --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -361,7 +361,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__drain)
-            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --state-dir --color --help --version host"
+            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -483,7 +483,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__get)
-            opts="-o -h -V --cluster --service --output --state-dir --color --help --version clusters hosts taskdefs services tasks"
+            opts="-o -h -V --cluster --service --output --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1161,7 +1161,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__undrain)
-            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --state-dir --color --help --version host"
+            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -49,7 +49,7 @@ complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "drain" -d 'Set a host
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "undrain" -d 'Set a DRAINING host back to ACTIVE'
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "watch" -d 'Keep every host converged; apply manifest changes as files change'
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "completion" -d 'Print shell completions'
-complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "man" -d 'Print the man page (roff)'
+complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "man" -d 'Print the man page (roff) of ecsctl, or of one command'
 complete -c ecsctl -n "__fish_ecsctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand validate" -s f -l filename -d 'Manifest files or directories (recursive: *.yaml, *.yml, *.json); `-` reads stdin' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand validate" -s o -l output -d 'Output format' -r -f -a "text\t''
@@ -108,6 +108,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l state-dir -d 'T
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l auto-approve -d 'Delete without asking for confirmation'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l no-wait -d 'Return once the change is recorded and the first actions are started'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -s V -l version -d 'Print version'
@@ -300,5 +301,5 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "undrain" -d 'Set a DRAINING host back to ACTIVE'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "watch" -d 'Keep every host converged; apply manifest changes as files change'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "completion" -d 'Print shell completions'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "man" -d 'Print the man page (roff) of ecsctl, or of one command'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -417,6 +417,36 @@ fn shipped_completions_and_man_page_are_current() {
     );
 }
 
+/// The main man page refers to `ecsctl-plan(1)` and its siblings: each one is shipped, and
+/// current.
+#[test]
+fn every_subcommand_has_its_shipped_man_page() {
+    let env = Env::new();
+    let main = env.run(&["man"]).stdout;
+    for name in ["plan", "apply", "watch", "get", "delete", "logs"] {
+        assert!(
+            main.contains(&format!("ecsctl\\-{name}(1)")),
+            "the main page refers to ecsctl-{name}(1)"
+        );
+    }
+    for name in ecsctl::cli::completion::man_subcommands() {
+        let page = env.run(&["man", &name]);
+        assert_eq!(page.code, 0, "{}", page.stderr);
+        assert!(
+            page.stdout.contains(&format!(".TH ecsctl-{name} 1")),
+            "{}",
+            page.stdout
+        );
+        let file = format!("completions/ecsctl-{name}.1");
+        let shipped = std::fs::read_to_string(repo_root().join(&file))
+            .unwrap_or_else(|_| panic!("{file} is missing: run `ecsctl man {name} > {file}`"));
+        assert!(
+            shipped == page.stdout,
+            "{file} is stale: run `ecsctl man {name} > {file}`"
+        );
+    }
+}
+
 /// Regression: `describe -o json` printed Rust's Debug names (`"InProgress"`) where the
 /// serde form is `IN_PROGRESS`; text output now says what JSON says.
 #[test]
@@ -530,4 +560,85 @@ spec:
     let nope = env.run(&["get", "tasks", "--cluster", "nope"]);
     assert_eq!(nope.code, 1);
     assert!(nope.stderr.contains("no cluster `nope`"), "{}", nope.stderr);
+}
+
+/// kubectl's grammar everywhere: `TYPE NAME` and `TYPE/NAME`, with the same aliases.
+#[test]
+fn one_grammar_names_objects_in_every_command() {
+    let env = Env::new();
+    env.write("web.yaml", WEB_V1);
+    assert_eq!(
+        env.run(&["apply", "--no-converge", "-f", "web.yaml", "--auto-approve"])
+            .code,
+        0
+    );
+    let reference = env.run(&["describe", "service", "web"]).stdout;
+    assert!(reference.contains("Name:"), "{reference}");
+    for form in [
+        &["describe", "svc", "web"][..],
+        &["describe", "service/web"],
+        &["describe", "svc/web"],
+        &["describe", "services", "web"],
+    ] {
+        let run = env.run(form);
+        assert_eq!(run.code, 0, "{form:?}: {}", run.stderr);
+        assert_eq!(run.stdout, reference, "{form:?}");
+    }
+    for form in [
+        &["describe", "td", "web"][..],
+        &["describe", "taskdef/web:1"],
+    ] {
+        let run = env.run(form);
+        assert_eq!(run.code, 0, "{form:?}: {}", run.stderr);
+        assert!(run.stdout.starts_with("Task definition: web:1"), "{form:?}");
+    }
+    let get = env.run(&["get", "svc/web", "-o", "json"]);
+    assert_eq!(get.code, 0, "{}", get.stderr);
+    let bad = env.run(&["describe", "pod/web"]);
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("`pod/` is not a kind of object"),
+        "{}",
+        bad.stderr
+    );
+    let count = env.run(&["scale", "svc", "web", "many"]);
+    assert_eq!(count.code, 1);
+    assert!(count.stderr.contains("whole number"), "{}", count.stderr);
+    let host = env.run(&["drain", "host/nowhere"]);
+    assert_eq!(host.code, 1);
+    assert!(host.stderr.contains("no host `nowhere`"), "{}", host.stderr);
+}
+
+/// Safety: `delete` without a terminal destroyed everything without asking. Like `apply`, it
+/// needs `--auto-approve` there, and changes nothing without it.
+#[test]
+fn delete_without_a_terminal_needs_auto_approve_and_changes_nothing() {
+    let env = Env::new();
+    env.write("web.yaml", WEB_V1);
+    assert_eq!(
+        env.run(&["apply", "--no-converge", "-f", "web.yaml", "--auto-approve"])
+            .code,
+        0
+    );
+    for form in [
+        &["delete", "-f", "web.yaml"][..],
+        &["delete", "svc", "web"],
+        &["delete", "service/web"],
+    ] {
+        let run = env.run(form);
+        assert_eq!(run.code, 1, "{form:?}");
+        assert!(
+            run.stderr.contains("needs confirmation") && run.stderr.contains("--auto-approve"),
+            "{form:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stdout.contains("to destroy"),
+            "the plan is shown: {}",
+            run.stdout
+        );
+    }
+    let services = env.run(&["get", "services", "-o", "json"]);
+    let list: serde_json::Value = serde_json::from_str(&services.stdout).expect("json");
+    assert_eq!(list[0]["status"], "ACTIVE", "nothing was deleted");
 }

@@ -425,6 +425,7 @@ fn containers_without_our_labels_or_of_another_state_are_never_touched() {
         &cluster.name,
         "--wait",
         "60s",
+        "--auto-approve",
     ]);
     assert_eq!(delete.code, 0, "{}", delete.stderr);
     let reconcile = env.run_with(

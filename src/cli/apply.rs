@@ -12,6 +12,10 @@ use crate::ops::apply::{commit, prepare_files, prepare_saved};
 use crate::plan::render::render;
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  ecsctl apply -f manifests/                 # show the plan, ask, apply, wait until steady
+  ecsctl apply -f manifests/ --auto-approve --no-wait
+  ecsctl apply plan.json                     # a plan saved by `ecsctl plan --out`")]
 pub struct ApplyArgs {
     /// A plan saved by `ecsctl plan --out FILE` (instead of -f)
     #[arg(value_name = "PLANFILE", conflicts_with = "files")]
@@ -58,7 +62,7 @@ pub fn run(cx: &Context, args: ApplyArgs) -> Outcome {
     cx.out.diagnostics(&pending.diagnostics);
     cx.out.print(&render(&pending.plan, cx.out.paint));
     let changes = pending.plan.has_changes();
-    if changes && args.plan_file.is_none() && !args.auto_approve && !confirm()? {
+    if changes && args.plan_file.is_none() && !args.auto_approve && !confirm("apply")? {
         cx.out.note("Apply cancelled.");
         return Ok(exit::ERROR);
     }
@@ -89,12 +93,16 @@ pub fn run(cx: &Context, args: ApplyArgs) -> Outcome {
     )
 }
 
-/// Asks on the terminal; without one, confirmation is impossible and that is an error.
-fn confirm() -> anyhow::Result<bool> {
+/// Asks on the terminal before `verb` (apply, delete) changes anything; without a terminal,
+/// confirmation is impossible and that is an error.
+pub fn confirm(verb: &str) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
-        bail!(
-            "apply needs confirmation, but stdin is not a terminal: pass --auto-approve, or apply a saved plan (`ecsctl plan --out plan.json`, then `ecsctl apply plan.json`)"
-        );
+        if verb == "apply" {
+            bail!(
+                "apply needs confirmation, but stdin is not a terminal: pass --auto-approve, or apply a saved plan (`ecsctl plan --out plan.json`, then `ecsctl apply plan.json`)"
+            );
+        }
+        bail!("{verb} needs confirmation, but stdin is not a terminal: pass --auto-approve");
     }
     let mut stderr = std::io::stderr();
     write!(

@@ -1,41 +1,59 @@
-//! `ecsctl delete service NAME` and `ecsctl delete -f PATH...`: remove objects. Services are
-//! drained first (their tasks stopped), then forgotten (`ops::delete`); this file shows the
-//! plan and waits for the drained services to be gone.
+//! `ecsctl delete TYPE NAME` (`svc web`, `service/web`, `td web`, `cluster staging`) and
+//! `ecsctl delete -f PATH...`: remove objects. Services are drained first (their tasks
+//! stopped), then forgotten (`ops::delete`). Like `apply`, it shows the plan and asks on a
+//! terminal; without one it needs `--auto-approve`.
 
 use anyhow::bail;
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::{Context, Outcome, WaitArgs, exit};
 use crate::ops::delete::{self, Deletion};
+use crate::ops::target::{Kind, parse_one};
 use crate::plan::render::render;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Kind {
-    Service,
-}
-
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  ecsctl delete svc web                 # drain the service's tasks, then forget it
+  ecsctl delete -f manifests/ --auto-approve
+  ecsctl delete taskdef worker          # deregister every revision")]
 pub struct DeleteArgs {
-    /// What to delete (`service`), when not deleting by manifests
-    #[arg(value_enum, requires = "name", conflicts_with = "files")]
-    pub kind: Option<Kind>,
-    /// Its name
-    pub name: Option<String>,
+    /// What to delete: `service NAME`, `svc/NAME`, `taskdef FAMILY`, `cluster NAME`
+    #[arg(value_name = "TYPE NAME", num_args = 1..=2, conflicts_with = "files")]
+    pub object: Vec<String>,
     /// Delete the objects these manifests define
     #[arg(short = 'f', long = "filename", value_name = "PATH")]
     pub files: Vec<String>,
+    /// Delete without asking for confirmation
+    #[arg(long)]
+    pub auto_approve: bool,
     #[command(flatten)]
     pub wait: WaitArgs,
 }
 
 pub fn run(cx: &Context, args: DeleteArgs) -> Outcome {
-    let what = match (&args.kind, &args.name) {
-        (Some(Kind::Service), Some(name)) => Deletion::Service {
-            name,
+    let named = if args.object.is_empty() {
+        None
+    } else {
+        Some(
+            parse_one(
+                &args.object,
+                &[Kind::Service, Kind::TaskDefinition, Kind::Cluster],
+                None,
+            )
+            .map_err(anyhow::Error::msg)?,
+        )
+    };
+    let what = match &named {
+        Some(n) if n.kind == Kind::Service => Deletion::Service {
+            name: &n.name,
             cluster: args.wait.cluster.as_deref(),
         },
-        _ if !args.files.is_empty() => Deletion::Manifests(&args.files),
-        _ => bail!("say what to delete: `ecsctl delete service NAME` or `ecsctl delete -f PATH`"),
+        Some(n) if n.kind == Kind::TaskDefinition => Deletion::TaskDefinition(&n.name),
+        Some(n) => Deletion::Cluster(&n.name),
+        None if !args.files.is_empty() => Deletion::Manifests(&args.files),
+        None => {
+            bail!("say what to delete: `ecsctl delete service NAME` or `ecsctl delete -f PATH`")
+        }
     };
     let session = cx.open_session()?;
     let deletion = delete::prepare(&session, what, *args.wait.lock_timeout)?;
@@ -48,6 +66,10 @@ pub fn run(cx: &Context, args: DeleteArgs) -> Outcome {
         return Ok(exit::OK);
     }
     cx.out.print(&render(&deletion.pending.plan, cx.out.paint));
+    if !args.auto_approve && !super::apply::confirm("delete")? {
+        cx.out.note("Delete cancelled.");
+        return Ok(exit::ERROR);
+    }
     let applied = delete::commit(&session, deletion)?;
     args.wait.converge(cx, &session.store, applied.expectations)
 }

@@ -3,27 +3,23 @@
 
 use std::fmt::Write as _;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::output::{table, to_yaml};
 use super::{Context, DataFormat, Outcome, exit};
+use crate::ops::target::{Kind, parse_one};
 use crate::ops::views::{self, ServiceDescription, serde_name};
 use crate::state::Revision;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Kind {
-    Service,
-    #[value(alias = "task-definition", alias = "td")]
-    Taskdef,
-    Task,
-}
-
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  ecsctl describe svc web
+  ecsctl describe taskdef web:3
+  ecsctl describe task 1a2b")]
 pub struct DescribeArgs {
-    #[arg(value_enum)]
-    pub kind: Kind,
-    /// The name (`web`; for a task definition also `web:3`)
-    pub name: String,
+    /// `service web`, `svc/web`, `taskdef web:3`, `task 1a2b` (every kind has its aliases)
+    #[arg(value_name = "TYPE NAME", num_args = 1..=2, required = true)]
+    pub object: Vec<String>,
     /// The cluster of a service (needed when the name exists in several)
     #[arg(long)]
     pub cluster: Option<String>,
@@ -33,12 +29,19 @@ pub struct DescribeArgs {
 }
 
 pub fn run(cx: &Context, args: DescribeArgs) -> Outcome {
+    let named = parse_one(
+        &args.object,
+        &[Kind::Service, Kind::TaskDefinition, Kind::Task],
+        None,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let name = &named.name;
     let session = cx.session()?;
     let state = session.state_or_empty()?;
-    match args.kind {
+    match named.kind {
         Kind::Service => {
             let description =
-                views::describe_service(&session, &state, &args.name, args.cluster.as_deref())?;
+                views::describe_service(&session, &state, name, args.cluster.as_deref())?;
             match args.output {
                 DataFormat::Json => cx.out.json(&description)?,
                 DataFormat::Yaml => cx.out.yaml(&description)?,
@@ -46,17 +49,11 @@ pub fn run(cx: &Context, args: DescribeArgs) -> Outcome {
             }
         }
         Kind::Task => {
-            return super::tasks::describe(
-                cx,
-                &state,
-                &args.name,
-                args.cluster.as_deref(),
-                args.output,
-            );
+            return super::tasks::describe(cx, &state, name, args.cluster.as_deref(), args.output);
         }
-        Kind::Taskdef => {
-            let revision = crate::ops::resolve::task_definition(&state, &args.name)?;
-            let family = args.name.split(':').next().unwrap_or(&args.name);
+        Kind::TaskDefinition => {
+            let revision = crate::ops::resolve::task_definition(&state, name)?;
+            let family = name.split(':').next().unwrap_or(name);
             match args.output {
                 DataFormat::Json => cx.out.json(revision)?,
                 DataFormat::Yaml => cx.out.yaml(revision)?,
@@ -65,6 +62,7 @@ pub fn run(cx: &Context, args: DescribeArgs) -> Outcome {
                 }
             }
         }
+        Kind::Cluster | Kind::Host => {}
     }
     Ok(exit::OK)
 }

@@ -12,9 +12,13 @@ use crate::ops::views::{self, EventView};
 use crate::time::Timestamp;
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  ecsctl events svc/web
+  ecsctl events -f -o json")]
 pub struct EventsArgs {
     /// Only this service (service/NAME or NAME)
-    pub target: Option<String>,
+    #[arg(value_name = "SERVICE", num_args = 0..=2)]
+    pub target: Vec<String>,
     /// Only this cluster
     #[arg(long)]
     pub cluster: Option<String>,
@@ -32,7 +36,8 @@ pub struct EventsArgs {
 pub fn run(cx: &Context, args: EventsArgs) -> Outcome {
     let session = cx.session()?;
     let state = session.state_or_empty()?;
-    let service = match args.target.as_deref().map(str::parse::<Target>) {
+    let target = (!args.target.is_empty()).then(|| Target::from_words(&args.target));
+    let service = match target {
         None => None,
         Some(Ok(Target::Service(name))) => {
             let (cluster, _) =

@@ -15,9 +15,13 @@ use crate::reconcile::task::TaskStatus;
 use crate::state::State;
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  ecsctl exec svc/web -it -- sh
+  ecsctl exec task/1a2b -c web -- cat /etc/hosts")]
 pub struct ExecArgs {
-    /// task/ID, or service/NAME (its first running task; see --task-index)
-    pub target: String,
+    /// task/ID (task ID), or service/NAME (its first running task; see --task-index)
+    #[arg(value_name = "TARGET", num_args = 1..=2, required = true)]
+    pub target: Vec<String>,
     /// The container (default: the task's first essential container)
     #[arg(short = 'c', long)]
     pub container: Option<String>,
@@ -83,10 +87,7 @@ fn terminal_size() -> Option<(u16, u16)> {
 }
 
 pub fn run(cx: &Context, args: ExecArgs) -> Outcome {
-    let target: Target = args
-        .target
-        .parse()
-        .map_err(|e: String| anyhow::anyhow!(e))?;
+    let target = Target::from_words(&args.target).map_err(anyhow::Error::msg)?;
     let state = cx.read_state_or_empty()?;
     let rt = super::reconcile::runtime()?;
     let code = rt.block_on(exec(cx, &state, target, args));

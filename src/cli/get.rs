@@ -1,34 +1,25 @@
 //! `ecsctl get clusters|hosts|taskdefs|services|tasks [NAME]`: lists from `ops::views`,
 //! `ops::hosts` and `ops::tasks`, as tables or data.
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::output::table;
 use super::{Context, DataFormat, Outcome, exit};
+use crate::ops::target::{Kind, parse_one};
 use crate::ops::views::{self, ClusterView, ServiceView, TaskDefinitionView};
 use crate::time::{Timestamp, short_age};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Resource {
-    #[value(alias = "cluster")]
-    Clusters,
-    #[value(alias = "host")]
-    Hosts,
-    #[value(alias = "taskdef", alias = "task-definitions", alias = "td")]
-    Taskdefs,
-    #[value(alias = "service", alias = "svc")]
-    Services,
-    #[value(alias = "task")]
-    Tasks,
-}
-
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  ecsctl get services
+  ecsctl get tasks --service web -o wide
+  ecsctl get taskdefs web                    # every revision of the family
+  ecsctl get svc/web -o json")]
 pub struct GetArgs {
-    /// What to list
-    #[arg(value_enum)]
-    pub resource: Resource,
-    /// Only this one (for `taskdefs`: every revision of the family)
-    pub name: Option<String>,
+    /// What to list: clusters, hosts, taskdefs, services, tasks; then optionally a name
+    /// (`get svc web`, `get svc/web`; for taskdefs every revision of the family)
+    #[arg(value_name = "TYPE [NAME]", num_args = 1..=2, required = true)]
+    pub object: Vec<String>,
     /// Only this cluster
     #[arg(long)]
     pub cluster: Option<String>,
@@ -40,6 +31,26 @@ pub struct GetArgs {
     pub output: DataFormat,
 }
 
+/// `TYPE`, `TYPE NAME` or `TYPE/NAME`.
+fn what(words: &[String]) -> anyhow::Result<(Kind, Option<String>)> {
+    let first = words.first().map(String::as_str).unwrap_or_default();
+    if words.len() == 1
+        && !first.contains('/')
+        && let Some(kind) = Kind::from_word(first)
+    {
+        return Ok((kind, None));
+    }
+    let all = [
+        Kind::Cluster,
+        Kind::Host,
+        Kind::TaskDefinition,
+        Kind::Service,
+        Kind::Task,
+    ];
+    let named = parse_one(words, &all, None).map_err(anyhow::Error::msg)?;
+    Ok((named.kind, Some(named.name)))
+}
+
 fn age(since: Timestamp) -> String {
     short_age(Timestamp::now().since(since))
 }
@@ -48,7 +59,8 @@ pub fn run(cx: &Context, args: GetArgs) -> Outcome {
     let session = cx.session()?;
     let state = session.state_or_empty()?;
     let only = args.cluster.as_deref();
-    let name = args.name.as_deref();
+    let (kind, name) = what(&args.object)?;
+    let name = name.as_deref();
     let wide = args.output == DataFormat::Wide;
     macro_rules! emit {
         ($views:expr, $headers:expr, $row:expr) => {{
@@ -63,11 +75,11 @@ pub fn run(cx: &Context, args: GetArgs) -> Outcome {
             }
         }};
     }
-    match args.resource {
-        Resource::Tasks => {
+    match kind {
+        Kind::Task => {
             return super::tasks::get(cx, &state, only, args.service.as_deref(), name, args.output);
         }
-        Resource::Clusters => emit!(
+        Kind::Cluster => emit!(
             views::clusters(&state, name.or(only))?,
             &["name", "status", "hosts", "services"],
             |v: &ClusterView| vec![
@@ -77,10 +89,10 @@ pub fn run(cx: &Context, args: GetArgs) -> Outcome {
                 v.services.to_string()
             ]
         ),
-        Resource::Hosts => {
+        Kind::Host => {
             return super::hosts::get(cx, &state, only, name, args.output);
         }
-        Resource::Taskdefs => {
+        Kind::TaskDefinition => {
             let headers: &[&str] = if wide {
                 &[
                     "family",
@@ -138,7 +150,7 @@ pub fn run(cx: &Context, args: GetArgs) -> Outcome {
                 }
             )
         }
-        Resource::Services => {
+        Kind::Service => {
             let views = views::services(&session, &state, only, name)?;
             let count = |n: Option<u32>| n.map_or_else(|| "-".to_string(), |n| n.to_string());
             emit!(

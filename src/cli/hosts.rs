@@ -1,10 +1,11 @@
 //! `ecsctl get hosts` and `ecsctl drain host NAME` / `ecsctl undrain host NAME`, over
 //! `ops::hosts`.
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::output::table;
 use super::{Context, DataFormat, Outcome, WaitArgs};
+use crate::ops::target::{Kind, parse_one};
 use crate::state::State;
 use crate::time::{Timestamp, short_age};
 
@@ -91,18 +92,14 @@ pub fn get(
     ))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum HostKind {
-    Host,
-}
-
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  ecsctl drain host node-a                   # move its tasks elsewhere, then stop them
+  ecsctl undrain host/node-a")]
 pub struct DrainArgs {
-    /// What to drain: a `host`
-    #[arg(value_enum)]
-    pub kind: HostKind,
-    /// The host's name
-    pub name: String,
+    /// The host: `host NAME`, `host/NAME` (or NAME)
+    #[arg(value_name = "HOST", num_args = 1..=2, required = true)]
+    pub host: Vec<String>,
     #[command(flatten)]
     pub wait: WaitArgs,
 }
@@ -110,9 +107,11 @@ pub struct DrainArgs {
 /// `drain` (true) or `undrain` (false).
 pub fn drain(cx: &Context, args: DrainArgs, drain: bool) -> Outcome {
     let w = &args.wait;
+    let host =
+        parse_one(&args.host, &[Kind::Host], Some(Kind::Host)).map_err(anyhow::Error::msg)?;
     let drained = crate::ops::hosts::set_draining(
         &cx.open_session()?,
-        &args.name,
+        &host.name,
         w.cluster.as_deref(),
         drain,
         *w.lock_timeout,

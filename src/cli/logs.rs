@@ -24,9 +24,13 @@ use crate::state::State;
 use crate::time::Timestamp;
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  ecsctl logs svc/web -f                     # every task, merged; follows replacements
+  ecsctl logs task/1a2b --since 10m -c web")]
 pub struct LogsArgs {
-    /// service/NAME (or NAME) or task/ID
-    pub target: String,
+    /// service/NAME, service NAME (or NAME), task/ID, task ID
+    #[arg(value_name = "TARGET", num_args = 1..=2, required = true)]
+    pub target: Vec<String>,
     /// Follow new lines, and new tasks as they start, until Ctrl-C
     #[arg(short = 'f', long)]
     pub follow: bool,
@@ -155,10 +159,7 @@ fn check_container(selection: &Selection, state: &State, container: Option<&str>
 }
 
 pub fn run(cx: &Context, args: LogsArgs) -> Outcome {
-    let target: Target = args
-        .target
-        .parse()
-        .map_err(|e: String| anyhow::anyhow!(e))?;
+    let target = Target::from_words(&args.target).map_err(anyhow::Error::msg)?;
     let state = cx.read_state_or_empty()?;
     let rt = super::reconcile::runtime()?;
     rt.block_on(logs(cx, &state, target, args))

@@ -105,9 +105,12 @@ pub enum Command {
     Watch(watch::WatchArgs),
     /// Print shell completions
     Completion(completion::CompletionArgs),
-    /// Print the man page (roff)
+    /// Print the man page (roff) of ecsctl, or of one command
     #[command(hide = true)]
-    Man,
+    Man {
+        /// The command (`plan` prints ecsctl-plan(1))
+        command: Option<String>,
+    },
 }
 
 /// `-f PATH...`, shared by every command that reads manifests.
@@ -271,7 +274,7 @@ pub fn main() -> ExitCode {
         Command::Undrain(args) => hosts::drain(&cx, args, false),
         Command::Watch(args) => watch::run(&cx, args),
         Command::Completion(args) => completion::run(&cx, args),
-        Command::Man => completion::man(&cx),
+        Command::Man { command } => completion::man(&cx, command.as_deref()),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

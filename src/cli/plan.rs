@@ -17,6 +17,10 @@ use crate::state::State;
 use crate::state::store::{to_json, write_atomic};
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  ecsctl plan -f manifests/                       # what apply would change
+  ecsctl plan -f manifests/ --detailed-exitcode   # CI: exit 2 when there are changes
+  ecsctl plan -f manifests/ --out plan.json && ecsctl apply plan.json")]
 pub struct PlanArgs {
     #[command(flatten)]
     pub manifests: ManifestArgs,

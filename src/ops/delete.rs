@@ -26,6 +26,10 @@ pub enum Deletion<'a> {
         name: &'a str,
         cluster: Option<&'a str>,
     },
+    /// A task definition family: every revision is deregistered.
+    TaskDefinition(&'a str),
+    /// A cluster (it must have no services left).
+    Cluster(&'a str),
     /// The objects these manifests define.
     Manifests(&'a [String]),
 }
@@ -96,6 +100,14 @@ pub fn prepare(
         Deletion::Service { name, cluster } => {
             let (cluster, _) = resolve::service(&state, name, cluster)?;
             [ObjectRef::service(&cluster, name)].into_iter().collect()
+        }
+        Deletion::TaskDefinition(family) => {
+            resolve::family(&state, family)?;
+            [ObjectRef::task_definition(family)].into_iter().collect()
+        }
+        Deletion::Cluster(name) => {
+            resolve::cluster(&state, name)?;
+            [ObjectRef::cluster(name)].into_iter().collect()
         }
         Deletion::Manifests(files) => named_by_manifests(files, &state)?,
     };
