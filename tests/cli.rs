@@ -74,6 +74,38 @@ spec:
     assert!(env.read_state().is_none(), "validate writes nothing");
 }
 
+/// Guards the reading of files written for the ECS API by Go and Python tools: integers as
+/// strings and keys in another case are read, with warnings, and the file is valid.
+#[test]
+fn validate_reads_string_numbers_and_keys_in_another_case_with_warnings() {
+    let env = Env::new();
+    env.write(
+        "web.json",
+        r#"{
+  "family": "web",
+  "containerDefinitions": [
+    {
+      "name": "web",
+      "image": "nginx:1.27",
+      "memory": "128",
+      "portMappings": [{ "containerPort": "80" }]
+    }
+  ],
+  "Tags": [{ "key": "team", "value": "web" }]
+}
+"#,
+    );
+    let run = env.run(&["validate", "-f", "web.json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "Valid: 1 files: 0 clusters, 1 task definitions, 0 services.\n"
+    );
+    insta::with_settings!({ filters => filters() }, {
+        insta::assert_snapshot!(run.stderr);
+    });
+}
+
 #[test]
 fn validate_json_output_is_data() {
     let env = Env::new();

@@ -30,17 +30,18 @@ use bollard::models::{
 
 use super::labels;
 use crate::model::ecs::{
-    ContainerDefinition, IpcMode, LogDriver, NetworkMode, PidMode, TaskDefinitionSpec,
-    TransportProtocol, Volume,
+    ContainerDefinition, IpcMode, LogDriver, NetworkMode, PidMode, PortMapping, TaskDefinitionSpec,
+    Volume,
 };
-use crate::model::units::{parse_cpu, parse_memory};
+use crate::model::effective::{self, HealthCheckTiming};
 use crate::reconcile::task::TaskGroup;
 use crate::time::Timestamp;
 
 const MIB: i64 = 1024 * 1024;
 const SECOND_NS: i64 = 1_000_000_000;
-/// ECS's default time between SIGTERM and SIGKILL.
-pub const DEFAULT_STOP_TIMEOUT: i64 = 30;
+/// ECS's default time between SIGTERM and SIGKILL, in seconds (see
+/// [`effective::DEFAULT_STOP_TIMEOUT`]).
+pub const DEFAULT_STOP_TIMEOUT: i64 = effective::DEFAULT_STOP_TIMEOUT.as_secs() as i64;
 
 /// A secret's value: kept out of `Debug` so it cannot end up in a log by accident.
 #[derive(Clone, PartialEq, Eq)]
@@ -71,10 +72,7 @@ pub struct TaskContext<'a> {
 
 impl TaskContext<'_> {
     pub fn network_mode(&self) -> NetworkMode {
-        match self.spec.network_mode {
-            None | Some(NetworkMode::Default) => NetworkMode::Bridge,
-            Some(mode) => mode,
-        }
+        effective::network_mode(self.spec)
     }
 
     /// Needs a pause container: awsvpc, or pid/ipc namespaces shared by the task.
@@ -150,33 +148,21 @@ impl TaskContext<'_> {
     }
 
     fn task_memory_mib(&self) -> Option<i64> {
-        self.spec
-            .memory
-            .as_deref()
-            .and_then(|m| parse_memory(m).ok())
-            .map(i64::from)
+        effective::task_memory(self.spec).map(i64::from)
     }
 
     fn task_cpu_units(&self) -> Option<i64> {
-        self.spec
-            .cpu
-            .as_deref()
-            .and_then(|c| parse_cpu(c).ok())
-            .map(i64::from)
+        effective::task_cpu(self.spec).map(i64::from)
     }
 }
 
-fn port_key(port: i32, protocol: Option<TransportProtocol>) -> String {
-    let protocol = match protocol {
-        Some(TransportProtocol::Udp) => "udp",
-        _ => "tcp",
-    };
-    format!("{port}/{protocol}")
+fn port_key(port: i32, mapping: &PortMapping) -> String {
+    format!("{port}/{}", effective::protocol(mapping))
 }
 
 /// Exposed ports and bindings for a set of port mappings (bridge and awsvpc pause).
 fn ports(
-    mappings: &[&crate::model::ecs::PortMapping],
+    mappings: &[&PortMapping],
     same_port_on_host: bool,
 ) -> (Vec<String>, HashMap<String, Option<Vec<PortBinding>>>) {
     let mut exposed = Vec::new();
@@ -185,7 +171,7 @@ fn ports(
         let Some(container_port) = mapping.container_port else {
             continue;
         };
-        let key = port_key(container_port, mapping.protocol);
+        let key = port_key(container_port, mapping);
         let host_port = if same_port_on_host {
             container_port.to_string()
         } else {
@@ -209,8 +195,13 @@ fn ports(
     (exposed, bindings)
 }
 
+fn nanoseconds(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX)
+}
+
 fn health_check(definition: &ContainerDefinition) -> Option<HealthConfig> {
     let check = definition.health_check.as_ref()?;
+    let timing = HealthCheckTiming::of(check);
     let mut test = check.command.clone();
     if !matches!(
         test.first().map(String::as_str),
@@ -220,10 +211,10 @@ fn health_check(definition: &ContainerDefinition) -> Option<HealthConfig> {
     }
     Some(HealthConfig {
         test: Some(test),
-        interval: Some(i64::from(check.interval.unwrap_or(30)) * SECOND_NS),
-        timeout: Some(i64::from(check.timeout.unwrap_or(5)) * SECOND_NS),
-        retries: Some(i64::from(check.retries.unwrap_or(3))),
-        start_period: Some(i64::from(check.start_period.unwrap_or(0)) * SECOND_NS),
+        interval: Some(nanoseconds(timing.interval)),
+        timeout: Some(nanoseconds(timing.timeout)),
+        retries: Some(i64::from(timing.retries)),
+        start_period: Some(nanoseconds(timing.start_period)),
         start_interval: None,
     })
 }
@@ -315,7 +306,7 @@ fn device_permissions(device: &crate::model::ecs::Device) -> String {
 /// The Docker create request of one container of the task.
 pub fn container(ctx: &TaskContext<'_>, definition: &ContainerDefinition) -> ContainerCreateBody {
     let name = definition.name.as_deref().unwrap_or("");
-    let essential = definition.essential.unwrap_or(true);
+    let essential = effective::essential(definition);
     let mode = ctx.network_mode();
     let mut env: Vec<String> = definition
         .environment
@@ -336,7 +327,7 @@ pub fn container(ctx: &TaskContext<'_>, definition: &ContainerDefinition) -> Con
         .collect();
     labels.extend(ctx.labels(name, essential, false));
 
-    let mappings: Vec<&crate::model::ecs::PortMapping> = definition.port_mappings.iter().collect();
+    let mappings: Vec<&PortMapping> = definition.port_mappings.iter().collect();
     let (exposed, bindings) = match mode {
         NetworkMode::Bridge | NetworkMode::Default => {
             let (e, b) = ports(&mappings, false);
@@ -510,9 +501,7 @@ pub fn container(ctx: &TaskContext<'_>, definition: &ContainerDefinition) -> Con
         user: definition.user.clone(),
         working_dir: definition.working_directory.clone(),
         stop_timeout: Some(
-            definition
-                .stop_timeout
-                .map_or(DEFAULT_STOP_TIMEOUT, i64::from),
+            i64::try_from(effective::stop_timeout(definition).as_secs()).unwrap_or(i64::MAX),
         ),
         healthcheck: health_check(definition),
         tty: definition.pseudo_terminal,
@@ -525,7 +514,7 @@ pub fn container(ctx: &TaskContext<'_>, definition: &ContainerDefinition) -> Con
 
 /// The awsvpc pause container: holds the task's network namespace (and its ports).
 pub fn pause(ctx: &TaskContext<'_>) -> ContainerCreateBody {
-    let mappings: Vec<&crate::model::ecs::PortMapping> = ctx
+    let mappings: Vec<&PortMapping> = ctx
         .spec
         .container_definitions
         .iter()

@@ -10,11 +10,20 @@
 //! - `null` and `""` in an optional position mean "absent" (ECS treats them so too);
 //! - `null` in a list or mapping position is an empty list or mapping;
 //! - a number or boolean where a string is expected is taken as its text (`value: 8080`);
+//! - an integer written as a string where an integer is expected (`"memory": "128"`, as the
+//!   Go and Python ECS tools send it) is read as the integer, surrounding whitespace allowed,
+//!   and recorded as an [`IssueKind::QuotedNumber`] so the caller can say so once per
+//!   document; a string that is not an integer stays an error. Fractional numbers (`f64`
+//!   fields) likewise;
+//! - a key that matches a field only when case is ignored (`Tags` for `tags`, as Go's
+//!   `encoding/json` reads it) is read as that field, with an [`IssueKind::Warning`] at the
+//!   key naming the right spelling; the same field written twice that way is an error;
 //! - unknown fields are errors with a did-you-mean; template markers in enum positions are
 //!   errors that say what they are.
 
 use std::cell::RefCell;
 use std::fmt;
+use std::num::IntErrorKind;
 
 use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{
@@ -29,10 +38,29 @@ use crate::suggest::did_you_mean;
 /// One problem found while decoding.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Issue {
+    pub kind: IssueKind,
     pub path: DocPath,
     pub span: Span,
     pub message: String,
     pub help: Option<String>,
+}
+
+/// How serious an [`Issue`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IssueKind {
+    /// The document is wrong here; the decoded value holds a neutral value in its place.
+    Error,
+    /// Read, but not as written (a key in another case): worth its own warning.
+    Warning,
+    /// A number written as a string, read as the number. One of many, typically: the caller
+    /// reports them together.
+    QuotedNumber,
+}
+
+impl Issue {
+    pub fn is_error(&self) -> bool {
+        self.kind == IssueKind::Error
+    }
 }
 
 /// Decodes `node` as a `T`. `base` is the path of `node` inside its document (`spec`), so
@@ -51,6 +79,7 @@ pub fn decode<T: DeserializeOwned>(node: &Node, base: &DocPath) -> (Option<T>, V
         Err(e) => {
             if !e.reported {
                 issues.push(Issue {
+                    kind: IssueKind::Error,
                     path: base.clone(),
                     span: node.span,
                     message: e.message,
@@ -87,8 +116,13 @@ impl<'a> Cx<'a, '_> {
     }
 
     fn issue(&self, span: Span, message: String, help: Option<String>) {
+        self.record(IssueKind::Error, span, message, help);
+    }
+
+    fn record(&self, kind: IssueKind, span: Span, message: String, help: Option<String>) {
         let path = self.current_path();
         self.issues.borrow_mut().push(Issue {
+            kind,
             path,
             span,
             message,
@@ -149,10 +183,36 @@ struct De<'a, 'c> {
 fn quoted_number_help(text: &str) -> Option<String> {
     if template::has_marker(text) {
         Some("ecsctl does not render templates: render the file before passing it".into())
-    } else if text.trim().parse::<f64>().is_ok() {
+    } else if text.trim().parse::<f64>().is_ok_and(f64::is_finite) {
         Some(format!("write the number without quotes: {}", text.trim()))
     } else {
         None
+    }
+}
+
+/// What a string holds when an integer is expected.
+#[derive(Debug, PartialEq)]
+enum QuotedInteger {
+    Value(i128),
+    /// Digits, but too many for any integer field.
+    Overflow,
+    NotAnInteger,
+}
+
+/// Reads `"128"`, `" 128 "`, `"-1"`, `"+3"` as integers; `"12.5"`, `"1 28"`, `""`, `"0x10"`
+/// are not integers.
+fn quoted_integer(text: &str) -> QuotedInteger {
+    match text.trim().parse::<i128>() {
+        Ok(value) => QuotedInteger::Value(value),
+        Err(e)
+            if matches!(
+                e.kind(),
+                IntErrorKind::PosOverflow | IntErrorKind::NegOverflow
+            ) =>
+        {
+            QuotedInteger::Overflow
+        }
+        Err(_) => QuotedInteger::NotAnInteger,
     }
 }
 
@@ -175,22 +235,46 @@ impl<'a, 'c> De<'a, 'c> {
         );
     }
 
+    fn out_of_range(&self, min: i128, max: i128) -> i64 {
+        self.cx.issue(
+            self.node.span,
+            format!("number out of range: it must be between {min} and {max}"),
+            None,
+        );
+        0
+    }
+
+    /// Records that the string at this node was read as a number.
+    fn quoted_number(&self, text: &str) {
+        self.cx.record(
+            IssueKind::QuotedNumber,
+            self.node.span,
+            format!("the number `{}` is written as a string", text.trim()),
+            Some(format!("write the number without quotes: {}", text.trim())),
+        );
+    }
+
     fn integer(&self, min: i128, max: i128) -> i64 {
         match &self.node.kind {
             NodeKind::Int(i) if (min..=max).contains(&i128::from(*i)) => *i,
-            NodeKind::Int(_) => {
-                self.cx.issue(
-                    self.node.span,
-                    format!("number out of range: it must be between {min} and {max}"),
-                    None,
-                );
-                0
-            }
+            NodeKind::Int(_) => self.out_of_range(min, max),
             NodeKind::Null => 0,
-            NodeKind::Str(s) => {
-                self.mismatch("an integer", quoted_number_help(s));
-                0
-            }
+            NodeKind::Str(s) => match quoted_integer(s) {
+                QuotedInteger::Value(value) if (min..=max).contains(&value) => {
+                    self.quoted_number(s);
+                    // `min..=max` lies within i64 for every integer type decoded here.
+                    i64::try_from(value).unwrap_or_default()
+                }
+                QuotedInteger::Value(_) | QuotedInteger::Overflow => self.out_of_range(min, max),
+                QuotedInteger::NotAnInteger => {
+                    let help = match s.trim().parse::<f64>() {
+                        Ok(f) if f.is_finite() => Some("write a whole number".to_string()),
+                        _ => quoted_number_help(s),
+                    };
+                    self.mismatch("an integer", help);
+                    0
+                }
+            },
             _ => {
                 self.mismatch("an integer", None);
                 0
@@ -259,12 +343,7 @@ impl<'a, 'c> de::Deserializer<'a> for De<'a, 'c> {
             NodeKind::Float(f, _) => visitor.visit_f64(*f),
             NodeKind::Str(s) => visitor.visit_borrowed_str(s),
             NodeKind::Seq(_) => self.seq(visitor),
-            NodeKind::Map(entries) => visitor.visit_map(Entries {
-                entries: entries.iter(),
-                pending: None,
-                fields: None,
-                cx: self.cx,
-            }),
+            NodeKind::Map(entries) => visitor.visit_map(Entries::new(entries, None, self.cx)),
         }
     }
 
@@ -309,10 +388,17 @@ impl<'a, 'c> de::Deserializer<'a> for De<'a, 'c> {
             #[allow(clippy::cast_precision_loss)]
             NodeKind::Int(i) => visitor.visit_f64(*i as f64),
             NodeKind::Null => visitor.visit_f64(0.0),
-            NodeKind::Str(s) => {
-                self.mismatch("a number", quoted_number_help(s));
-                visitor.visit_f64(0.0)
-            }
+            NodeKind::Str(s) => match s.trim().parse::<f64>() {
+                // `parse` also reads `inf` and `NaN`: not numbers a manifest means.
+                Ok(value) if value.is_finite() => {
+                    self.quoted_number(s);
+                    visitor.visit_f64(value)
+                }
+                _ => {
+                    self.mismatch("a number", quoted_number_help(s));
+                    visitor.visit_f64(0.0)
+                }
+            },
             _ => {
                 self.mismatch("a number", None);
                 visitor.visit_f64(0.0)
@@ -418,12 +504,7 @@ impl<'a, 'c> de::Deserializer<'a> for De<'a, 'c> {
                 &[]
             }
         };
-        visitor.visit_map(Entries {
-            entries: entries.iter(),
-            pending: None,
-            fields,
-            cx: self.cx,
-        })
+        visitor.visit_map(Entries::new(entries, fields, self.cx))
     }
 
     fn deserialize_enum<V: Visitor<'a>>(
@@ -507,13 +588,93 @@ struct Fields {
 }
 
 struct Entries<'a, 'c> {
+    /// Every entry of the mapping, and the ones not read yet.
+    all: &'a [Entry],
     entries: std::slice::Iter<'a, Entry>,
-    pending: Option<&'a Entry>,
+    /// The entry whose key was handed out, and the field name it was read as.
+    pending: Option<(&'a Entry, &'a str)>,
     fields: Option<Fields>,
+    /// The fields read so far through a key in another case, with the key as written.
+    folded: Vec<(&'static str, &'a str)>,
     cx: &'c Cx<'a, 'c>,
 }
 
+/// The field `key` means: itself when it is one, else the only field equal to it when case is
+/// ignored.
+fn field_for(key: &str, known: Fields) -> Option<&'static str> {
+    if let Some(field) = known.fields.iter().find(|f| **f == key) {
+        return Some(field);
+    }
+    let mut folded = known.fields.iter().filter(|f| f.eq_ignore_ascii_case(key));
+    match (folded.next(), folded.next()) {
+        (Some(field), None) => Some(field),
+        _ => None,
+    }
+}
+
 impl<'a, 'c> Entries<'a, 'c> {
+    fn new(all: &'a [Entry], fields: Option<Fields>, cx: &'c Cx<'a, 'c>) -> Self {
+        Entries {
+            all,
+            entries: all.iter(),
+            pending: None,
+            fields,
+            folded: Vec::new(),
+            cx,
+        }
+    }
+
+    /// The field the key of `entry` is read as; `None` skips the entry (it was reported).
+    fn read_key(&mut self, entry: &'a Entry) -> Option<&'a str> {
+        let Some(known) = self.fields else {
+            return Some(&entry.key);
+        };
+        let Some(field) = field_for(&entry.key, known) else {
+            self.unknown(entry, known);
+            return None;
+        };
+        if field == entry.key {
+            return Some(field);
+        }
+        // The same field written twice in different cases (`tags` and `Tags`): the exact
+        // spelling wins, else the first one. Identical keys are refused by the parsers.
+        let twin = if self.all.iter().any(|e| e.key == field) {
+            Some(field)
+        } else {
+            self.folded
+                .iter()
+                .find(|(f, _)| *f == field)
+                .map(|(_, written)| *written)
+        };
+        let cx = self.cx;
+        cx.path.borrow_mut().push(Seg::Key(field));
+        match twin {
+            Some(twin) => cx.issue(
+                entry.key_span,
+                format!(
+                    "`{}` and `{twin}` are both the field `{field}` of {}",
+                    entry.key, known.name
+                ),
+                Some(format!("keep one of them, written `{field}`")),
+            ),
+            None => cx.record(
+                IssueKind::Warning,
+                entry.key_span,
+                format!("`{}` read as `{field}`", entry.key),
+                Some(format!(
+                    "field names are case-sensitive in {}: write `{field}`",
+                    known.name
+                )),
+            ),
+        }
+        cx.path.borrow_mut().pop();
+        if twin.is_some() {
+            return None;
+        }
+        self.folded.push((field, &entry.key));
+        Some(field)
+    }
+
     fn unknown(&self, entry: &'a Entry, known: Fields) {
         let help = match did_you_mean(&entry.key, known.fields.iter().copied()) {
             Some(s) => Some(format!("did you mean `{s}`?")),
@@ -546,27 +707,23 @@ impl<'a, 'c> MapAccess<'a> for Entries<'a, 'c> {
         seed: K,
     ) -> Result<Option<K::Value>, DeError> {
         while let Some(entry) = self.entries.next() {
-            if let Some(known) = self.fields
-                && !known.fields.contains(&entry.key.as_str())
-            {
-                self.unknown(entry, known);
+            let Some(field) = self.read_key(entry) else {
                 continue;
-            }
-            self.pending = Some(entry);
-            let key: BorrowedStrDeserializer<'a, DeError> =
-                BorrowedStrDeserializer::new(&entry.key);
+            };
+            self.pending = Some((entry, field));
+            let key: BorrowedStrDeserializer<'a, DeError> = BorrowedStrDeserializer::new(field);
             return seed.deserialize(key).map(Some);
         }
         Ok(None)
     }
 
     fn next_value_seed<V: DeserializeSeed<'a>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let entry = self
+        let (entry, field) = self
             .pending
             .take()
             .ok_or_else(|| <DeError as de::Error>::custom("value requested before its key"))?;
         let cx = self.cx;
-        cx.descend(Seg::Key(&entry.key), entry.value.span, || {
+        cx.descend(Seg::Key(field), entry.value.span, || {
             seed.deserialize(De {
                 node: &entry.value,
                 cx,
@@ -674,5 +831,539 @@ mod tests {
         let (_, issues) = decode_yaml("portMappings: [{protocol: '{{proto}}'}]\n");
         assert_eq!(issues.len(), 1);
         assert!(issues[0].message.starts_with("template marker `{{proto}}`"));
+    }
+
+    // Numbers written as strings (`"memory": "128"`), as the Go and Python ECS tools send them.
+
+    #[derive(Debug, Default, Deserialize, PartialEq)]
+    #[serde(rename_all = "camelCase", default)]
+    struct Numbers {
+        small: Option<u8>,
+        port: Option<u16>,
+        count: Option<u32>,
+        memory: Option<i32>,
+        big: Option<i64>,
+        unsigned: Option<u64>,
+        codes: Vec<i32>,
+        ratio: Option<f64>,
+        text: Option<String>,
+        ports: Vec<Port>,
+    }
+
+    fn decode_numbers(text: &str) -> (Numbers, Vec<Issue>) {
+        let parsed = yaml::parse(text);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let (value, issues) = decode(&parsed.documents[0], &DocPath::root().key("spec"));
+        (value.expect("decoded"), issues)
+    }
+
+    /// `(kind, path, line)` of every issue.
+    fn kinds(issues: &[Issue]) -> Vec<(IssueKind, String, u32)> {
+        issues
+            .iter()
+            .map(|i| (i.kind, i.path.to_string(), i.span.line))
+            .collect()
+    }
+
+    fn only_error(issues: &[Issue]) -> &Issue {
+        let errors: Vec<&Issue> = issues.iter().filter(|i| i.is_error()).collect();
+        assert_eq!(errors.len(), 1, "{issues:#?}");
+        errors[0]
+    }
+
+    #[test]
+    fn string_integers_are_read_in_every_integer_position() {
+        let (value, issues) = decode_numbers(
+            "small: '7'\nport: \"80\"\ncount: '3'\nmemory: '128'\nbig: '-9000000000'\nunsigned: '9223372036854775807'\ncodes: ['1', 2, '3']\nports: [{containerPort: '8080', hostPort: '0'}]\n",
+        );
+        assert_eq!(
+            value,
+            Numbers {
+                small: Some(7),
+                port: Some(80),
+                count: Some(3),
+                memory: Some(128),
+                big: Some(-9_000_000_000),
+                unsigned: Some(i64::MAX as u64),
+                codes: vec![1, 2, 3],
+                ports: vec![Port {
+                    container_port: Some(8080),
+                    host_port: Some(0),
+                    protocol: None,
+                }],
+                ..Numbers::default()
+            }
+        );
+        let q = IssueKind::QuotedNumber;
+        assert_eq!(
+            kinds(&issues),
+            vec![
+                (q, "spec.small".into(), 1),
+                (q, "spec.port".into(), 2),
+                (q, "spec.count".into(), 3),
+                (q, "spec.memory".into(), 4),
+                (q, "spec.big".into(), 5),
+                (q, "spec.unsigned".into(), 6),
+                (q, "spec.codes[0]".into(), 7),
+                (q, "spec.codes[2]".into(), 7),
+                (q, "spec.ports[0].containerPort".into(), 8),
+                (q, "spec.ports[0].hostPort".into(), 8),
+            ]
+        );
+        assert_eq!(issues[3].message, "the number `128` is written as a string");
+        assert_eq!(
+            issues[3].help.as_deref(),
+            Some("write the number without quotes: 128")
+        );
+        // The span is the string itself, quotes included.
+        assert_eq!((issues[3].span.col, issues[3].span.len), (9, 5));
+    }
+
+    #[test]
+    fn string_integers_may_be_signed_and_padded_with_whitespace() {
+        let (value, issues) = decode_numbers(
+            "memory: ' 128 '\nbig: \"\\t-5\\n\"\ncount: '+3'\nport: '0080'\nsmall: '-0'\n",
+        );
+        assert_eq!(value.memory, Some(128));
+        assert_eq!(value.big, Some(-5));
+        assert_eq!(value.count, Some(3));
+        assert_eq!(value.port, Some(80));
+        assert_eq!(value.small, Some(0));
+        assert!(
+            issues.iter().all(|i| i.kind == IssueKind::QuotedNumber),
+            "{issues:#?}"
+        );
+        assert_eq!(issues.len(), 5);
+        assert_eq!(issues[0].message, "the number `128` is written as a string");
+    }
+
+    #[test]
+    fn negative_string_integers_in_unsigned_fields_are_out_of_range() {
+        for field in ["small", "port", "count", "unsigned"] {
+            let (_, issues) = decode_numbers(&format!("{field}: '-1'\n"));
+            let error = only_error(&issues);
+            assert_eq!(error.path.to_string(), format!("spec.{field}"));
+            assert!(
+                error
+                    .message
+                    .starts_with("number out of range: it must be between 0 and"),
+                "{field}: {}",
+                error.message
+            );
+            assert!(!issues.iter().any(|i| i.kind == IssueKind::QuotedNumber));
+        }
+        let (value, issues) = decode_numbers("memory: '-1'\n");
+        assert_eq!(value.memory, Some(-1));
+        assert_eq!(
+            kinds(&issues),
+            vec![(IssueKind::QuotedNumber, "spec.memory".into(), 1)]
+        );
+    }
+
+    #[test]
+    fn string_integers_too_large_for_their_field_are_out_of_range() {
+        let cases = [
+            ("small", "'256'", "between 0 and 255"),
+            ("port", "'70000'", "between 0 and 65535"),
+            (
+                "memory",
+                "'2147483648'",
+                "between -2147483648 and 2147483647",
+            ),
+            (
+                "memory",
+                "'-2147483649'",
+                "between -2147483648 and 2147483647",
+            ),
+            (
+                "unsigned",
+                "'9223372036854775808'",
+                "between 0 and 9223372036854775807",
+            ),
+            (
+                "big",
+                "'99999999999999999999999999999999999999999999999999'",
+                "between -9223372036854775808 and 9223372036854775807",
+            ),
+            (
+                "big",
+                "'-99999999999999999999999999999999999999999999999999'",
+                "between -9223372036854775808 and 9223372036854775807",
+            ),
+        ];
+        for (field, text, range) in cases {
+            let (_, issues) = decode_numbers(&format!("{field}: {text}\n"));
+            let error = only_error(&issues);
+            assert_eq!(error.path.to_string(), format!("spec.{field}"), "{text}");
+            assert_eq!(
+                error.message,
+                format!("number out of range: it must be {range}"),
+                "{text}"
+            );
+            assert_eq!(issues.len(), 1, "{text}: {issues:#?}");
+        }
+    }
+
+    #[test]
+    fn strings_that_are_not_integers_stay_errors_where_an_integer_is_expected() {
+        let cases: [(&str, Option<&str>); 9] = [
+            ("lots", None),
+            ("12.5", Some("write a whole number")),
+            ("1e3", Some("write a whole number")),
+            ("1 28", None),
+            ("0x10", None),
+            ("1_000", None),
+            ("  ", None),
+            ("128MiB", None),
+            (
+                "{{memory}}",
+                Some("ecsctl does not render templates: render the file before passing it"),
+            ),
+        ];
+        for (text, help) in cases {
+            let (value, issues) = decode_numbers(&format!("memory: '{text}'\n"));
+            assert_eq!(value.memory, Some(0), "{text}: a neutral value");
+            let error = only_error(&issues);
+            assert_eq!(error.path.to_string(), "spec.memory", "{text}");
+            assert!(
+                error.message.starts_with("expected an integer, found "),
+                "{text}: {}",
+                error.message
+            );
+            assert_eq!(error.help.as_deref(), help, "{text}");
+            assert_eq!(issues.len(), 1, "{text}: {issues:#?}");
+        }
+    }
+
+    #[test]
+    fn an_empty_string_integer_is_absent_as_before() {
+        let (value, issues) = decode_numbers("memory: ''\nport: \"\"\n");
+        assert_eq!((value.memory, value.port), (None, None));
+        assert!(issues.is_empty(), "{issues:#?}");
+    }
+
+    #[test]
+    fn string_numbers_are_read_where_a_number_is_expected() {
+        let (value, issues) = decode_numbers("ratio: ' 0.5'\n");
+        assert_eq!(value.ratio, Some(0.5));
+        assert_eq!(
+            kinds(&issues),
+            vec![(IssueKind::QuotedNumber, "spec.ratio".into(), 1)]
+        );
+        for text in ["half", "inf", "NaN"] {
+            let (_, issues) = decode_numbers(&format!("ratio: '{text}'\n"));
+            let error = only_error(&issues);
+            assert!(error.message.starts_with("expected a number"), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_number_where_a_string_is_expected_is_still_its_text() {
+        let (value, issues) = decode_numbers("text: 8080\n");
+        assert_eq!(value.text.as_deref(), Some("8080"));
+        assert!(issues.is_empty(), "{issues:#?}");
+        let (value, issues) = decode_numbers("text: '8080'\n");
+        assert_eq!(value.text.as_deref(), Some("8080"));
+        assert!(
+            issues.is_empty(),
+            "a string where a string is expected: {issues:#?}"
+        );
+    }
+
+    // Keys that match a field only when case is ignored (`Tags` for `tags`), as Go's
+    // `encoding/json` reads them.
+
+    #[derive(Debug, Default, Deserialize, PartialEq)]
+    #[serde(rename_all = "camelCase", default)]
+    struct Service {
+        desired_count: Option<u32>,
+        #[serde(rename = "enableECSManagedTags")]
+        enable_ecs_managed_tags: Option<bool>,
+        r#type: Option<String>,
+        tags: Vec<Tag>,
+        containers: Vec<Container>,
+        labels: BTreeMap<String, String>,
+    }
+
+    #[derive(Debug, Default, Deserialize, PartialEq)]
+    #[serde(rename_all = "camelCase", default)]
+    struct Tag {
+        key: Option<String>,
+        value: Option<String>,
+    }
+
+    fn decode_service(text: &str) -> (Service, Vec<Issue>) {
+        let parsed = yaml::parse(text);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let (value, issues) = decode(&parsed.documents[0], &DocPath::root().key("spec"));
+        (value.expect("decoded"), issues)
+    }
+
+    /// `(kind, path, line, column, message)` of every issue.
+    fn located(issues: &[Issue]) -> Vec<(IssueKind, String, u32, u32, String)> {
+        issues
+            .iter()
+            .map(|i| {
+                (
+                    i.kind,
+                    i.path.to_string(),
+                    i.span.line,
+                    i.span.col,
+                    i.message.clone(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn keys_in_another_case_are_read_as_the_field_with_a_warning_at_the_key() {
+        let (value, issues) =
+            decode_service("DesiredCount: 2\nTags: [{Key: team, VALUE: web}]\nType: x\n");
+        assert_eq!(value.desired_count, Some(2));
+        assert_eq!(value.r#type.as_deref(), Some("x"));
+        assert_eq!(
+            value.tags,
+            vec![Tag {
+                key: Some("team".into()),
+                value: Some("web".into())
+            }]
+        );
+        let w = IssueKind::Warning;
+        assert_eq!(
+            located(&issues),
+            vec![
+                (
+                    w,
+                    "spec.desiredCount".into(),
+                    1,
+                    1,
+                    "`DesiredCount` read as `desiredCount`".into()
+                ),
+                (w, "spec.tags".into(), 2, 1, "`Tags` read as `tags`".into()),
+                (
+                    w,
+                    "spec.tags[0].key".into(),
+                    2,
+                    9,
+                    "`Key` read as `key`".into()
+                ),
+                (
+                    w,
+                    "spec.tags[0].value".into(),
+                    2,
+                    20,
+                    "`VALUE` read as `value`".into()
+                ),
+                (w, "spec.type".into(), 3, 1, "`Type` read as `type`".into()),
+            ]
+        );
+        assert_eq!(
+            issues[1].help.as_deref(),
+            Some("field names are case-sensitive in Service: write `tags`")
+        );
+        assert_eq!(issues[1].span.len, 4, "the caret covers the key");
+    }
+
+    #[test]
+    fn keys_in_another_case_are_read_in_nested_structs_and_lists() {
+        let (value, issues) = decode_service(
+            "containers:\n  - Name: web\n    PortMappings:\n      - ContainerPort: 80\n        HostPort: '8080'\n        Protocol: udp\n",
+        );
+        let container = &value.containers[0];
+        assert_eq!(container.name, "web");
+        assert_eq!(
+            container.port_mappings,
+            vec![Port {
+                container_port: Some(80),
+                host_port: Some(8080),
+                protocol: Some(Proto::Udp),
+            }]
+        );
+        let w = IssueKind::Warning;
+        assert_eq!(
+            kinds(&issues),
+            vec![
+                (w, "spec.containers[0].name".into(), 2),
+                (w, "spec.containers[0].portMappings".into(), 3),
+                (
+                    w,
+                    "spec.containers[0].portMappings[0].containerPort".into(),
+                    4
+                ),
+                (w, "spec.containers[0].portMappings[0].hostPort".into(), 5),
+                (
+                    IssueKind::QuotedNumber,
+                    "spec.containers[0].portMappings[0].hostPort".into(),
+                    5
+                ),
+                (w, "spec.containers[0].portMappings[0].protocol".into(), 6),
+            ]
+        );
+        assert_eq!(issues[0].message, "`Name` read as `name`");
+        assert_eq!(
+            issues[0].help.as_deref(),
+            Some("field names are case-sensitive in Container: write `name`")
+        );
+    }
+
+    #[test]
+    fn keys_in_another_case_find_fields_renamed_with_serde_attributes() {
+        for key in [
+            "enableEcsManagedTags",
+            "EnableECSManagedTags",
+            "enableecsmanagedtags",
+        ] {
+            let (value, issues) = decode_service(&format!("{key}: true\n"));
+            assert_eq!(value.enable_ecs_managed_tags, Some(true), "{key}");
+            assert_eq!(
+                located(&issues),
+                vec![(
+                    IssueKind::Warning,
+                    "spec.enableECSManagedTags".into(),
+                    1,
+                    1,
+                    format!("`{key}` read as `enableECSManagedTags`")
+                )]
+            );
+        }
+        // The renamed spelling is the field; the Rust name is not.
+        let (_, issues) = decode_service("enableEcsManagedTags_: true\n");
+        assert!(
+            issues[0].message.starts_with("unknown field"),
+            "{issues:#?}"
+        );
+    }
+
+    #[test]
+    fn keys_wrong_in_case_and_spelling_stay_unknown_with_a_suggestion() {
+        let (value, issues) =
+            decode_service("DesiredCont: 2\ncontainers: [{Esential: true, PortMapings: []}]\n");
+        assert_eq!(value.desired_count, None);
+        assert_eq!(
+            located(&issues),
+            vec![
+                (
+                    IssueKind::Error,
+                    "spec.DesiredCont".into(),
+                    1,
+                    1,
+                    "unknown field `DesiredCont` in Service".into()
+                ),
+                (
+                    IssueKind::Error,
+                    "spec.containers[0].Esential".into(),
+                    2,
+                    15,
+                    "unknown field `Esential` in Container".into()
+                ),
+                (
+                    IssueKind::Error,
+                    "spec.containers[0].PortMapings".into(),
+                    2,
+                    31,
+                    "unknown field `PortMapings` in Container".into()
+                ),
+            ]
+        );
+        let helps: Vec<Option<&str>> = issues.iter().map(|i| i.help.as_deref()).collect();
+        assert_eq!(
+            helps,
+            vec![
+                Some("did you mean `desiredCount`?"),
+                Some("did you mean `essential`?"),
+                Some("did you mean `portMappings`?"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_field_written_twice_in_different_cases_is_an_error_on_the_second_spelling() {
+        // The exact spelling wins wherever it stands.
+        for text in [
+            "desiredCount: 1\nDesiredCount: 2\n",
+            "DesiredCount: 2\ndesiredCount: 1\n",
+        ] {
+            let (value, issues) = decode_service(text);
+            assert_eq!(value.desired_count, Some(1), "{text}");
+            let error = only_error(&issues);
+            assert_eq!(
+                error.message,
+                "`DesiredCount` and `desiredCount` are both the field `desiredCount` of Service"
+            );
+            assert_eq!(error.path.to_string(), "spec.desiredCount");
+            assert_eq!(
+                error.help.as_deref(),
+                Some("keep one of them, written `desiredCount`")
+            );
+            assert_eq!(
+                issues.len(),
+                1,
+                "{text}: no warning for a key that was dropped"
+            );
+        }
+        // Neither exact: the first is read (with its warning), the second is the error.
+        let (value, issues) = decode_service("DesiredCount: 2\nDESIREDCOUNT: 3\n");
+        assert_eq!(value.desired_count, Some(2));
+        assert_eq!(
+            located(&issues),
+            vec![
+                (
+                    IssueKind::Warning,
+                    "spec.desiredCount".into(),
+                    1,
+                    1,
+                    "`DesiredCount` read as `desiredCount`".into()
+                ),
+                (
+                    IssueKind::Error,
+                    "spec.desiredCount".into(),
+                    2,
+                    1,
+                    "`DESIREDCOUNT` and `DesiredCount` are both the field `desiredCount` of Service"
+                        .into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn keys_of_free_form_maps_keep_their_case() {
+        let (value, issues) = decode_service("labels: {Tags: a, tags: b}\n");
+        assert_eq!(value.labels.get("Tags").map(String::as_str), Some("a"));
+        assert_eq!(value.labels.get("tags").map(String::as_str), Some("b"));
+        assert!(issues.is_empty(), "{issues:#?}");
+    }
+
+    #[test]
+    fn enum_values_stay_case_sensitive() {
+        let (_, issues) = decode_yaml("portMappings: [{protocol: TCP}]\n");
+        let error = only_error(&issues);
+        assert_eq!(error.help.as_deref(), Some("did you mean `tcp`?"));
+    }
+
+    #[test]
+    fn a_key_equal_to_two_fields_when_case_is_ignored_is_unknown() {
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(default)]
+        #[allow(dead_code)]
+        struct Twins {
+            ab: Option<i32>,
+            #[serde(rename = "AB")]
+            upper: Option<i32>,
+        }
+        let parsed = yaml::parse("Ab: 1\nab: 2\nAB: 3\n");
+        let (value, issues) = decode::<Twins>(&parsed.documents[0], &DocPath::root());
+        let value = value.expect("decoded");
+        assert_eq!((value.ab, value.upper), (Some(2), Some(3)));
+        assert_eq!(
+            located(&issues),
+            vec![(
+                IssueKind::Error,
+                "Ab".into(),
+                1,
+                1,
+                "unknown field `Ab` in Twins".into()
+            )]
+        );
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::cluster::{ClusterSpec, DEFAULT_CLUSTER};
-use super::de::{self, Issue};
+use super::de::{self, Issue, IssueKind};
 use super::ecs::{ServiceSpec, TaskDefinitionSpec, ecs_struct};
 use super::node::{DocPath, Node, NodeKind};
 use crate::diagnostics::{Diagnostic, Diagnostics, Location, SourceFile};
@@ -117,24 +117,67 @@ pub fn decode_document(
         return None;
     }
     let is_envelope = ENVELOPE_KEYS.iter().any(|k| root.get(k).is_some());
-    if is_envelope {
-        decode_envelope(&root, &at_root, origin, diagnostics)
+    let mut quoted = Vec::new();
+    let object = if is_envelope {
+        decode_envelope(&root, &at_root, origin, &mut quoted, diagnostics)
     } else {
-        decode_plain(&root, &at_root, origin, diagnostics)
-    }
+        decode_plain(&root, &at_root, origin, &mut quoted, diagnostics)
+    };
+    report_quoted_numbers(&quoted, diagnostics);
+    object
 }
 
-fn report(issues: Vec<Issue>, origin: &Origin, diagnostics: &mut Diagnostics) {
+/// Numbers written as strings, read as numbers: one warning for the document, at the first.
+fn report_quoted_numbers(quoted: &[Location], diagnostics: &mut Diagnostics) {
+    const LISTED: usize = 10;
+    let Some(first) = quoted.first() else {
+        return;
+    };
+    let paths: Vec<&str> = quoted
+        .iter()
+        .take(LISTED)
+        .map(|l| l.path.as_deref().unwrap_or("(document)"))
+        .collect();
+    let more = quoted.len().saturating_sub(LISTED);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    diagnostics.push(
+        Diagnostic::warning(format!(
+            "numbers written as strings were read as numbers: {}{more}",
+            paths.join(", ")
+        ))
+        .at(Location {
+            path: None,
+            ..first.clone()
+        })
+        .with_help("ECS takes these fields as numbers: write them without quotes"),
+    );
+}
+
+fn report(
+    issues: Vec<Issue>,
+    origin: &Origin,
+    quoted: &mut Vec<Location>,
+    diagnostics: &mut Diagnostics,
+) {
     for issue in issues {
-        diagnostics.push(
-            Diagnostic::error(issue.message)
-                .at(Location {
-                    file: origin.file.clone(),
-                    span: issue.span,
-                    path: (!issue.path.is_root()).then(|| issue.path.to_string()),
-                })
-                .with_help_opt(issue.help),
-        );
+        let location = Location {
+            file: origin.file.clone(),
+            span: issue.span,
+            path: (!issue.path.is_root()).then(|| issue.path.to_string()),
+        };
+        let diagnostic = match issue.kind {
+            IssueKind::Error => Diagnostic::error(issue.message),
+            IssueKind::Warning => Diagnostic::warning(issue.message),
+            IssueKind::QuotedNumber => {
+                quoted.push(location);
+                continue;
+            }
+        };
+        diagnostics.push(diagnostic.at(location).with_help_opt(issue.help));
     }
 }
 
@@ -142,6 +185,7 @@ fn decode_as<T: serde::de::DeserializeOwned + Default>(
     node: Option<&Node>,
     path: &DocPath,
     origin: &Origin,
+    quoted: &mut Vec<Location>,
     diagnostics: &mut Diagnostics,
 ) -> Option<T> {
     let Some(node) = node else {
@@ -151,7 +195,7 @@ fn decode_as<T: serde::de::DeserializeOwned + Default>(
     // neutral values in their place), so the semantic checks still run and every error of the
     // document is reported at once.
     let (value, issues) = de::decode::<T>(node, path);
-    report(issues, origin, diagnostics);
+    report(issues, origin, quoted, diagnostics);
     value
 }
 
@@ -159,6 +203,7 @@ fn decode_envelope(
     root: &Node,
     at_root: &Origin,
     origin: impl Fn(DocPath) -> Origin,
+    quoted: &mut Vec<Location>,
     diagnostics: &mut Diagnostics,
 ) -> Option<Object> {
     if let NodeKind::Map(entries) = &root.kind {
@@ -220,8 +265,13 @@ fn decode_envelope(
         }
     };
     let metadata_path = DocPath::root().key("metadata");
-    let metadata: Option<Metadata> =
-        decode_as(root.get("metadata"), &metadata_path, at_root, diagnostics);
+    let metadata: Option<Metadata> = decode_as(
+        root.get("metadata"),
+        &metadata_path,
+        at_root,
+        quoted,
+        diagnostics,
+    );
     let name_path = metadata_path.key("name");
     let name = metadata.as_ref().and_then(|m| m.name.clone());
     if metadata.is_some() && name.is_none() {
@@ -251,7 +301,8 @@ fn decode_envelope(
     }
     let object = match kind {
         "Cluster" => {
-            let spec: ClusterSpec = decode_as(spec_node, &spec_path, &spec_origin, diagnostics)?;
+            let spec: ClusterSpec =
+                decode_as(spec_node, &spec_path, &spec_origin, quoted, diagnostics)?;
             Object::Cluster(Manifest {
                 name: name?,
                 name_path,
@@ -261,7 +312,7 @@ fn decode_envelope(
         }
         "TaskDefinition" => {
             let spec: TaskDefinitionSpec =
-                decode_as(spec_node, &spec_path, &spec_origin, diagnostics)?;
+                decode_as(spec_node, &spec_path, &spec_origin, quoted, diagnostics)?;
             let name = name?;
             if let Some(family) = &spec.family
                 && family != &name
@@ -282,7 +333,8 @@ fn decode_envelope(
             })
         }
         _ => {
-            let spec: ServiceSpec = decode_as(spec_node, &spec_path, &spec_origin, diagnostics)?;
+            let spec: ServiceSpec =
+                decode_as(spec_node, &spec_path, &spec_origin, quoted, diagnostics)?;
             let name = name?;
             for (field, value) in [
                 ("serviceName", &spec.service_name),
@@ -352,10 +404,12 @@ fn decode_plain(
     root: &Node,
     at_root: &Origin,
     origin: impl Fn(DocPath) -> Origin,
+    quoted: &mut Vec<Location>,
     diagnostics: &mut Diagnostics,
 ) -> Option<Object> {
     // DescribeTaskDefinition output: {"taskDefinition": {...}, "tags": [...]}.
-    if let Some(inner) = root.get("taskDefinition").filter(|n| n.is_map()) {
+    // Keys in another case are read by the decoder (with a warning), so they tell the shape too.
+    if let Some(inner) = root.get_any_case("taskDefinition").filter(|n| n.is_map()) {
         #[derive(Deserialize, Default)]
         #[serde(rename_all = "camelCase", default)]
         #[allow(dead_code)]
@@ -363,15 +417,18 @@ fn decode_plain(
             task_definition: serde_json::Value,
             tags: serde_json::Value,
         }
-        let _: Wrapper = decode_as(Some(root), &DocPath::root(), at_root, diagnostics)?;
+        let _: Wrapper = decode_as(Some(root), &DocPath::root(), at_root, quoted, diagnostics)?;
         let path = DocPath::root().key("taskDefinition");
-        return plain_task_definition(inner, path, origin, diagnostics);
+        return plain_task_definition(inner, path, origin, quoted, diagnostics);
     }
-    if root.get("containerDefinitions").is_some() || root.get("family").is_some() {
-        return plain_task_definition(root, DocPath::root(), origin, diagnostics);
+    if root.get_any_case("containerDefinitions").is_some() || root.get_any_case("family").is_some()
+    {
+        return plain_task_definition(root, DocPath::root(), origin, quoted, diagnostics);
     }
-    if SERVICE_KEYS.iter().any(|k| root.get(k).is_some()) || root.get("taskDefinition").is_some() {
-        return plain_service(root, at_root, diagnostics);
+    if SERVICE_KEYS.iter().any(|k| root.get_any_case(k).is_some())
+        || root.get_any_case("taskDefinition").is_some()
+    {
+        return plain_service(root, at_root, quoted, diagnostics);
     }
     diagnostics.push(
         Diagnostic::error("cannot tell what this document is")
@@ -387,10 +444,11 @@ fn plain_task_definition(
     node: &Node,
     path: DocPath,
     origin: impl Fn(DocPath) -> Origin,
+    quoted: &mut Vec<Location>,
     diagnostics: &mut Diagnostics,
 ) -> Option<Object> {
     let spec_origin = origin(path.clone());
-    let spec: TaskDefinitionSpec = decode_as(Some(node), &path, &spec_origin, diagnostics)?;
+    let spec: TaskDefinitionSpec = decode_as(Some(node), &path, &spec_origin, quoted, diagnostics)?;
     let Some(family) = spec.family.clone() else {
         diagnostics.push(
             Diagnostic::error("the task definition has no `family`")
@@ -407,8 +465,13 @@ fn plain_task_definition(
     }))
 }
 
-fn plain_service(root: &Node, at_root: &Origin, diagnostics: &mut Diagnostics) -> Option<Object> {
-    let spec: ServiceSpec = decode_as(Some(root), &DocPath::root(), at_root, diagnostics)?;
+fn plain_service(
+    root: &Node,
+    at_root: &Origin,
+    quoted: &mut Vec<Location>,
+    diagnostics: &mut Diagnostics,
+) -> Option<Object> {
+    let spec: ServiceSpec = decode_as(Some(root), &DocPath::root(), at_root, quoted, diagnostics)?;
     let (name, name_path) = match (&spec.service_name, &spec.service) {
         (Some(name), _) => (name.clone(), DocPath::root().key("serviceName")),
         (None, Some(name)) => (name.clone(), DocPath::root().key("service")),
@@ -442,3 +505,6 @@ fn plain_service(root: &Node, at_root: &Origin, diagnostics: &mut Diagnostics) -
         },
     }))
 }
+
+#[cfg(test)]
+mod tests;

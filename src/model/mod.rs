@@ -3,11 +3,14 @@
 //! text → [`yaml`]/[`json`] → [`node::Node`] (values with positions) → [`manifest`] (envelope
 //! or plain ECS document, decoded by [`de`] into the [`ecs`] and [`cluster`] types) →
 //! [`validate`] (semantic rules, references) → [`normalize`] (the canonical form that plans
-//! compare and the state stores). [`load`] drives it for `-f PATH...`.
+//! compare and the state stores). [`load`] drives it for `-f PATH...`. [`effective`] reads a
+//! spec's defaults as plain values (`essential: bool`, `DeploymentBounds`): the one place
+//! they are decided, for every consumer.
 
 pub mod cluster;
 pub mod de;
 pub mod ecs;
+pub mod effective;
 pub mod ignored;
 pub mod json;
 pub mod load;

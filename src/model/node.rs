@@ -61,6 +61,15 @@ impl Node {
         }
     }
 
+    /// Like [`Node::get`], but a key that differs only in case matches when no key matches
+    /// exactly (the decoder reads such keys as the field, with a warning).
+    pub fn get_any_case(&self, key: &str) -> Option<&Node> {
+        match &self.kind {
+            NodeKind::Map(entries) => find_any_case(entries, key).map(|e| &e.value),
+            _ => None,
+        }
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match &self.kind {
             NodeKind::Str(s) => Some(s),
@@ -74,19 +83,18 @@ impl Node {
 
     /// The span of the value at `path`, or of the deepest ancestor that exists (a missing field
     /// is reported at the mapping that should hold it). With `key = true` and a path that ends
-    /// in a field, the span of the key itself.
+    /// in a field, the span of the key itself. A field written in another case (`Tags` for
+    /// `tags`) is found too, as the decoder read it.
     pub fn locate(&self, path: &DocPath, key: bool) -> Span {
         let mut node = self;
         let last = path.segments.len().saturating_sub(1);
         for (i, segment) in path.segments.iter().enumerate() {
             let next = match (segment, &node.kind) {
-                (Segment::Key(k), NodeKind::Map(entries)) => {
-                    match entries.iter().find(|e| &e.key == k) {
-                        Some(entry) if key && i == last => return entry.key_span,
-                        Some(entry) => &entry.value,
-                        None => return node.span,
-                    }
-                }
+                (Segment::Key(k), NodeKind::Map(entries)) => match find_any_case(entries, k) {
+                    Some(entry) if key && i == last => return entry.key_span,
+                    Some(entry) => &entry.value,
+                    None => return node.span,
+                },
                 (Segment::Index(i), NodeKind::Seq(items)) => match items.get(*i) {
                     Some(item) => item,
                     None => return node.span,
@@ -97,6 +105,14 @@ impl Node {
         }
         node.span
     }
+}
+
+/// The entry whose key is `key`, else the first whose key equals it when case is ignored.
+fn find_any_case<'n>(entries: &'n [Entry], key: &str) -> Option<&'n Entry> {
+    entries
+        .iter()
+        .find(|e| e.key == key)
+        .or_else(|| entries.iter().find(|e| e.key.eq_ignore_ascii_case(key)))
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -197,5 +213,29 @@ mod tests {
         assert_eq!(doc.locate(&DocPath::parse("spec[7]"), false).line, 3);
         assert_eq!(doc.locate(&DocPath::parse("spec"), true).line, 2);
         assert_eq!(doc.locate(&DocPath::parse("nope.deeper"), false).line, 1);
+    }
+
+    #[test]
+    fn locate_and_get_any_case_find_a_key_written_in_another_case() {
+        let entry = |key: &str, line: u32| Entry {
+            key: key.into(),
+            key_span: Span::new(line, 1, 4),
+            value: scalar(line, NodeKind::Int(1)),
+        };
+        let doc = Node {
+            span: Span::new(1, 1, 1),
+            kind: NodeKind::Map(vec![
+                entry("Tags", 2),
+                entry("memory", 3),
+                entry("MEMORY", 4),
+            ]),
+        };
+        assert_eq!(doc.locate(&DocPath::parse("tags"), true).line, 2);
+        assert_eq!(doc.locate(&DocPath::parse("tags"), false).line, 2);
+        // The exact spelling wins over an earlier one in another case.
+        assert_eq!(doc.locate(&DocPath::parse("memory"), true).line, 3);
+        assert!(doc.get("tags").is_none());
+        assert_eq!(doc.get_any_case("tags").map(|n| n.span.line), Some(2));
+        assert_eq!(doc.get_any_case("Memory").map(|n| n.span.line), Some(3));
     }
 }

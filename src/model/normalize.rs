@@ -6,24 +6,19 @@
 //! whose order means nothing are sorted (environment, secrets), and names that the object's
 //! identity already holds (`family`, `serviceName`, `cluster`) or that are read-only
 //! describe output are dropped.
+//!
+//! The defaults written here are the ones [`super::effective`] decides; code that needs a
+//! default reads it from there (`EffectiveService::of`, `essential`, ...), not from these
+//! `Option`s.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::cluster::ClusterSpec;
-use super::ecs::{
-    DeploymentConfiguration, NetworkMode, SchedulingStrategy, ServiceSpec, TaskDefinitionSpec,
-    TransportProtocol,
-};
-use super::units::{parse_cpu, parse_memory};
+use super::ecs::{DeploymentConfiguration, SchedulingStrategy, ServiceSpec, TaskDefinitionSpec};
+use super::effective::{self, DeploymentBounds};
 use super::validate::{ManifestSet, task_definition_of};
-
-/// ECS's deployment defaults.
-pub const REPLICA_MIN_HEALTHY: i32 = 100;
-pub const REPLICA_MAX: i32 = 200;
-pub const DAEMON_MIN_HEALTHY: i32 = 0;
-pub const DAEMON_MAX: i32 = 100;
 
 /// Everything the manifests ask for, normalized. A saved plan carries this.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -79,25 +74,19 @@ pub fn task_definition(spec: &TaskDefinitionSpec) -> TaskDefinitionSpec {
     spec.registered_at = None;
     spec.registered_by = None;
     spec.deregistered_at = None;
-    spec.network_mode = Some(match spec.network_mode {
-        None | Some(NetworkMode::Default) => NetworkMode::Bridge,
-        Some(mode) => mode,
-    });
-    if let Some(cpu) = spec.cpu.as_deref().and_then(|c| parse_cpu(c).ok()) {
+    spec.network_mode = Some(effective::network_mode(&spec));
+    if let Some(cpu) = effective::task_cpu(&spec) {
         spec.cpu = Some(cpu.to_string());
     }
-    if let Some(memory) = spec.memory.as_deref().and_then(|m| parse_memory(m).ok()) {
+    if let Some(memory) = effective::task_memory(&spec) {
         spec.memory = Some(memory.to_string());
     }
     for container in &mut spec.container_definitions {
-        container.essential = Some(container.essential.unwrap_or(true));
+        container.essential = Some(effective::essential(container));
         container.port_bindings = None;
         container.inference_devices = None;
         for mapping in &mut container.port_mappings {
-            mapping.protocol = Some(match mapping.protocol {
-                Some(TransportProtocol::Udp) => TransportProtocol::Udp,
-                _ => TransportProtocol::Tcp,
-            });
+            mapping.protocol = Some(effective::protocol(mapping));
         }
         container.environment.sort_by(|a, b| a.name.cmp(&b.name));
         container.secrets.sort_by(|a, b| a.name.cmp(&b.name));
@@ -126,19 +115,15 @@ pub fn service(name: &str, spec: &ServiceSpec) -> ServiceSpec {
     spec.created_by = None;
     spec.role_arn = None;
     spec.task_sets = None;
-    let strategy = spec
-        .scheduling_strategy
-        .unwrap_or(SchedulingStrategy::Replica);
+    let strategy = effective::scheduling_strategy(&spec);
     spec.scheduling_strategy = Some(strategy);
-    let (min, max) = match strategy {
-        SchedulingStrategy::Replica => (REPLICA_MIN_HEALTHY, REPLICA_MAX),
-        SchedulingStrategy::Daemon => (DAEMON_MIN_HEALTHY, DAEMON_MAX),
-    };
+    let bounds = DeploymentBounds::of(&spec);
+    let percent = |p: u32| Some(i32::try_from(p).unwrap_or(i32::MAX));
     let config = spec
         .deployment_configuration
         .get_or_insert_with(DeploymentConfiguration::default);
-    config.minimum_healthy_percent = Some(config.minimum_healthy_percent.unwrap_or(min));
-    config.maximum_percent = Some(config.maximum_percent.unwrap_or(max));
+    config.minimum_healthy_percent = percent(bounds.minimum_healthy_percent);
+    config.maximum_percent = percent(bounds.maximum_percent);
     if strategy == SchedulingStrategy::Daemon {
         spec.desired_count = None;
     }

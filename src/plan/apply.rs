@@ -4,6 +4,7 @@ use thiserror::Error;
 
 use super::{Action, ObjectKind, Plan, compute};
 use crate::ids::{IdSource, new_lineage};
+use crate::model::effective;
 use crate::model::names::TaskDefRef;
 use crate::state::{
     ClusterRecord, Deployment, MAX_DEPLOYMENTS, Revision, RevisionStatus, ServiceRecord,
@@ -157,7 +158,7 @@ fn apply_service(
     let Some(spec) = plan.desired.services.get(cluster).and_then(|s| s.get(name)) else {
         return;
     };
-    let desired_count = super::compute::desired_count(spec);
+    let desired_count = effective::desired_count(spec);
     let target = change
         .deployment
         .as_ref()

@@ -8,9 +8,10 @@ use serde_json::Value;
 use super::diff::{diff, leaves};
 use super::{
     Action, Change, CountChange, DeploymentPlan, ObjectRef, PLAN_FORMAT_VERSION, Plan,
-    RevisionChange, StateRef, Summary, deployment_bounds,
+    RevisionChange, StateRef, Summary,
 };
-use crate::model::ecs::{SchedulingStrategy, ServiceSpec};
+use crate::model::ecs::ServiceSpec;
+use crate::model::effective::EffectiveService;
 use crate::model::names::TaskDefRef;
 use crate::model::normalize::Desired;
 use crate::state::{RevisionStatus, ServiceStatus, State};
@@ -210,43 +211,25 @@ fn resolve(
     }
 }
 
-fn percent(spec: &ServiceSpec) -> (u32, u32) {
-    let config = spec.deployment_configuration.as_ref();
-    let min = config
-        .and_then(|c| c.minimum_healthy_percent)
-        .unwrap_or(100);
-    let max = config.and_then(|c| c.maximum_percent).unwrap_or(200);
-    (
-        u32::try_from(min).unwrap_or(0),
-        u32::try_from(max).unwrap_or(0),
-    )
-}
-
-pub fn desired_count(spec: &ServiceSpec) -> u32 {
-    spec.desired_count
-        .and_then(|n| u32::try_from(n).ok())
-        .unwrap_or(0)
-}
-
 fn deployment_plan(
-    spec: &ServiceSpec,
+    service: &EffectiveService,
     from: Option<TaskDefRef>,
     to: TaskDefRef,
     reason: &str,
 ) -> DeploymentPlan {
-    let (min_pct, max_pct) = percent(spec);
-    let count = desired_count(spec);
-    let (minimum_running, maximum_running) = deployment_bounds(count, min_pct, max_pct);
+    let bounds = service.deployment;
+    let count = service.desired_count;
+    let (minimum_running, maximum_running) = bounds.running(count);
     DeploymentPlan {
         from,
         to,
         desired_count: count,
-        minimum_healthy_percent: min_pct,
-        maximum_percent: max_pct,
+        minimum_healthy_percent: bounds.minimum_healthy_percent,
+        maximum_percent: bounds.maximum_percent,
         minimum_running,
         maximum_running,
         reason: reason.to_string(),
-        daemon: spec.scheduling_strategy == Some(SchedulingStrategy::Daemon),
+        daemon: service.is_daemon(),
     }
 }
 
@@ -269,9 +252,13 @@ fn services(
         let record = current
             .service(cluster, name)
             .filter(|r| r.status == ServiceStatus::Active);
-        let wanted = desired.services.get(cluster).and_then(|s| s.get(name));
+        let wanted = desired
+            .services
+            .get(cluster)
+            .and_then(|s| s.get(name))
+            .map(|spec| (spec, EffectiveService::of(spec)));
         match (record, wanted) {
-            (None, Some(spec)) => {
+            (None, Some((spec, service))) => {
                 let to = match resolve(&object, spec, current, latest) {
                     Ok(to) => to,
                     Err(e) => {
@@ -280,11 +267,11 @@ fn services(
                     }
                 };
                 plan.changes.push(Change {
-                    deployment: Some(deployment_plan(spec, None, to, "service created")),
+                    deployment: Some(deployment_plan(&service, None, to, "service created")),
                     ..Change::fields(object, Action::Create, leaves(&to_value(spec)))
                 });
             }
-            (Some(record), Some(spec)) => {
+            (Some(record), Some((spec, service))) => {
                 let to = match resolve(&object, spec, current, latest) {
                     Ok(to) => to,
                     Err(e) => {
@@ -297,14 +284,14 @@ fn services(
                     || record.spec.placement_constraints != spec.placement_constraints;
                 let deployment = if to != record.task_definition {
                     Some(deployment_plan(
-                        spec,
+                        &service,
                         Some(record.task_definition.clone()),
                         to,
                         "new task definition",
                     ))
                 } else if placement_changed {
                     Some(deployment_plan(
-                        spec,
+                        &service,
                         Some(record.task_definition.clone()),
                         to,
                         "placement changed",
@@ -312,10 +299,9 @@ fn services(
                 } else {
                     None
                 };
-                let count = desired_count(spec);
-                let is_daemon = spec.scheduling_strategy == Some(SchedulingStrategy::Daemon);
-                let desired_count =
-                    (!is_daemon && count != record.desired_count).then_some(CountChange {
+                let count = service.desired_count;
+                let desired_count = (!service.is_daemon() && count != record.desired_count)
+                    .then_some(CountChange {
                         from: Some(record.desired_count),
                         to: count,
                     });

@@ -12,6 +12,7 @@ pub mod render;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::effective::DeploymentBounds;
 use crate::model::names::TaskDefRef;
 use crate::model::normalize::Desired;
 
@@ -202,19 +203,18 @@ pub struct Summary {
     pub destroy: usize,
 }
 
-/// ECS's deployment bounds: `(minimum running, maximum running)` for a desired count.
+/// ECS's deployment bounds: `(minimum running, maximum running)` for a desired count (see
+/// [`DeploymentBounds::running`]).
 pub fn deployment_bounds(
     desired: u32,
     minimum_healthy_percent: u32,
     maximum_percent: u32,
 ) -> (u32, u32) {
-    let desired = u64::from(desired);
-    let min = (desired * u64::from(minimum_healthy_percent)).div_ceil(100);
-    let max = desired * u64::from(maximum_percent) / 100;
-    (
-        u32::try_from(min).unwrap_or(u32::MAX),
-        u32::try_from(max).unwrap_or(u32::MAX),
-    )
+    DeploymentBounds {
+        minimum_healthy_percent,
+        maximum_percent,
+    }
+    .running(desired)
 }
 
 #[cfg(test)]

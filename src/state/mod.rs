@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::cluster::ClusterSpec;
 use crate::model::ecs::{ServiceSpec, TaskDefinitionSpec};
+use crate::model::effective::{EffectiveService, EffectiveTaskDefinition};
 use crate::model::names::TaskDefRef;
 use crate::time::Timestamp;
 
@@ -154,6 +155,13 @@ pub struct Revision {
     pub spec: TaskDefinitionSpec,
 }
 
+impl Revision {
+    /// The content with its defaults as plain values (essential, stop timeouts, size).
+    pub fn effective(&self) -> EffectiveTaskDefinition {
+        EffectiveTaskDefinition::of(&self.spec)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ServiceStatus {
@@ -180,6 +188,11 @@ pub struct ServiceRecord {
 impl ServiceRecord {
     pub fn primary(&self) -> Option<&Deployment> {
         self.deployments.first()
+    }
+
+    /// The applied spec with its defaults as plain values (bounds, strategy, breaker).
+    pub fn effective(&self) -> EffectiveService {
+        EffectiveService::of(&self.spec)
     }
 }
 

@@ -5,6 +5,7 @@ use crate::diagnostics::Diagnostics;
 use crate::model::ecs::{
     PlacementConstraintType, PlacementStrategyType, SchedulingStrategy, ServiceSpec,
 };
+use crate::model::effective::{self, DeploymentBounds};
 use crate::model::manifest::ServiceManifest;
 use crate::model::names::{TaskDefRef, check_ecs_name, is_templated};
 use crate::schedule::query::Expr;
@@ -47,7 +48,7 @@ pub(super) fn check(s: &ServiceManifest, out: &mut Diagnostics) {
             }
         }
     }
-    let daemon = spec.scheduling_strategy == Some(SchedulingStrategy::Daemon);
+    let daemon = effective::scheduling_strategy(spec) == SchedulingStrategy::Daemon;
     match spec.desired_count {
         None if !daemon => {
             c.error("", "the service has no `desiredCount`")
@@ -83,8 +84,8 @@ fn check_deployment(spec: &ServiceSpec, daemon: bool, c: &mut Check<'_>) {
         }
         if !daemon
             && max == 100
-            && config.minimum_healthy_percent.unwrap_or(100) == 100
-            && spec.desired_count.unwrap_or(0) > 0
+            && DeploymentBounds::of(spec).minimum_healthy_percent == 100
+            && effective::desired_count(spec) > 0
         {
             c.error(
                 "deploymentConfiguration",

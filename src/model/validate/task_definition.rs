@@ -9,6 +9,7 @@ use crate::model::ecs::{
     ContainerCondition, ContainerDefinition, NetworkMode, TaskDefinitionPlacementConstraintType,
     TaskDefinitionSpec, TransportProtocol,
 };
+use crate::model::effective::{self, TaskSize};
 use crate::model::manifest::Manifest;
 use crate::model::names::{check_ecs_name, is_templated};
 use crate::model::secrets::{SecretSource, parse_value_from};
@@ -70,7 +71,7 @@ pub(super) fn check(m: &Manifest<TaskDefinitionSpec>, out: &mut Diagnostics) {
     {
         c.error_at(&m.name_path, format!("invalid task definition family: {e}"));
     }
-    let mode = spec.network_mode.unwrap_or(NetworkMode::Bridge);
+    let mode = effective::network_mode(spec);
     if spec.network_mode == Some(NetworkMode::Default) {
         c.warning(
             "networkMode",
@@ -95,7 +96,7 @@ pub(super) fn check(m: &Manifest<TaskDefinitionSpec>, out: &mut Diagnostics) {
         );
     }
     let names = container_names(containers, &mut c);
-    if !containers.is_empty() && !containers.iter().any(|k| k.essential.unwrap_or(true)) {
+    if !containers.is_empty() && !containers.iter().any(effective::essential) {
         c.error(
             "containerDefinitions",
             "no container is essential: a task needs at least one essential container",
@@ -490,7 +491,7 @@ fn check_dependencies(
                 ));
             }
             ContainerCondition::Complete | ContainerCondition::Success
-                if target_def.essential.unwrap_or(true) =>
+                if effective::essential(target_def) =>
             {
                 c.error(
                     &format!("{path}.condition"),
@@ -777,12 +778,9 @@ fn check_task_size(spec: &TaskDefinitionSpec, c: &mut Check<'_>) {
                 None
             }
         });
-    let containers = &spec.container_definitions;
+    let reserved = TaskSize::of_containers(&spec.container_definitions);
     if let Some(limit) = task_memory {
-        let total: i64 = containers
-            .iter()
-            .map(|k| i64::from(k.memory.or(k.memory_reservation).unwrap_or(0)))
-            .sum();
+        let total = reserved.memory;
         if total > i64::from(limit) {
             c.warning(
                 "memory",
@@ -792,10 +790,7 @@ fn check_task_size(spec: &TaskDefinitionSpec, c: &mut Check<'_>) {
         }
     }
     if let Some(limit) = task_cpu {
-        let total: i64 = containers
-            .iter()
-            .map(|k| i64::from(k.cpu.unwrap_or(0)))
-            .sum();
+        let total = reserved.cpu;
         if total > i64::from(limit) {
             c.warning(
                 "cpu",

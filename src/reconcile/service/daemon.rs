@@ -4,10 +4,11 @@
 
 use super::{
     Assessed, Decision, HostStatus, ServiceInput, commit_actions, failed_deployment, healthy,
-    is_primary, new_start, observed_counts, percents, placement_hosts, request_for, requeue_at,
-    settle, stop_intentionally, stop_within_budget, throttled_until,
+    is_primary, new_start, observed_counts, placement_hosts, request_for, requeue_at, settle,
+    stop_intentionally, stop_within_budget, throttled_until,
 };
 use crate::ids::IdSource;
+use crate::model::effective::EffectiveService;
 use crate::reconcile::task::TaskStatus;
 use crate::schedule::Request;
 use crate::schedule::query::HostFacts;
@@ -34,7 +35,12 @@ pub(super) fn eligible<'a>(input: &'a ServiceInput<'_>, request: Option<&Request
         .collect()
 }
 
-pub(super) fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource, decision: &mut Decision) {
+pub(super) fn decide(
+    input: &ServiceInput<'_>,
+    service: &EffectiveService,
+    ids: &mut dyn IdSource,
+    decision: &mut Decision,
+) {
     let name = input.name;
     let record = input.record;
     let primary = record.primary();
@@ -45,8 +51,7 @@ pub(super) fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource, decision:
         eligible(input, request.as_ref())
     };
     let desired = hosts.len() as u32;
-    let (min_pct, _) = percents(&record.spec);
-    let min_healthy = (u64::from(desired) * u64::from(min_pct)).div_ceil(100) as u32;
+    let (min_healthy, _) = service.deployment.running(desired);
     let unreachable = |host: &str| {
         input
             .hosts

@@ -21,11 +21,10 @@ use std::time::Duration;
 use super::task::{Health, ObservedTask, TaskState, TaskStatus, short_id};
 use crate::ids::IdSource;
 use crate::model::ecs::{
-    NetworkMode, PlacementConstraintType, SchedulingStrategy, ServiceSpec,
-    TaskDefinitionPlacementConstraintType, TaskDefinitionSpec,
+    PlacementConstraintType, TaskDefinitionPlacementConstraintType, TaskDefinitionSpec,
 };
+use crate::model::effective::{self, EffectiveService, EffectiveTaskDefinition, TaskSize};
 use crate::model::names::TaskDefRef;
-use crate::model::units::{parse_cpu, parse_memory};
 use crate::schedule::query::Expr;
 use crate::schedule::{self, Request};
 use crate::state::{
@@ -169,12 +168,12 @@ const YOUNG: Duration = Duration::from_secs(5);
 
 pub fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource) -> Decision {
     let mut decision = Decision::default();
-    record_failures(input, &mut decision);
-    let daemon = input.record.spec.scheduling_strategy == Some(SchedulingStrategy::Daemon);
-    if daemon {
-        daemon::decide(input, ids, &mut decision);
+    let service = input.record.effective();
+    record_failures(input, &service, &mut decision);
+    if service.is_daemon() {
+        daemon::decide(input, &service, ids, &mut decision);
     } else {
-        replica::decide(input, ids, &mut decision);
+        replica::decide(input, &service, ids, &mut decision);
     }
     cleanup(input, &mut decision);
     if input.record.status == ServiceStatus::Draining {
@@ -189,7 +188,7 @@ pub fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource) -> Decision {
 
 /// Tasks that stopped by themselves (not by ecsctl's hand) are recorded once: their reason,
 /// an event for failed health checks, the failure streak, and the circuit breaker's count.
-fn record_failures(input: &ServiceInput<'_>, decision: &mut Decision) {
+fn record_failures(input: &ServiceInput<'_>, service: &EffectiveService, decision: &mut Decision) {
     let name = input.name;
     let mut young_failures = 0;
     let primary = input.record.primary();
@@ -256,17 +255,10 @@ fn record_failures(input: &ServiceInput<'_>, decision: &mut Decision) {
     let mut progress = progress;
     progress.failed_tasks += primary_failures;
     progress.updated_at = input.now;
-    let breaker = input
-        .record
-        .spec
-        .deployment_configuration
-        .as_ref()
-        .and_then(|c| c.deployment_circuit_breaker.as_ref());
-    let enabled = breaker.is_some_and(|b| b.enable == Some(true));
-    let rollback = breaker.is_some_and(|b| b.rollback == Some(true));
-    let desired = desired_count(input);
+    let breaker = service.circuit_breaker;
+    let desired = desired_count(input, service);
     let threshold = breaker_threshold(desired);
-    if enabled && progress.failed_tasks >= threshold {
+    if breaker.enable && progress.failed_tasks >= threshold {
         progress.rollout_state = RolloutState::Failed;
         progress.rollout_state_reason = Some(format!(
             "tasks failed to start: {} failed, the circuit breaker threshold is {threshold}",
@@ -276,7 +268,7 @@ fn record_failures(input: &ServiceInput<'_>, decision: &mut Decision) {
             "(service {name}) (deployment {}) deployment failed: tasks failed to start.",
             primary.id
         ));
-        if rollback {
+        if breaker.rollback {
             let target = input.record.deployments.iter().skip(1).find(|d| {
                 input
                     .runtime
@@ -330,29 +322,15 @@ fn current_progress(
         .unwrap_or_else(|| progress_of(input, deployment))
 }
 
-fn desired_count(input: &ServiceInput<'_>) -> u32 {
+fn desired_count(input: &ServiceInput<'_>, service: &EffectiveService) -> u32 {
     if input.record.status == ServiceStatus::Draining {
         return 0;
     }
-    if input.record.spec.scheduling_strategy == Some(SchedulingStrategy::Daemon) {
+    if service.is_daemon() {
         let request = request_for(input);
         return daemon::eligible(input, request.as_ref()).len() as u32;
     }
     input.record.desired_count
-}
-
-fn percents(spec: &ServiceSpec) -> (u32, u32) {
-    let config = spec.deployment_configuration.as_ref();
-    let daemon = spec.scheduling_strategy == Some(SchedulingStrategy::Daemon);
-    let (min, max) = if daemon { (0, 100) } else { (100, 200) };
-    let min = config
-        .and_then(|c| c.minimum_healthy_percent)
-        .unwrap_or(min);
-    let max = config.and_then(|c| c.maximum_percent).unwrap_or(max);
-    (
-        u32::try_from(min).unwrap_or(0),
-        u32::try_from(max).unwrap_or(0),
-    )
 }
 
 /// Launches are throttled after tasks fail young in a row: 1 s after the third, doubling,
@@ -386,8 +364,7 @@ fn requeue_at(decision: &mut Decision, now: Timestamp, at: Timestamp) {
 fn request_for(input: &ServiceInput<'_>) -> Option<Request> {
     let primary = input.record.primary()?;
     let spec = (input.task_definitions)(&primary.task_definition)?;
-    let (cpu, memory) = task_size(spec);
-    let ports = fixed_host_ports(spec);
+    let task = EffectiveTaskDefinition::of(spec);
     let mut member_of = Vec::new();
     let mut distinct_instance = false;
     for constraint in &input.record.spec.placement_constraints {
@@ -410,68 +387,24 @@ fn request_for(input: &ServiceInput<'_>) -> Option<Request> {
         }
     }
     Some(Request {
-        cpu,
-        memory,
-        ports,
+        cpu: task.size.cpu,
+        memory: task.size.memory,
+        ports: task.fixed_host_ports,
         strategies: input.record.spec.placement_strategy.clone(),
         distinct_instance,
         member_of,
     })
 }
 
-/// The fixed host ports a task takes, with their protocol: its non-zero hostPorts, and in
-/// host and awsvpc mode its containerPorts too (they are the host's ports there).
+/// The fixed host ports a task takes (see [`effective::fixed_host_ports`]).
 pub fn fixed_host_ports(spec: &TaskDefinitionSpec) -> Vec<(u16, String)> {
-    let mode = spec.network_mode.unwrap_or(NetworkMode::Bridge);
-    let mut ports = Vec::new();
-    for mapping in spec
-        .container_definitions
-        .iter()
-        .flat_map(|c| &c.port_mappings)
-    {
-        let protocol = match mapping.protocol {
-            Some(crate::model::ecs::TransportProtocol::Udp) => "udp",
-            _ => "tcp",
-        };
-        let port = match mode {
-            NetworkMode::Host | NetworkMode::Awsvpc => mapping
-                .host_port
-                .filter(|p| *p != 0)
-                .or(mapping.container_port),
-            _ => mapping.host_port.filter(|p| *p != 0),
-        };
-        if let Some(port) = port.and_then(|p| u16::try_from(p).ok()) {
-            ports.push((port, protocol.to_string()));
-        }
-    }
-    ports
+    effective::fixed_host_ports(spec)
 }
 
-/// Cpu units and MiB a task reserves: the task-level values, else the sum of its containers'.
+/// Cpu units and MiB a task reserves (see [`TaskSize::of`]).
 pub fn task_size(spec: &TaskDefinitionSpec) -> (i64, i64) {
-    let cpu = spec
-        .cpu
-        .as_deref()
-        .and_then(|c| parse_cpu(c).ok())
-        .map(i64::from)
-        .unwrap_or_else(|| {
-            spec.container_definitions
-                .iter()
-                .map(|c| i64::from(c.cpu.unwrap_or(0)))
-                .sum()
-        });
-    let memory = spec
-        .memory
-        .as_deref()
-        .and_then(|m| parse_memory(m).ok())
-        .map(i64::from)
-        .unwrap_or_else(|| {
-            spec.container_definitions
-                .iter()
-                .map(|c| i64::from(c.memory.or(c.memory_reservation).unwrap_or(0)))
-                .sum()
-        });
-    (cpu, memory)
+    let size = TaskSize::of(spec);
+    (size.cpu, size.memory)
 }
 
 /// Placement candidates: every host with what is free on it and this service's task count.

@@ -3,19 +3,23 @@
 
 use super::{
     Assessed, Decision, HostStatus, ServiceInput, StopTask, commit_actions, failed_deployment,
-    health_pending, healthy, is_primary, new_start, observed_counts, percents, placement_hosts,
-    request_for, requeue_at, seed, settle, stop_intentionally, stop_order, stop_within_budget,
-    throttled_until,
+    health_pending, healthy, is_primary, new_start, observed_counts, placement_hosts, request_for,
+    requeue_at, seed, settle, stop_intentionally, stop_order, stop_within_budget, throttled_until,
 };
 use std::collections::BTreeMap;
 
 use crate::ids::IdSource;
-use crate::plan::deployment_bounds;
+use crate::model::effective::EffectiveService;
 use crate::reconcile::task::{Health, TaskStatus};
 use crate::schedule::Placer;
 use crate::state::ServiceStatus;
 
-pub(super) fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource, decision: &mut Decision) {
+pub(super) fn decide(
+    input: &ServiceInput<'_>,
+    service: &EffectiveService,
+    ids: &mut dyn IdSource,
+    decision: &mut Decision,
+) {
     let name = input.name;
     let record = input.record;
     let primary = record.primary();
@@ -24,8 +28,7 @@ pub(super) fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource, decision:
     } else {
         record.desired_count
     };
-    let (min_pct, max_pct) = percents(&record.spec);
-    let (min_healthy, max_total) = deployment_bounds(desired, min_pct, max_pct);
+    let (min_healthy, max_total) = service.deployment.running(desired);
     let max_total = max_total.max(desired);
 
     let live: Vec<&Assessed<'_>> = input

@@ -8,7 +8,7 @@ use super::*;
 use crate::ids::SequentialIds;
 use crate::model::ecs::{
     ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration, PlacementConstraint,
-    PlacementStrategy, PlacementStrategyType,
+    PlacementStrategy, PlacementStrategyType, SchedulingStrategy, ServiceSpec,
 };
 use crate::reconcile::task::{ContainerState, DesiredStatus, ObservedContainer, TaskGroup, assess};
 use crate::state::RevisionStatus;
