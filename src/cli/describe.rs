@@ -70,14 +70,7 @@ pub fn run(cx: &Context, args: DescribeArgs) -> Outcome {
 fn service_text(d: &ServiceDescription) -> anyhow::Result<String> {
     let r = &d.record;
     let mut out = String::new();
-    let config = r.spec.deployment_configuration.as_ref();
-    let breaker = config
-        .and_then(|c| c.deployment_circuit_breaker.as_ref())
-        .map_or("disabled".to_string(), |b| match (b.enable, b.rollback) {
-            (Some(true), Some(true)) => "enabled, with rollback".into(),
-            (Some(true), _) => "enabled".into(),
-            _ => "disabled".into(),
-        });
+    let effective = r.effective();
     let strategies: Vec<String> = r
         .spec
         .placement_strategy
@@ -104,20 +97,14 @@ fn service_text(d: &ServiceDescription) -> anyhow::Result<String> {
         ("Status", serde_name(&r.status)),
         ("Task definition", r.task_definition.to_string()),
         ("Desired count", r.desired_count.to_string()),
-        (
-            "Scheduling",
-            r.spec
-                .scheduling_strategy
-                .map_or("REPLICA".into(), |s| s.to_string()),
-        ),
+        ("Scheduling", effective.scheduling_strategy.to_string()),
         (
             "Deployment",
             format!(
-                "minimumHealthyPercent {}, maximumPercent {}, circuit breaker {breaker}",
-                config
-                    .and_then(|c| c.minimum_healthy_percent)
-                    .unwrap_or(100),
-                config.and_then(|c| c.maximum_percent).unwrap_or(200)
+                "minimumHealthyPercent {}, maximumPercent {}, circuit breaker {}",
+                effective.deployment.minimum_healthy_percent,
+                effective.deployment.maximum_percent,
+                effective.circuit_breaker
             ),
         ),
         (

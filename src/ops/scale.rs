@@ -10,7 +10,6 @@ use super::resolve;
 use super::session::Session;
 use crate::cli::converge::Expect;
 use crate::ids::{IdSource, RandomIds};
-use crate::model::ecs::SchedulingStrategy;
 use crate::model::names::TaskDefRef;
 use crate::state::{
     Deployment, RevisionStatus, RolloutState, Runtime, ServiceRecord, ServiceStatus, State,
@@ -105,7 +104,7 @@ pub fn scale(
     lock_timeout: Duration,
 ) -> OpsResult<Changed> {
     change(session, name, cluster, lock_timeout, |_, _, record, _| {
-        if record.spec.scheduling_strategy == Some(SchedulingStrategy::Daemon) {
+        if record.effective().is_daemon() {
             return Err(OpsError::invalid(format!(
                 "service `{name}` is a DAEMON service: it runs one task per host and has no count to scale"
             )));

@@ -68,9 +68,7 @@ fn task_definition_view(family: &str, revisions: usize, revision: &Revision) -> 
         revision: revision.revision,
         status: revision.status,
         revisions,
-        network_mode: spec
-            .network_mode
-            .map_or_else(|| "bridge".into(), |m| m.to_string()),
+        network_mode: revision.effective().network_mode.to_string(),
         cpu: spec.cpu.clone(),
         memory: spec.memory.clone(),
         containers: spec
@@ -168,10 +166,7 @@ pub fn services(
             desired_count: record.desired_count,
             running_count: counts.map(|c| c.running),
             pending_count: counts.map(|c| c.pending + c.unplaced),
-            scheduling_strategy: record
-                .spec
-                .scheduling_strategy
-                .map_or_else(|| "REPLICA".into(), |s| s.to_string()),
+            scheduling_strategy: record.effective().scheduling_strategy.to_string(),
             deployments: record.deployments.len(),
             created_at: record.created_at,
             updated_at: record.updated_at,
