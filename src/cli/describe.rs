@@ -133,7 +133,8 @@ fn service_text(d: &ServiceDescription) -> anyhow::Result<String> {
                 s.id.clone(),
                 s.status.into(),
                 s.task_definition.clone(),
-                serde_name(&s.rollout_state),
+                s.rollout_state
+                    .map_or_else(|| "-".into(), |r| serde_name(&r)),
                 s.failed_tasks.to_string(),
             ]
         })

@@ -98,6 +98,37 @@ fn as_json<T: serde::Serialize>(object: Option<&T>) -> anyhow::Result<Value> {
         .unwrap_or(Value::Null))
 }
 
+/// A service as it runs (state) and as it will run (manifests): the revision and count the
+/// plan deploys, not only the spec's text, so `diff` shows what `plan` shows (after a
+/// rollback, the pending deployment back to the manifests' revision).
+fn service_sides(
+    record: Option<&crate::state::ServiceRecord>,
+    desired: Option<&crate::model::ecs::ServiceSpec>,
+    change: &crate::plan::Change,
+) -> anyhow::Result<(Value, Value)> {
+    let before = record.map(|r| {
+        let mut spec = r.spec.clone();
+        spec.task_definition = Some(r.task_definition.to_string());
+        if spec.desired_count.is_some() {
+            spec.desired_count = Some(i32::try_from(r.desired_count).unwrap_or(i32::MAX));
+        }
+        spec
+    });
+    let after = desired.map(|d| {
+        let mut spec = d.clone();
+        let runs = change
+            .deployment
+            .as_ref()
+            .map(|d| d.to.to_string())
+            .or_else(|| record.map(|r| r.task_definition.to_string()));
+        if runs.is_some() {
+            spec.task_definition = runs;
+        }
+        spec
+    });
+    Ok((as_json(before.as_ref())?, as_json(after.as_ref())?))
+}
+
 /// Each changed object as a unified diff of its YAML, recorded (state) → desired (manifests).
 pub fn render_diff(state: Option<&State>, plan: &Plan, colour: bool) -> anyhow::Result<String> {
     let mut out = String::new();
@@ -123,19 +154,13 @@ pub fn render_diff(state: Option<&State>, plan: &Plan, colour: bool) -> anyhow::
             ),
             ObjectKind::Service => {
                 let cluster = object.cluster.as_deref().unwrap_or_default();
-                (
-                    as_json(
-                        state
-                            .and_then(|s| s.service(cluster, &object.name))
-                            .map(|r| &r.spec),
-                    )?,
-                    as_json(
-                        plan.desired
-                            .services
-                            .get(cluster)
-                            .and_then(|s| s.get(&object.name)),
-                    )?,
-                )
+                let record = state.and_then(|s| s.service(cluster, &object.name));
+                let desired = plan
+                    .desired
+                    .services
+                    .get(cluster)
+                    .and_then(|s| s.get(&object.name));
+                service_sides(record, desired, change)?
             }
         };
         let after = if change.action == Action::Delete {
@@ -170,4 +195,61 @@ pub fn render_diff(state: Option<&State>, plan: &Plan, colour: bool) -> anyhow::
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::SequentialIds;
+    use crate::model::load::check_text;
+    use crate::model::names::TaskDefRef;
+    use crate::model::normalize::Desired;
+    use crate::plan::{apply, compute};
+    use crate::time::Timestamp;
+
+    fn desired(image: &str, count: u32) -> Desired {
+        let text = format!(
+            "apiVersion: ecsctl/v1\nkind: TaskDefinition\nmetadata: {{name: web}}\nspec:\n  containerDefinitions: [{{name: web, image: {image}}}]\n---\napiVersion: ecsctl/v1\nkind: Service\nmetadata: {{name: web}}\nspec: {{desiredCount: {count}}}\n"
+        );
+        let (set, diagnostics) = check_text("m.yaml", &text);
+        assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+        Desired::from_set(&set)
+    }
+
+    fn applied(state: Option<&State>, d: &Desired) -> State {
+        let plan = compute(state, d, false, "test").expect("plan");
+        apply(
+            state,
+            &plan,
+            Timestamp::from_unix_millis(1),
+            &mut SequentialIds::default(),
+        )
+        .expect("apply")
+        .0
+    }
+
+    /// Regression: after a rollback `diff` showed only desiredCount while `plan` also showed
+    /// the deployment back to the manifests' revision.
+    #[test]
+    fn diff_shows_the_deployment_that_plan_shows() {
+        let v2 = desired("nginx:2", 1);
+        let mut state = applied(Some(&applied(None, &desired("nginx:1", 1))), &v2);
+        // What `scale 2` and `rollback` record: web:1 runs, twice.
+        let record = state.service_mut("default", "web").expect("service");
+        record.task_definition = TaskDefRef::pinned("web", 1);
+        record.desired_count = 2;
+        record.spec.desired_count = Some(2);
+        let plan = compute(Some(&state), &v2, false, "test").expect("plan");
+        let change = plan
+            .changes
+            .iter()
+            .find(|c| c.object.kind == ObjectKind::Service)
+            .expect("the service changes");
+        assert!(change.deployment.is_some(), "plan deploys web:2 again");
+        let diff = render_diff(Some(&state), &plan, false).expect("diff");
+        assert!(diff.contains("-taskDefinition: web:1"), "{diff}");
+        assert!(diff.contains("+taskDefinition: web:2"), "{diff}");
+        assert!(diff.contains("-desiredCount: 2"), "{diff}");
+        assert!(diff.contains("+desiredCount: 1"), "{diff}");
+    }
 }

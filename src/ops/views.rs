@@ -7,7 +7,9 @@ use serde::Serialize;
 use super::error::OpsResult;
 use super::resolve;
 use super::session::Session;
-use crate::state::{Event, Revision, RevisionStatus, Runtime, ServiceRecord, ServiceStatus, State};
+use crate::state::{
+    Event, Revision, RevisionStatus, RolloutState, Runtime, ServiceRecord, ServiceStatus, State,
+};
 use crate::time::Timestamp;
 
 /// The serde name of a value (an enum's `IN_PROGRESS`), for text output that must say what
@@ -190,37 +192,62 @@ pub struct ServiceDescription {
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentState {
     pub id: String,
+    /// ECS's: PRIMARY (the newest), ACTIVE (an older one that may still have tasks: the
+    /// primary has not completed), INACTIVE (drained).
     pub status: &'static str,
     pub task_definition: String,
-    pub rollout_state: crate::state::RolloutState,
+    /// Absent for an old deployment whose progress is no longer recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollout_state: Option<RolloutState>,
     pub failed_tasks: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
+/// Each deployment once (a rollback returns to an earlier deployment's id), newest first,
+/// with ECS's statuses: while the primary rolls out, the deployments back to the newest one
+/// that completed may still have tasks (ACTIVE); once it completed, the others are drained.
 fn deployment_states(
     record: &ServiceRecord,
     runtime: &Runtime,
     name: &str,
 ) -> Vec<DeploymentState> {
     let progress = runtime.services.get(name);
-    record
-        .deployments
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let p = progress.and_then(|p| p.deployments.get(&d.id));
-            DeploymentState {
-                id: d.id.clone(),
-                status: if i == 0 { "PRIMARY" } else { "ACTIVE" },
-                task_definition: d.task_definition.to_string(),
-                rollout_state: p
-                    .map_or(crate::state::RolloutState::InProgress, |p| p.rollout_state),
-                failed_tasks: p.map_or(0, |p| p.failed_tasks),
-                reason: p.and_then(|p| p.rollout_state_reason.clone()),
-            }
-        })
-        .collect()
+    let progress_of = |id: &str| progress.and_then(|p| p.deployments.get(id));
+    let mut seen = std::collections::BTreeSet::new();
+    let mut states = Vec::new();
+    let mut older_are_drained = false;
+    for (i, d) in record.deployments.iter().enumerate() {
+        if !seen.insert(d.id.as_str()) {
+            continue;
+        }
+        let p = progress_of(&d.id);
+        let rollout_state = match (i, p) {
+            (_, Some(p)) => Some(p.rollout_state),
+            (0, None) => Some(RolloutState::InProgress),
+            (_, None) => None,
+        };
+        let status = if i == 0 {
+            "PRIMARY"
+        } else if older_are_drained {
+            "INACTIVE"
+        } else {
+            "ACTIVE"
+        };
+        // Below a completed deployment nothing runs any more.
+        if rollout_state == Some(RolloutState::Completed) || rollout_state.is_none() {
+            older_are_drained = true;
+        }
+        states.push(DeploymentState {
+            id: d.id.clone(),
+            status,
+            task_definition: d.task_definition.to_string(),
+            rollout_state,
+            failed_tasks: p.map_or(0, |p| p.failed_tasks),
+            reason: p.and_then(|p| p.rollout_state_reason.clone()),
+        });
+    }
+    states
 }
 
 /// `describe service NAME`.
@@ -285,4 +312,77 @@ pub fn events(
     events
         .sort_by(|a, b| (a.created_at, &a.cluster, &a.id).cmp(&(b.created_at, &b.cluster, &b.id)));
     Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::names::TaskDefRef;
+    use crate::state::{Deployment, DeploymentProgress, ServiceRuntime};
+
+    fn record(ids: &[(&str, u32)]) -> ServiceRecord {
+        let at = Timestamp::from_unix_millis(1);
+        ServiceRecord {
+            spec: Default::default(),
+            task_definition: TaskDefRef::pinned("web", ids[0].1),
+            desired_count: 2,
+            status: ServiceStatus::Active,
+            deployments: ids
+                .iter()
+                .map(|(id, rev)| Deployment {
+                    id: id.to_string(),
+                    task_definition: TaskDefRef::pinned("web", *rev),
+                    created_at: at,
+                    reason: String::new(),
+                })
+                .collect(),
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    fn runtime(states: &[(&str, RolloutState)]) -> Runtime {
+        let mut service = ServiceRuntime::default();
+        for (id, state) in states {
+            let mut p = DeploymentProgress::in_progress(Timestamp::from_unix_millis(1));
+            p.rollout_state = *state;
+            service.deployments.insert(id.to_string(), p);
+        }
+        let mut runtime = Runtime::default();
+        runtime.services.insert("web".into(), service);
+        runtime
+    }
+
+    fn statuses(states: &[DeploymentState]) -> Vec<(&str, &str)> {
+        states.iter().map(|s| (s.id.as_str(), s.status)).collect()
+    }
+
+    #[test]
+    fn each_deployment_once_with_ecs_statuses() {
+        use RolloutState::*;
+        // Rolling out d3 over d2 (completed earlier): d2 still has tasks, d1 is drained.
+        let rec = record(&[("d3", 3), ("d2", 2), ("d1", 1)]);
+        let rt = runtime(&[("d3", InProgress), ("d2", Completed), ("d1", Completed)]);
+        assert_eq!(
+            statuses(&deployment_states(&rec, &rt, "web")),
+            [("d3", "PRIMARY"), ("d2", "ACTIVE"), ("d1", "INACTIVE")]
+        );
+        // Once d3 completed, every other one is drained.
+        let rt = runtime(&[("d3", Completed), ("d2", Completed)]);
+        assert_eq!(
+            statuses(&deployment_states(&rec, &rt, "web")),
+            [("d3", "PRIMARY"), ("d2", "INACTIVE"), ("d1", "INACTIVE")]
+        );
+        // A rollback returns to d1's id: it appears once, as PRIMARY.
+        let rec = record(&[("d1", 1), ("d2", 2), ("d1", 1)]);
+        let rt = runtime(&[("d1", InProgress), ("d2", Failed)]);
+        let states = deployment_states(&rec, &rt, "web");
+        assert_eq!(statuses(&states), [("d1", "PRIMARY"), ("d2", "ACTIVE")]);
+        assert_eq!(states[1].rollout_state, Some(Failed));
+        // Never recorded: the primary is in progress; an old one has no state to show.
+        let rec = record(&[("d2", 2), ("d1", 1)]);
+        let states = deployment_states(&rec, &Runtime::default(), "web");
+        assert_eq!(states[0].rollout_state, Some(InProgress));
+        assert_eq!(states[1].rollout_state, None);
+    }
 }
