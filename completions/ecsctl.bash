@@ -483,7 +483,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__get)
-            opts="-o -h -V --cluster --service --output --state-dir --color --help --version"
+            opts="-o -h -V --cluster --service --desired-status --output --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -495,6 +495,10 @@ _ecsctl() {
                     ;;
                 --service)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --desired-status)
+                    COMPREPLY=($(compgen -W "RUNNING STOPPED" -- "${cur}"))
                     return 0
                     ;;
                 --output)

@@ -114,6 +114,8 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -s h -l help -d 'P
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand get" -l cluster -d 'Only this cluster' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand get" -l service -d 'Only the tasks of this service (with `get tasks`)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand get" -l desired-status -d 'Only tasks with this desired status (with `get tasks`; default: both, RUNNING first)' -r -f -a "RUNNING\t''
+STOPPED\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand get" -s o -l output -d 'Output format' -r -f -a "table\t''
 wide\t''
 json\t''

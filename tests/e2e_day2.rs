@@ -452,3 +452,56 @@ fn scale_and_rollback_are_events_and_drift() {
         format!("error: no service `zz9` in cluster `{}`\n", cluster.name)
     );
 }
+
+/// ECS's `--desired-status` filter: RUNNING first by default, one status when asked.
+#[test]
+fn get_tasks_filters_by_desired_status_running_first() {
+    let cluster = TestCluster::new("desired");
+    let env = Env::new();
+    env.write(
+        "m/c.yaml",
+        &format!(
+            "{}---\napiVersion: ecsctl/v1\nkind: TaskDefinition\nmetadata: {{ name: once }}\nspec:\n  containerDefinitions:\n    - {{ name: job, image: {IMAGE}, command: [sh, -c, 'exit 0'] }}\n",
+            chatty(&cluster, 1, "v1")
+        ),
+    );
+    assert_eq!(
+        env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "60s"])
+            .code,
+        0
+    );
+    let job = env.run(&["run-task", "once", "--cluster", &cluster.name, "--wait"]);
+    assert_eq!(job.code, 0, "{}", job.stderr);
+    let list = |extra: &[&str]| -> Vec<(String, String)> {
+        let mut args = vec!["get", "tasks", "--cluster", &cluster.name, "-o", "json"];
+        args.extend_from_slice(extra);
+        let run = env.run(&args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let tasks: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+        tasks
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|t| {
+                (
+                    t["desiredStatus"].as_str().unwrap_or_default().to_string(),
+                    t["taskDefinition"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    let both = list(&[]);
+    assert_eq!(
+        both.iter().map(|(d, _)| d.as_str()).collect::<Vec<_>>(),
+        ["RUNNING", "STOPPED"],
+        "{both:?}"
+    );
+    assert_eq!(
+        list(&["--desired-status", "STOPPED"]),
+        [("STOPPED".to_string(), "once:1".to_string())]
+    );
+    assert_eq!(
+        list(&["--desired-status", "RUNNING"]),
+        [("RUNNING".to_string(), "chatty:1".to_string())]
+    );
+}

@@ -1,7 +1,15 @@
 //! `ecsctl get clusters|hosts|taskdefs|services|tasks [NAME]`: lists from `ops::views`,
 //! `ops::hosts` and `ops::tasks`, as tables or data.
 
-use clap::Args;
+use clap::{Args, ValueEnum};
+
+/// ECS's `--desired-status` filter of `list-tasks`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DesiredStatusArg {
+    Running,
+    Stopped,
+}
 
 use super::output::table;
 use super::{Context, DataFormat, Outcome, exit};
@@ -26,6 +34,9 @@ pub struct GetArgs {
     /// Only the tasks of this service (with `get tasks`)
     #[arg(long)]
     pub service: Option<String>,
+    /// Only tasks with this desired status (with `get tasks`; default: both, RUNNING first)
+    #[arg(long, value_enum, value_name = "STATUS")]
+    pub desired_status: Option<DesiredStatusArg>,
     /// Output format
     #[arg(short = 'o', long, value_enum, default_value_t = DataFormat::Table)]
     pub output: DataFormat,
@@ -77,7 +88,17 @@ pub fn run(cx: &Context, args: GetArgs) -> Outcome {
     }
     match kind {
         Kind::Task => {
-            return super::tasks::get(cx, &state, only, args.service.as_deref(), name, args.output);
+            let desired = args.desired_status.map(|s| match s {
+                DesiredStatusArg::Running => crate::reconcile::task::DesiredStatus::Running,
+                DesiredStatusArg::Stopped => crate::reconcile::task::DesiredStatus::Stopped,
+            });
+            let filter = super::tasks::Filter {
+                cluster: only,
+                service: args.service.as_deref(),
+                task: name,
+                desired,
+            };
+            return super::tasks::get(cx, &state, &filter, args.output);
         }
         Kind::Cluster => emit!(
             views::clusters(&state, name.or(only))?,

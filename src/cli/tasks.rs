@@ -8,7 +8,7 @@ use super::reconcile::runtime;
 use super::{Context, DataFormat, Outcome};
 use crate::controller::inspect::TaskView;
 use crate::ops::views::serde_name;
-use crate::reconcile::task::{Health, TaskStatus};
+use crate::reconcile::task::{DesiredStatus, Health, TaskStatus};
 use crate::state::State;
 use crate::time::{Timestamp, short_age};
 
@@ -36,20 +36,36 @@ pub fn health_label(h: Health) -> String {
     serde_name(&h)
 }
 
-pub fn get(
-    cx: &Context,
-    state: &State,
-    cluster: Option<&str>,
-    service: Option<&str>,
-    task: Option<&str>,
-    format: DataFormat,
-) -> Outcome {
+/// Which tasks `get tasks` lists.
+pub struct Filter<'a> {
+    pub cluster: Option<&'a str>,
+    pub service: Option<&'a str>,
+    /// One task, by id or prefix.
+    pub task: Option<&'a str>,
+    pub desired: Option<DesiredStatus>,
+}
+
+pub fn get(cx: &Context, state: &State, filter: &Filter<'_>, format: DataFormat) -> Outcome {
     let session = cx.session()?;
     let wide = format == DataFormat::Wide;
+    let cluster = filter.cluster;
     let mut listing = runtime()?.block_on(crate::ops::tasks::list(
-        &session, state, cluster, service, wide,
+        &session,
+        state,
+        cluster,
+        filter.service,
+        wide,
     ))?;
-    if let Some(prefix) = task {
+    if let Some(desired) = filter.desired {
+        listing
+            .tasks
+            .retain(|(_, t)| t.state.desired_status == desired);
+    }
+    // RUNNING first (the order within each stays the observation's).
+    listing
+        .tasks
+        .sort_by_key(|(_, t)| t.state.desired_status == DesiredStatus::Stopped);
+    if let Some(prefix) = filter.task {
         let i = crate::ops::resolve::task_prefix(
             listing.tasks.iter().map(|(_, t)| t.task.id.as_str()),
             prefix,
