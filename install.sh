@@ -29,14 +29,14 @@ done
 done_list=()
 
 if [ -n "$prefix" ]; then
-  log "building ecsctl (release)"
+  log "building ecsctl (release: a few minutes on 2 cores)…"
   cargo build --release --locked
   mkdir -p "$prefix/bin"
   install -m 0755 "${CARGO_TARGET_DIR:-target}/release/ecsctl" "$prefix/bin/ecsctl"
   bin="$prefix/bin/ecsctl"
 else
-  log "cargo install --path . --locked"
-  cargo install --path . --locked --quiet --force
+  log "building and installing ecsctl (cargo install --locked, release: a few minutes on 2 cores)…"
+  cargo install --path . --locked --force
   bin="${CARGO_HOME:-$HOME/.cargo}/bin/ecsctl"
 fi
 done_list+=("installed the binary: $bin")
@@ -57,9 +57,11 @@ mkdir -p "$bash_dir" "$zsh_dir" "$fish_dir" "$man_dir"
 install -m 0644 completions/ecsctl.bash "$bash_dir/ecsctl"
 install -m 0644 completions/_ecsctl "$zsh_dir/_ecsctl"
 install -m 0644 completions/ecsctl.fish "$fish_dir/ecsctl.fish"
-install -m 0644 completions/ecsctl.1 "$man_dir/ecsctl.1"
+for page in completions/*.1; do
+  install -m 0644 "$page" "$man_dir/$(basename "$page")"
+done
 done_list+=("installed completions: $bash_dir/ecsctl, $zsh_dir/_ecsctl, $fish_dir/ecsctl.fish")
-done_list+=("installed the man page: $man_dir/ecsctl.1")
+done_list+=("installed the man pages: $man_dir/ecsctl.1 and ecsctl-COMMAND.1 (man ecsctl-plan)")
 
 if $with_docker; then
   ensure_docker
@@ -80,4 +82,5 @@ case ":$PATH:" in
   *) echo "  note: $(dirname "$bin") is not on your PATH" ;;
 esac
 echo
-echo "Next: ecsctl apply -f manifests/   (see README.md)"
+echo "Next: WORKER_API_TOKEN=demo ecsctl watch -f manifests/   (the example services, kept"
+echo "      converged until Ctrl-C; in another terminal: ecsctl get services; see README.md)"

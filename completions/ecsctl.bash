@@ -55,6 +55,9 @@ _ecsctl() {
             ecsctl,plan)
                 cmd="ecsctl__subcmd__plan"
                 ;;
+            ecsctl,port)
+                cmd="ecsctl__subcmd__port"
+                ;;
             ecsctl,reconcile)
                 cmd="ecsctl__subcmd__reconcile"
                 ;;
@@ -118,6 +121,9 @@ _ecsctl() {
             ecsctl__subcmd__help,plan)
                 cmd="ecsctl__subcmd__help__subcmd__plan"
                 ;;
+            ecsctl__subcmd__help,port)
+                cmd="ecsctl__subcmd__help__subcmd__port"
+                ;;
             ecsctl__subcmd__help,reconcile)
                 cmd="ecsctl__subcmd__help__subcmd__reconcile"
                 ;;
@@ -149,7 +155,7 @@ _ecsctl() {
 
     case "${cmd}" in
         ecsctl)
-            opts="-h -V --state-dir --color --help --version validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help"
+            opts="-h -V --state-dir --color --help --version validate plan diff apply delete get describe reconcile logs exec port events run-task scale rollback top drain undrain watch completion man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -525,7 +531,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__help)
-            opts="validate plan diff apply delete get describe reconcile logs exec events run-task scale rollback top drain undrain watch completion man help"
+            opts="validate plan diff apply delete get describe reconcile logs exec port events run-task scale rollback top drain undrain watch completion man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -707,6 +713,20 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__help__subcmd__plan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__help__subcmd__port)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -921,6 +941,44 @@ _ecsctl() {
                     ;;
                 --out)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__port)
+            opts="-o -h -V --container-port --cluster --output --state-dir --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --container-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --state-dir)

@@ -505,3 +505,63 @@ fn get_tasks_filters_by_desired_status_running_first() {
         [("RUNNING".to_string(), "chatty:1".to_string())]
     );
 }
+
+/// `port` gives an address that works (`docker port` prints `0.0.0.0:32769` and `[::]:32769`,
+/// which curl refuses), for every running task.
+#[test]
+fn port_prints_a_reachable_address_per_task() {
+    let cluster = TestCluster::new("port");
+    let env = Env::new();
+    env.write(
+        "m/web.yaml",
+        &format!(
+            "{}apiVersion: ecsctl/v1\nkind: TaskDefinition\nmetadata: {{ name: web }}\nspec:\n  containerDefinitions:\n    - name: web\n      image: {IMAGE}\n      command: [sh, -c, \"echo hello from $HOSTNAME > /tmp/index.html; httpd -f -p 8080 -h /tmp & trap 'exit 0' TERM; wait\"]\n      portMappings: [{{ containerPort: 8080, hostPort: 0 }}]\n      stopTimeout: 2\n---\napiVersion: ecsctl/v1\nkind: Service\nmetadata: {{ name: web, cluster: {} }}\nspec: {{ desiredCount: 2 }}\n",
+            cluster.manifest(),
+            cluster.name
+        ),
+    );
+    assert_eq!(
+        env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "60s"])
+            .code,
+        0
+    );
+    let port = env.run(&["port", "svc/web", "8080", "--cluster", &cluster.name]);
+    assert_eq!(port.code, 0, "{}", port.stderr);
+    let addresses: Vec<&str> = port.stdout.lines().collect();
+    assert_eq!(addresses.len(), 2, "{}", port.stdout);
+    let mut answers = std::collections::BTreeSet::new();
+    for address in addresses {
+        assert!(address.starts_with("127.0.0.1:"), "{address}");
+        let mut body = String::new();
+        for _ in 0..50 {
+            use std::io::{Read, Write};
+            if let Ok(mut stream) = std::net::TcpStream::connect(address) {
+                let _ = stream.write_all(b"GET /index.html HTTP/1.0\r\n\r\n");
+                let _ = stream.read_to_string(&mut body);
+                if body.contains("hello from") {
+                    break;
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        assert!(body.contains("hello from"), "{address}: {body}");
+        answers.insert(body.lines().last().unwrap_or_default().to_string());
+    }
+    assert_eq!(
+        answers.len(),
+        2,
+        "each address reaches its own task: {answers:?}"
+    );
+    let json = env.run(&[
+        "port",
+        "service",
+        "web",
+        "--cluster",
+        &cluster.name,
+        "-o",
+        "json",
+    ]);
+    let list: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    assert_eq!(list[0]["containerPort"], 8080);
+    assert_eq!(list[0]["container"], "web");
+}

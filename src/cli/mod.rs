@@ -14,6 +14,7 @@ pub mod hosts;
 pub mod logs;
 pub mod output;
 pub mod plan;
+pub mod port;
 pub mod reconcile;
 pub mod run_task;
 pub mod scale;
@@ -87,6 +88,8 @@ pub enum Command {
     Logs(logs::LogsArgs),
     /// Run a command in a task's container
     Exec(exec::ExecArgs),
+    /// Where a service's (or task's) published ports are reached: ADDRESS:PORT per task
+    Port(port::PortArgs),
     /// ECS-style service events
     Events(events::EventsArgs),
     /// Run one-off tasks
@@ -265,6 +268,7 @@ pub fn main() -> ExitCode {
         Command::Reconcile(args) => reconcile::run(&cx, args),
         Command::Logs(args) => logs::run(&cx, args),
         Command::Exec(args) => exec::run(&cx, args),
+        Command::Port(args) => port::run(&cx, args),
         Command::Events(args) => events::run(&cx, args),
         Command::RunTask(args) => run_task::run(&cx, args),
         Command::Scale(args) => scale::scale(&cx, args),

@@ -52,7 +52,14 @@ pub fn facts(inspect: &ContainerInspectResponse) -> Option<Facts> {
         Some(ContainerStateStatusEnum::DEAD) => ContainerState::Dead,
         _ => ContainerState::Created,
     };
+    // Docker keeps the last check's verdict on a stopped container (often `unhealthy`, as the
+    // checks fail while it stops); ECS reports UNKNOWN for a container that does not run.
+    let checked = matches!(
+        status,
+        ContainerState::Running | ContainerState::Paused | ContainerState::Restarting
+    );
     let health = match state.and_then(|s| s.health.as_ref()).and_then(|h| h.status) {
+        _ if !checked => Health::Unknown,
         Some(HealthStatusEnum::STARTING) => Health::Starting,
         Some(HealthStatusEnum::HEALTHY) => Health::Healthy,
         Some(HealthStatusEnum::UNHEALTHY) => Health::Unhealthy,
@@ -249,6 +256,21 @@ mod tests {
         assert!(c.essential);
         let f = facts(&inspect("c1", &OURS, ContainerStateStatusEnum::EXITED)).expect("facts");
         assert_eq!(f.container.exit_code, Some(3));
+    }
+
+    /// Regression: tasks stopped on purpose showed `"health": "UNHEALTHY"` (Docker's last
+    /// verdict on a container that no longer runs).
+    #[test]
+    fn a_stopped_container_has_no_health() {
+        let mut stopped = inspect("c1", &OURS, ContainerStateStatusEnum::EXITED);
+        if let Some(state) = stopped.state.as_mut() {
+            state.health = Some(DockerHealth {
+                status: Some(HealthStatusEnum::UNHEALTHY),
+                ..DockerHealth::default()
+            });
+        }
+        let f = facts(&stopped).expect("facts");
+        assert_eq!(f.container.health, Health::Unknown);
     }
 
     #[test]

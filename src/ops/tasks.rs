@@ -295,3 +295,72 @@ pub async fn top(
     }
     Ok((rows, missing))
 }
+
+/// Where a task's container port is reached from outside: `address:hostPort`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PortView {
+    pub task: String,
+    pub host: String,
+    pub container: String,
+    pub container_port: u16,
+    pub protocol: String,
+    /// The host's address: its SSH endpoint's host, `127.0.0.1` for the local daemon.
+    pub address: String,
+    pub host_port: u16,
+}
+
+/// The address a host's published ports are reached on.
+pub fn host_address(state: &State, cluster: &str, host: &str) -> String {
+    use crate::model::cluster::Endpoint;
+    let endpoint = state
+        .cluster_spec(cluster)
+        .and_then(|spec| {
+            spec.hosts
+                .into_iter()
+                .find(|h| h.name.as_deref() == Some(host))
+        })
+        .and_then(|h| h.endpoint)
+        .map(|e| Endpoint::parse(&e));
+    match endpoint {
+        Some(Ok(Endpoint::Ssh { host, .. })) => host,
+        _ => "127.0.0.1".to_string(),
+    }
+}
+
+/// `port service/NAME [PORT]`: the published ports of the target's running tasks (of one
+/// container port when given), like `docker port`.
+pub async fn ports(
+    session: &Session,
+    state: &State,
+    target: &Target,
+    cluster: Option<&str>,
+    container_port: Option<u16>,
+) -> OpsResult<(Vec<PortView>, Vec<Unanswered>)> {
+    let selection = select(session, state, target, cluster).await?;
+    let mut out = Vec::new();
+    for view in selection.tasks() {
+        if view.state.last_status != TaskStatus::Running {
+            continue;
+        }
+        let address = host_address(state, &selection.cluster, &view.task.host);
+        for c in view.task.app_containers() {
+            for p in &c.ports {
+                if container_port.is_some_and(|want| want != p.container_port) {
+                    continue;
+                }
+                out.push(PortView {
+                    task: view.task.id.clone(),
+                    host: view.task.host.clone(),
+                    container: c.name.clone(),
+                    container_port: p.container_port,
+                    protocol: p.protocol.clone(),
+                    address: address.clone(),
+                    host_port: p.host_port,
+                });
+            }
+        }
+    }
+    out.dedup();
+    Ok((out, selection.unanswered))
+}
