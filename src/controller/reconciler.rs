@@ -434,7 +434,10 @@ impl Reconciler {
             .update_runtime(&self.cluster, &state.lineage, |runtime| {
                 for (name, d) in &decision.services {
                     let service = runtime.services.entry(name.clone()).or_default();
-                    record::record(service, d, now, ids);
+                    let changed_at = state
+                        .service(&self.cluster, name)
+                        .map_or(now, |r| r.updated_at);
+                    record::record(service, d, changed_at, now, ids);
                     if d.forget {
                         runtime.services.remove(name);
                     }
@@ -475,7 +478,7 @@ impl Reconciler {
                 continue;
             }
             let mut deployment = rollback.to.clone();
-            deployment.reason = "circuit breaker rollback".into();
+            deployment.reason = crate::reconcile::converge::BREAKER_ROLLBACK.into();
             record.deployments.insert(0, deployment);
             record.deployments.truncate(crate::state::MAX_DEPLOYMENTS);
             record.task_definition = rollback.to.task_definition.clone();

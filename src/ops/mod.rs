@@ -5,9 +5,11 @@
 //!
 //! | module | verbs |
 //! |---|---|
+//! | [`converge`] | waiting for services to converge: reconciling here, or following a `watch` |
 //! | [`error`] | the one error type of every operation |
 //! | [`session`] | what every operation works with: the state store, the way to hosts |
 
+pub mod converge;
 pub mod error;
 pub mod session;
 

@@ -499,12 +499,18 @@ fn quiet(input: &ClusterInput<'_>, out: &ClusterDecision) -> bool {
     let runtime = input.runtime;
     let decisions_quiet = out.services.iter().all(|(name, d)| {
         let recorded = runtime.services.get(name);
+        let changed_at = input.services.get(name).map(|r| r.updated_at);
+        let stale_mark = recorded
+            .and_then(|s| s.steady_since)
+            .zip(changed_at)
+            .is_some_and(|(since, changed)| since < changed);
         d.events.is_empty()
             && d.record_stops.is_empty()
             && d.progress.is_empty()
             && d.failures == FailureCount::Unchanged
             && !d.forget
             && recorded.is_some_and(|s| s.steady_since.is_some()) == d.steady
+            && !(d.steady && stale_mark)
             && recorded.and_then(|s| s.counts) == Some(d.counts)
     });
     let hosts_quiet = runtime.hosts.len() == out.host_records.len()

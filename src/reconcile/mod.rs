@@ -6,5 +6,6 @@
 //! - [`service`]: a service's tasks, deployments, circuit breaker and events.
 
 pub mod cluster;
+pub mod converge;
 pub mod service;
 pub mod task;
