@@ -10,3 +10,4 @@ pub mod reconciler;
 pub mod record;
 pub mod run;
 pub mod secrets;
+pub mod supervisor;
