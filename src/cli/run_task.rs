@@ -13,8 +13,9 @@ use futures_util::StreamExt;
 
 use super::reconcile::{runtime, transport};
 use super::{Context, Outcome};
+use crate::controller::executor::TaskHost;
 use crate::controller::inspect;
-use crate::controller::ops::{self, Done, LaunchPlan, Op};
+use crate::controller::ops::LaunchPlan;
 use crate::docker::host::DockerHost;
 use crate::docker::logs;
 use crate::ids::{IdSource, RandomIds};
@@ -269,7 +270,6 @@ async fn run_tasks(cx: &Context, state: &State, args: RunTaskArgs) -> Outcome {
             .unwrap_or_default();
         let task_id = RandomIds.task_id();
         let plan = LaunchPlan {
-            host: host.clone(),
             architecture,
             cluster: args.cluster.clone(),
             lineage: state.lineage.clone(),
@@ -282,22 +282,21 @@ async fn run_tasks(cx: &Context, state: &State, args: RunTaskArgs) -> Outcome {
             created_at: Timestamp::now(),
             secrets: secrets.clone(),
         };
-        match ops::run(Op::Launch(Box::new(plan))).await {
-            Done::Launched { .. } => {
+        match TaskHost::launch(host.as_ref(), &plan).await {
+            Ok(()) => {
                 cx.out.note(&format!(
                     "Started task {task_id} ({reference}) on host `{host_name}`"
                 ));
                 cx.out.println(&task_id);
                 launched.push((task_id, host));
             }
-            Done::LaunchFailed { reason, .. } => {
+            Err(reason) => {
                 cx.out.note(&format!(
                     "{}: task {task_id} could not start: {reason}",
                     cx.out.paint_err.red("error")
                 ));
                 failed = true;
             }
-            _ => {}
         }
     }
     if !args.wait {

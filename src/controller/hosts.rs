@@ -16,6 +16,59 @@ use crate::model::cluster::{Endpoint, HostSpec};
 use crate::reconcile::service::{HostInfo as SchedHost, HostStatus};
 use crate::time::Timestamp;
 
+/// A host's status, the one definition: UNREACHABLE once it has failed for `grace` (or
+/// failed before it was ever observed), else DRAINING when drained, else ACTIVE. A one-off
+/// observation (`get hosts`) passes `failing_since: Some(now)` and `observed: false` for a
+/// host that did not answer.
+pub fn status(
+    failing_since: Option<Timestamp>,
+    observed: bool,
+    draining: bool,
+    now: Timestamp,
+    grace: Duration,
+) -> HostStatus {
+    match failing_since {
+        Some(since) if now.since(since) >= grace => HostStatus::Unreachable,
+        Some(_) if !observed => HostStatus::Unreachable,
+        _ if draining => HostStatus::Draining,
+        _ => HostStatus::Active,
+    }
+}
+
+/// ECS's name of a status (`ACTIVE`, `DRAINING`, `UNREACHABLE`).
+pub fn status_name(status: HostStatus) -> &'static str {
+    match status {
+        HostStatus::Active => "ACTIVE",
+        HostStatus::Draining => "DRAINING",
+        HostStatus::Unreachable => "UNREACHABLE",
+    }
+}
+
+/// A host's registered capacity (cpu units, MiB), the one definition: the manifest's, else
+/// what Docker reports (1024 units per core); None when neither says.
+pub fn capacity(spec: &HostSpec, info: Option<&HostInfo>) -> (Option<i64>, Option<i64>) {
+    let configured = spec.capacity.as_ref();
+    let cpu = configured
+        .and_then(|c| c.cpu)
+        .or_else(|| info.map(|i| i.cpus * 1024));
+    let memory = configured
+        .and_then(|c| c.memory)
+        .or_else(|| info.map(|i| i.memory_mib));
+    (cpu, memory)
+}
+
+/// The scheduling view of a host (what placement sees), the one definition.
+pub fn scheduling_view(spec: &HostSpec, info: Option<&HostInfo>, status: HostStatus) -> SchedHost {
+    let (cpu, memory) = capacity(spec, info);
+    SchedHost {
+        name: spec.name.clone().unwrap_or_default(),
+        attributes: spec.attributes.clone(),
+        status,
+        cpu: cpu.unwrap_or(0),
+        memory: memory.unwrap_or(0),
+    }
+}
+
 pub struct HostSlot {
     pub name: String,
     pub spec: HostSpec,
@@ -48,37 +101,25 @@ impl HostSlot {
     }
 
     pub fn status(&self, now: Timestamp, grace: Duration) -> HostStatus {
-        match self.failing_since {
-            Some(since) if now.since(since) >= grace => HostStatus::Unreachable,
-            Some(_) if self.last_observation.is_none() => HostStatus::Unreachable,
-            _ if self.draining => HostStatus::Draining,
-            _ => HostStatus::Active,
-        }
+        status(
+            self.failing_since,
+            self.last_observation.is_some(),
+            self.draining,
+            now,
+            grace,
+        )
     }
 
     /// Registered capacity: the manifest's, else what Docker reports.
     pub fn capacity(&self) -> (i64, i64) {
-        let configured = self.spec.capacity.as_ref();
-        let cpu = configured
-            .and_then(|c| c.cpu)
-            .or_else(|| self.info.as_ref().map(|i| i.cpus * 1024))
-            .unwrap_or(0);
-        let memory = configured
-            .and_then(|c| c.memory)
-            .or_else(|| self.info.as_ref().map(|i| i.memory_mib))
-            .unwrap_or(0);
-        (cpu, memory)
+        let (cpu, memory) = capacity(&self.spec, self.info.as_ref());
+        (cpu.unwrap_or(0), memory.unwrap_or(0))
     }
 
     pub fn scheduling_view(&self, now: Timestamp, grace: Duration) -> SchedHost {
-        let (cpu, memory) = self.capacity();
-        SchedHost {
-            name: self.name.clone(),
-            attributes: self.spec.attributes.clone(),
-            status: self.status(now, grace),
-            cpu,
-            memory,
-        }
+        let mut view = scheduling_view(&self.spec, self.info.as_ref(), self.status(now, grace));
+        view.name = self.name.clone();
+        view
     }
 
     pub fn mark_ok(&mut self, now: Timestamp, observation: Observation) {

@@ -11,8 +11,9 @@ use serde::Serialize;
 use super::hosts::{self, HostSlot};
 use crate::docker::host::DockerHost;
 use crate::docker::transport::Transport;
+use crate::reconcile::cluster;
 use crate::reconcile::service::HostUsage;
-use crate::reconcile::task::{self, ObservedTask, TaskGroup, TaskState};
+use crate::reconcile::task::{ObservedTask, TaskGroup, TaskState};
 use crate::state::{Runtime, State};
 use crate::time::Timestamp;
 
@@ -95,7 +96,7 @@ impl ClusterObservation {
     /// What the observed live tasks take on each host.
     pub fn usage(&self, state: &State) -> std::collections::BTreeMap<String, HostUsage> {
         let spec_of = |r: &crate::model::names::TaskDefRef| state.revision(r).map(|rev| &rev.spec);
-        super::reconciler::usage(self.tasks.iter().map(|t| (&t.task, &t.state)), &spec_of)
+        cluster::usage(self.tasks.iter().map(|t| (&t.task, &t.state)), &spec_of)
     }
 
     pub fn host(&self, name: &str) -> Option<&Arc<DockerHost>> {
@@ -104,6 +105,26 @@ impl ClusterObservation {
             .find(|h| h.name == name)
             .and_then(|h| h.host.as_ref())
     }
+}
+
+/// Every observed task with its ECS status, judged exactly as the reconciler judges it
+/// ([`cluster::assess_task`]: recorded stop reasons, health-check grace, deleted services).
+pub fn assess_observed(
+    state: &State,
+    runtime: &Runtime,
+    cluster: &str,
+    tasks: Vec<ObservedTask>,
+    now: Timestamp,
+) -> Vec<TaskView> {
+    let services = state.services.get(cluster).cloned().unwrap_or_default();
+    tasks
+        .into_iter()
+        .map(|t| {
+            let spec = state.revision(&t.task_definition).map(|r| &r.spec);
+            let st = cluster::assess_task(&t, &services, runtime, spec, now);
+            TaskView { task: t, state: st }
+        })
+        .collect()
 }
 
 pub async fn observe(
@@ -131,19 +152,13 @@ pub async fn observe(
     for (host, result) in observed {
         match result {
             Ok(observation) => {
-                for t in observation.tasks {
-                    let recorded = match &t.group {
-                        TaskGroup::Service(name) => runtime
-                            .services
-                            .get(name)
-                            .and_then(|s| s.stop_reasons.get(&t.id))
-                            .cloned(),
-                        TaskGroup::Standalone(_) => None,
-                    };
-                    let spec = state.revision(&t.task_definition).map(|r| &r.spec);
-                    let st = task::assess(&t, spec, recorded.as_ref(), None, now);
-                    views.push(TaskView { task: t, state: st });
-                }
+                views.extend(assess_observed(
+                    state,
+                    runtime,
+                    cluster,
+                    observation.tasks,
+                    now,
+                ));
             }
             Err(error) => failures.push((host, error)),
         }
@@ -162,4 +177,151 @@ pub async fn observe(
         failures,
         _transport: transport.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::ids::SequentialIds;
+    use crate::model::ecs::{ContainerDefinition, ServiceSpec, TaskDefinitionSpec};
+    use crate::model::names::TaskDefRef;
+    use crate::reconcile::cluster::{Action, ClusterInput, InFlight};
+    use crate::reconcile::service::{HostInfo, HostStatus, Settings};
+    use crate::reconcile::task::{ContainerState, DesiredStatus, Health, ObservedContainer};
+    use crate::state::{
+        Deployment, FamilyRecord, Revision, RevisionStatus, ServiceRecord, ServiceStatus,
+    };
+
+    fn at(seconds: u64) -> Timestamp {
+        Timestamp::from_unix_millis(seconds * 1000)
+    }
+
+    fn state() -> State {
+        let mut state = State::empty("l".into());
+        let spec = TaskDefinitionSpec {
+            container_definitions: vec![ContainerDefinition {
+                name: Some("app".into()),
+                essential: Some(true),
+                ..ContainerDefinition::default()
+            }],
+            ..TaskDefinitionSpec::default()
+        };
+        state.task_definitions.insert(
+            "web".into(),
+            FamilyRecord {
+                revisions: vec![Revision {
+                    revision: 1,
+                    status: RevisionStatus::Active,
+                    registered_at: at(0),
+                    deregistered_at: None,
+                    spec,
+                }],
+            },
+        );
+        let deployment = Deployment {
+            id: "d1".into(),
+            task_definition: TaskDefRef::pinned("web", 1),
+            created_at: at(0),
+            reason: "test".into(),
+        };
+        let record = ServiceRecord {
+            spec: ServiceSpec {
+                desired_count: Some(1),
+                health_check_grace_period_seconds: Some(60),
+                ..ServiceSpec::default()
+            },
+            task_definition: deployment.task_definition.clone(),
+            desired_count: 1,
+            status: ServiceStatus::Active,
+            deployments: vec![deployment],
+            created_at: at(0),
+            updated_at: at(0),
+        };
+        state
+            .services
+            .entry("default".into())
+            .or_default()
+            .insert("web".into(), record);
+        state
+    }
+
+    fn unhealthy_task() -> ObservedTask {
+        ObservedTask {
+            id: "t1".into(),
+            cluster: "default".into(),
+            host: "h1".into(),
+            group: TaskGroup::Service("web".into()),
+            task_definition: TaskDefRef::pinned("web", 1),
+            deployment: Some("d1".into()),
+            created_at: at(90),
+            containers: vec![ObservedContainer {
+                docker_id: "c1".into(),
+                docker_name: "n1".into(),
+                name: "app".into(),
+                pause: false,
+                essential: true,
+                state: ContainerState::Running,
+                health: Health::Unhealthy,
+                exit_code: None,
+                oom_killed: false,
+                error: None,
+                started_at: Some(at(100)),
+                finished_at: None,
+                ports: Vec::new(),
+                log_driver: None,
+                restart_count: 0,
+            }],
+        }
+    }
+
+    /// Regression: `get tasks` judged tasks without the health-check grace period, so it
+    /// reported a stop the reconciler would not make. Both now use the same assessment.
+    #[test]
+    fn get_tasks_and_the_reconciler_agree_during_the_health_grace_period() {
+        let state = state();
+        let runtime = Runtime::default();
+        let now = at(130);
+        let views = assess_observed(&state, &runtime, "default", vec![unhealthy_task()], now);
+        assert_eq!(views[0].state.desired_status, DesiredStatus::Running);
+
+        let services = state.services["default"].clone();
+        let spec_of = |r: &TaskDefRef| state.revision(r).map(|rev| &rev.spec);
+        let hosts = vec![HostInfo {
+            name: "h1".into(),
+            attributes: BTreeMap::new(),
+            status: HostStatus::Active,
+            cpu: 4096,
+            memory: 4096,
+        }];
+        let observed = vec![unhealthy_task()];
+        let (records, in_flight, settings) =
+            (BTreeMap::new(), InFlight::default(), Settings::default());
+        let decide_at = |now| {
+            let input = ClusterInput {
+                services: &services,
+                task_definitions: &spec_of,
+                runtime: &runtime,
+                hosts: &hosts,
+                host_records: &records,
+                observed: &observed,
+                in_flight: &in_flight,
+                now,
+                settings: &settings,
+            };
+            crate::reconcile::cluster::decide(&input, &mut SequentialIds::default())
+        };
+        let stops = |d: &crate::reconcile::cluster::ClusterDecision| {
+            d.steps
+                .iter()
+                .any(|s| matches!(s.action, Action::Stop { .. }))
+        };
+        assert!(!stops(&decide_at(now)));
+        // After the grace period both see the failure.
+        let later = at(200);
+        let views = assess_observed(&state, &runtime, "default", vec![unhealthy_task()], later);
+        assert_eq!(views[0].state.desired_status, DesiredStatus::Stopped);
+        assert!(stops(&decide_at(later)));
+    }
 }

@@ -30,9 +30,13 @@ pub fn push_event(
     });
 }
 
+/// Writes `decision` into the service's runtime record. `changed_at`: when the service was
+/// last changed; a steady mark older than that is renewed (waiters judge steadiness after
+/// the change by it).
 pub fn record(
     runtime: &mut ServiceRuntime,
     decision: &Decision,
+    changed_at: Timestamp,
     now: Timestamp,
     ids: &mut dyn IdSource,
 ) {
@@ -54,7 +58,9 @@ pub fn record(
     }
     runtime.counts = Some(decision.counts);
     if decision.steady {
-        runtime.steady_since.get_or_insert(now);
+        if runtime.steady_since.is_none_or(|since| since < changed_at) {
+            runtime.steady_since = Some(now);
+        }
     } else {
         runtime.steady_since = None;
     }

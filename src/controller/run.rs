@@ -1,7 +1,9 @@
 //! Drives a reconciler: a pass whenever something happens (a Docker event, an operation that
 //! finished, a timer a decision asked for, a nudge from outside), and at least every resync
 //! interval because events get lost. Errors back off as kube-rs does: 800 ms doubling to
-//! 30 s, with jitter, reset after a success. Transient Docker errors never end the loop.
+//! 30 s, with jitter, reset after a quiet spell of two minutes without failures (not on the
+//! first success: a flapping host would otherwise retry at full speed forever). Transient
+//! Docker errors never end the loop.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -25,31 +27,50 @@ pub enum Ended {
     Stopped,
 }
 
+/// After this long without a failure, the backoff starts again from the beginning
+/// (kube-rs's `ResetTimerBackoff`, 120 s).
+pub const QUIET_RESET: Duration = Duration::from_secs(120);
+
 /// kube-rs's default error policy: 800 ms, doubling, at most 30 s, ±50 % jitter; back to the
-/// start after a success.
+/// start after [`QUIET_RESET`] without a failure. The clock is the caller's.
 #[derive(Debug, Clone)]
 pub struct Backoff {
     next: Duration,
+    last_failure: Option<Instant>,
 }
 
 impl Default for Backoff {
     fn default() -> Self {
         Backoff {
             next: Duration::from_millis(800),
+            last_failure: None,
         }
     }
 }
 
 impl Backoff {
-    pub fn failure(&mut self) -> Duration {
+    /// The wait after a failure at `now`.
+    pub fn failure(&mut self, now: Instant) -> Duration {
+        self.forget_if_quiet(now);
+        self.last_failure = Some(now);
         let base = self.next;
         self.next = (self.next * 2).min(Duration::from_secs(30));
         let jitter: f64 = rand::rng().random_range(0.5..1.5);
         base.mul_f64(jitter)
     }
 
-    pub fn success(&mut self) {
-        *self = Backoff::default();
+    /// A success at `now`: the streak ends only once it has been quiet long enough.
+    pub fn success(&mut self, now: Instant) {
+        self.forget_if_quiet(now);
+    }
+
+    fn forget_if_quiet(&mut self, now: Instant) {
+        if self
+            .last_failure
+            .is_some_and(|last| now.saturating_duration_since(last) >= QUIET_RESET)
+        {
+            *self = Backoff::default();
+        }
     }
 }
 
@@ -107,6 +128,23 @@ impl Drop for Listeners {
     }
 }
 
+/// When to look again after a pass that went through: what the decision asked for, at most
+/// the resync interval; often while a host fails (to notice its grace ending), and shortly
+/// after an event.
+fn next_wait(report: &PassReport, resync: Duration, follow_up: bool) -> Duration {
+    // Docker announces `die` a moment before its container list shows the exit: after a pass
+    // woken by an event, look again shortly.
+    const FOLLOW_UP: Duration = Duration::from_millis(150);
+    let mut wait = report.requeue_after.unwrap_or(resync).min(resync);
+    if report.hosts.iter().any(|h| h.error.is_some()) {
+        wait = wait.min(Duration::from_secs(2));
+    }
+    if follow_up {
+        wait = wait.min(FOLLOW_UP);
+    }
+    wait
+}
+
 /// Runs passes until `done` says so, the deadline passes, or `nudges` closes.
 /// `on_pass` sees every report (progress displays, event printing).
 pub async fn drive(
@@ -121,34 +159,30 @@ pub async fn drive(
     let mut listeners = Listeners::default();
     let mut backoff = Backoff::default();
     let resync = reconciler.options().resync;
-    // Docker announces `die` a moment before its container list shows the exit: after a pass
-    // woken by an event, look again shortly.
-    const FOLLOW_UP: Duration = Duration::from_millis(150);
     let mut follow_up = false;
     loop {
         let wait = match reconciler.pass().await {
             Ok(report) => {
                 tracing::debug!(started = report.started, requeue = ?report.requeue_after, "pass");
-                backoff.success();
                 on_pass(&report);
                 listeners.ensure(reconciler.cluster(), reconciler.connections(), &nudge);
-                if done(&report) && !reconciler.busy() {
+                if report.errors.is_empty() && done(&report) && !reconciler.busy() {
                     return Ended::Done;
                 }
-                let unreachable = report.hosts.iter().any(|h| h.error.is_some());
-                // While a host fails, look again often enough to notice its grace ending.
-                let mut wait = report.requeue_after.unwrap_or(resync).min(resync);
-                if unreachable {
-                    wait = wait.min(Duration::from_secs(2));
+                let wait = next_wait(&report, resync, std::mem::take(&mut follow_up));
+                if report.errors.is_empty() {
+                    backoff.success(Instant::now());
+                    wait
+                } else {
+                    for error in &report.errors {
+                        on_error(&anyhow::anyhow!("{error}"));
+                    }
+                    wait.min(backoff.failure(Instant::now()))
                 }
-                if std::mem::take(&mut follow_up) {
-                    wait = wait.min(FOLLOW_UP);
-                }
-                wait
             }
             Err(e) => {
                 on_error(&e);
-                backoff.failure()
+                backoff.failure(Instant::now())
             }
         };
         let sleep_until = Instant::now() + wait;
@@ -184,16 +218,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_to_thirty_seconds_and_resets() {
+    fn backoff_doubles_to_thirty_seconds() {
+        let t0 = Instant::now();
         let mut b = Backoff::default();
-        let first = b.failure();
+        let first = b.failure(t0);
         assert!(first >= Duration::from_millis(400) && first <= Duration::from_millis(1200));
-        for _ in 0..10 {
-            b.failure();
+        for i in 0..10 {
+            b.failure(t0 + Duration::from_secs(i));
         }
-        let capped = b.failure();
+        let capped = b.failure(t0 + Duration::from_secs(11));
         assert!(capped <= Duration::from_secs(45) && capped >= Duration::from_secs(15));
-        b.success();
-        assert!(b.failure() <= Duration::from_millis(1200));
+    }
+
+    #[test]
+    fn backoff_resets_after_a_quiet_spell_not_on_the_first_success() {
+        let t0 = Instant::now();
+        let mut b = Backoff::default();
+        for i in 0..6 {
+            b.failure(t0 + Duration::from_secs(i));
+        }
+        // A success right after the failures: the streak goes on (a flapping host).
+        b.success(t0 + Duration::from_secs(7));
+        let still = b.failure(t0 + Duration::from_secs(8));
+        assert!(still >= Duration::from_secs(12), "{still:?}");
+        // Two minutes without a failure: from the start again.
+        b.success(t0 + Duration::from_secs(8) + QUIET_RESET);
+        let fresh = b.failure(t0 + Duration::from_secs(9) + QUIET_RESET);
+        assert!(fresh <= Duration::from_millis(1200), "{fresh:?}");
+        // A failure after a quiet spell with no success in between resets too.
+        for i in 0..6 {
+            b.failure(t0 + Duration::from_secs(200 + i));
+        }
+        let after_quiet = b.failure(t0 + Duration::from_secs(206) + QUIET_RESET);
+        assert!(
+            after_quiet <= Duration::from_millis(1200),
+            "{after_quiet:?}"
+        );
     }
 }

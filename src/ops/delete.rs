@@ -153,7 +153,7 @@ pub fn prepare(
 pub fn commit(session: &Session, deletion: PendingDeletion) -> OpsResult<super::apply::Applied> {
     let mut applied = super::apply::commit(session, deletion.pending)?;
     for services in applied.expectations.values_mut() {
-        services.retain(|_, expect| *expect == crate::cli::converge::Expect::Gone);
+        services.retain(|_, expect| *expect == crate::reconcile::converge::Expect::Gone);
     }
     applied
         .expectations

@@ -5,6 +5,7 @@
 //!
 //! | module | verbs |
 //! |---|---|
+//! | [`converge`] | waiting for services to converge: reconciling here, or following a `watch` |
 //! | [`error`] | the one error type of every operation |
 //! | [`session`] | what every operation works with: the state store, the way to hosts |
 //! | [`manifests`] | `validate`/`plan`: load, check and plan manifests against the state |
@@ -17,6 +18,7 @@
 //! | [`resolve`], [`target`] | names to objects: clusters, services, hosts, task prefixes |
 
 pub mod apply;
+pub mod converge;
 pub mod delete;
 pub mod error;
 pub mod hosts;

@@ -8,9 +8,9 @@ use super::apply::{Expectations, record_events};
 use super::error::{OpsError, OpsResult};
 use super::resolve;
 use super::session::Session;
-use crate::cli::converge::Expect;
 use crate::ids::{IdSource, RandomIds};
 use crate::model::names::TaskDefRef;
+use crate::reconcile::converge::Expect;
 use crate::state::{
     Deployment, RevisionStatus, RolloutState, Runtime, ServiceRecord, ServiceStatus, State,
 };

@@ -5,5 +5,7 @@
 //! - [`task`]: one task's ECS status and its containers' next step;
 //! - [`service`]: a service's tasks, deployments, circuit breaker and events.
 
+pub mod cluster;
+pub mod converge;
 pub mod service;
 pub mod task;

@@ -1,0 +1,380 @@
+//! The supervisor behind `ecsctl watch`: one reconciler per cluster of the state (each holding
+//! the cluster's lease), the manifests applied again when their files change and the
+//! reconcilers nudged when the state changes (both debounced: editors write several times),
+//! until the caller's stop future resolves. Applying manifests is the caller's callback;
+//! what happens comes back as [`Report`]s through the caller's callback. Prints nothing.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use notify::{RecursiveMode, Watcher};
+use tokio::sync::mpsc;
+
+use super::reconciler::{Options, PassReport, Reconciler};
+use super::run::drive;
+use crate::docker::transport::Transport;
+use crate::state::lock::{self, LockError, LockGuard};
+use crate::state::store::StateDir;
+
+/// What a watch does.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Manifest files and directories to follow (none: only the state).
+    pub manifests: Vec<PathBuf>,
+    /// Only this cluster (default: every cluster of the state).
+    pub cluster: Option<String>,
+    /// How long to wait for another reconciler's lease.
+    pub lease_timeout: Duration,
+    pub options: Options,
+}
+
+/// What happens, as it happens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Report {
+    /// Everything is set up; the loop runs.
+    Watching,
+    ManifestsChanged,
+    /// The apply callback failed (the watch goes on).
+    ApplyFailed(String),
+    /// A service event of a cluster.
+    Event {
+        cluster: String,
+        message: String,
+    },
+    HostDown {
+        cluster: String,
+        host: String,
+        error: String,
+    },
+    HostUp {
+        cluster: String,
+        host: String,
+    },
+    ReconcileError {
+        cluster: String,
+        error: String,
+    },
+    /// The stop future resolved; the reconcilers stop (containers keep running).
+    Stopping,
+}
+
+/// How a watch ended.
+#[derive(Debug)]
+pub enum Ended {
+    Stopped,
+    /// Another reconciler holds a cluster's lease (after waiting `lease_timeout`).
+    LeaseHeld(LockError),
+}
+
+pub type OnReport = Arc<dyn Fn(Report) + Send + Sync>;
+
+/// What a file-system event is about.
+enum Change {
+    Manifests,
+    State,
+}
+
+struct Running {
+    nudge: mpsc::Sender<()>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+/// Runs the watch until `stop` resolves. `apply` is called once first, then on every
+/// (debounced) change of the manifests; an error of the first call ends the watch.
+pub async fn watch(
+    store: &StateDir,
+    transport: Arc<dyn Transport>,
+    config: &Config,
+    apply: &mut dyn FnMut() -> Result<()>,
+    on: OnReport,
+    stop: impl Future<Output = ()>,
+) -> Result<Ended> {
+    apply()?;
+    let (changes_tx, mut changes) = mpsc::channel::<Change>(256);
+    let _watcher = file_watcher(store, &config.manifests, changes_tx)?;
+    on(Report::Watching);
+    let mut running: BTreeMap<String, Running> = BTreeMap::new();
+    tokio::pin!(stop);
+    loop {
+        match spawn_missing(store, &transport, config, &on, &mut running).await {
+            Ok(None) => {}
+            Ok(Some(held)) => {
+                stop_all(running).await;
+                return Ok(Ended::LeaseHeld(held));
+            }
+            Err(e) => {
+                stop_all(running).await;
+                return Err(e);
+            }
+        }
+        tokio::select! {
+            () = &mut stop => break,
+            change = changes.recv() => {
+                let Some(change) = change else { break };
+                let (manifests, state) = debounce(change, &mut changes).await;
+                if manifests {
+                    on(Report::ManifestsChanged);
+                    if let Err(e) = apply() {
+                        on(Report::ApplyFailed(format!("{e:#}")));
+                    }
+                }
+                if manifests || state {
+                    for r in running.values() {
+                        let _ = r.nudge.try_send(());
+                    }
+                }
+            }
+        }
+    }
+    on(Report::Stopping);
+    stop_all(running).await;
+    Ok(Ended::Stopped)
+}
+
+/// Collects what arrives within 300 ms: (manifests changed, state changed).
+async fn debounce(first: Change, changes: &mut mpsc::Receiver<Change>) -> (bool, bool) {
+    let mut manifests = matches!(first, Change::Manifests);
+    let mut state = matches!(first, Change::State);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    while let Ok(more) = changes.try_recv() {
+        manifests |= matches!(more, Change::Manifests);
+        state |= matches!(more, Change::State);
+    }
+    (manifests, state)
+}
+
+/// A reconciler for every cluster of the state that has none yet.
+async fn spawn_missing(
+    store: &StateDir,
+    transport: &Arc<dyn Transport>,
+    config: &Config,
+    on: &OnReport,
+    running: &mut BTreeMap<String, Running>,
+) -> Result<Option<LockError>> {
+    let clusters = store
+        .read_state()?
+        .map(|s| s.cluster_names())
+        .unwrap_or_else(|| {
+            [crate::model::cluster::DEFAULT_CLUSTER.to_string()]
+                .into_iter()
+                .collect()
+        });
+    for cluster in clusters {
+        if config.cluster.as_ref().is_some_and(|c| *c != cluster) || running.contains_key(&cluster)
+        {
+            continue;
+        }
+        let lease = match take_lease(store, &cluster, config.lease_timeout).await {
+            Ok(lease) => lease,
+            Err(e @ LockError::Held { .. }) => return Ok(Some(e)),
+            Err(e) => return Err(e.into()),
+        };
+        let reconciler = Reconciler::new(
+            store.clone(),
+            &cluster,
+            config.options.clone(),
+            transport.clone(),
+        );
+        running.insert(cluster, spawn_reconciler(reconciler, lease, on.clone()));
+    }
+    Ok(None)
+}
+
+/// Takes the lease of a cluster, waiting up to `timeout` (off the async threads).
+pub async fn take_lease(
+    store: &StateDir,
+    cluster: &str,
+    timeout: Duration,
+) -> Result<LockGuard, LockError> {
+    let path = store.lease_path(cluster);
+    let what = format!("reconciler lease of cluster `{cluster}`");
+    tokio::task::spawn_blocking(move || lock::acquire(&path, &what, timeout))
+        .await
+        .unwrap_or_else(|e| {
+            Err(LockError::Io {
+                path: PathBuf::new(),
+                source: std::io::Error::other(e.to_string()),
+            })
+        })
+}
+
+fn spawn_reconciler(mut reconciler: Reconciler, lease: LockGuard, on: OnReport) -> Running {
+    let (nudge, nudges) = mpsc::channel(256);
+    let own_nudge = nudge.clone();
+    let cluster = reconciler.cluster().to_string();
+    let handle = tokio::spawn(async move {
+        let _lease = lease;
+        let mut hosts = BTreeMap::new();
+        drive(
+            &mut reconciler,
+            nudges,
+            own_nudge,
+            None,
+            |_| false,
+            |report| pass_reports(&cluster, report, &mut hosts, &on),
+            |error| {
+                on(Report::ReconcileError {
+                    cluster: cluster.clone(),
+                    error: format!("{error:#}"),
+                })
+            },
+        )
+        .await;
+    });
+    Running { nudge, handle }
+}
+
+/// A pass's events, and hosts that stop or start answering.
+fn pass_reports(
+    cluster: &str,
+    report: &PassReport,
+    hosts: &mut BTreeMap<String, Option<String>>,
+    on: &OnReport,
+) {
+    for service in report.services.values() {
+        for event in &service.events {
+            on(Report::Event {
+                cluster: cluster.to_string(),
+                message: event.clone(),
+            });
+        }
+    }
+    for host in &report.hosts {
+        let previous = hosts.insert(host.name.clone(), host.error.clone());
+        if previous.as_ref() == Some(&host.error) {
+            continue;
+        }
+        match &host.error {
+            Some(error) => on(Report::HostDown {
+                cluster: cluster.to_string(),
+                host: host.name.clone(),
+                error: error.clone(),
+            }),
+            None if previous.is_some() => on(Report::HostUp {
+                cluster: cluster.to_string(),
+                host: host.name.clone(),
+            }),
+            None => {}
+        }
+    }
+}
+
+async fn stop_all(running: BTreeMap<String, Running>) {
+    for (_, r) in running {
+        r.handle.abort();
+        let _ = r.handle.await;
+    }
+}
+
+/// Watches the state directory and the manifests (their directories: editors replace files
+/// by renaming).
+fn file_watcher(
+    store: &StateDir,
+    manifests: &[PathBuf],
+    changes: mpsc::Sender<Change>,
+) -> Result<notify::RecommendedWatcher> {
+    let state_file = std::fs::canonicalize(store.root())
+        .map(|root| root.join("state.json"))
+        .unwrap_or_else(|_| store.state_path());
+    let roots = manifests.to_vec();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let Ok(event) = event else { return };
+        if matches!(event.kind, notify::EventKind::Access(_)) {
+            return;
+        }
+        for path in &event.paths {
+            let change = if path == &state_file {
+                Change::State
+            } else if roots
+                .iter()
+                .any(|r| path.starts_with(r) || r.starts_with(path))
+                && is_manifest(path)
+            {
+                Change::Manifests
+            } else {
+                continue;
+            };
+            let _ = changes.try_send(change);
+        }
+    })
+    .context("starting the file watcher")?;
+    watcher
+        .watch(store.root(), RecursiveMode::NonRecursive)
+        .with_context(|| format!("watching `{}`", store.root().display()))?;
+    for root in manifests {
+        let target = if root.is_dir() {
+            root.clone()
+        } else {
+            root.parent().map(Path::to_path_buf).unwrap_or_default()
+        };
+        let target = if target.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            target
+        };
+        watcher
+            .watch(&target, RecursiveMode::Recursive)
+            .with_context(|| format!("watching `{}`", target.display()))?;
+    }
+    Ok(watcher)
+}
+
+fn is_manifest(path: &Path) -> bool {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|e| matches!(e.as_str(), "yaml" | "yml" | "json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::controller::reconciler::HostReport;
+    use crate::reconcile::service::HostStatus;
+
+    fn pass(error: Option<&str>) -> PassReport {
+        PassReport {
+            hosts: vec![HostReport {
+                name: "h1".into(),
+                status: HostStatus::Active,
+                error: error.map(str::to_string),
+            }],
+            ..PassReport::default()
+        }
+    }
+
+    #[test]
+    fn hosts_are_reported_when_they_stop_and_start_answering() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let on: OnReport = Arc::new(move |r| {
+            if let Ok(mut s) = sink.lock() {
+                s.push(r);
+            }
+        });
+        let mut hosts = BTreeMap::new();
+        for error in [None, Some("refused"), Some("refused"), None, None] {
+            pass_reports("c", &pass(error), &mut hosts, &on);
+        }
+        let seen = seen.lock().map(|s| s.clone()).unwrap_or_default();
+        assert_eq!(
+            seen,
+            [
+                Report::HostDown {
+                    cluster: "c".into(),
+                    host: "h1".into(),
+                    error: "refused".into()
+                },
+                Report::HostUp {
+                    cluster: "c".into(),
+                    host: "h1".into()
+                },
+            ]
+        );
+    }
+}
