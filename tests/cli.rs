@@ -674,3 +674,35 @@ fn delete_without_a_terminal_needs_auto_approve_and_changes_nothing() {
     let list: serde_json::Value = serde_json::from_str(&services.stdout).expect("json");
     assert_eq!(list[0]["status"], "ACTIVE", "nothing was deleted");
 }
+
+/// Regression: after a delete that forgot the cluster `default`, `get clusters` still listed
+/// it. A cluster exists when it is recorded or has services (as in ECS).
+#[test]
+fn a_forgotten_default_cluster_is_not_listed() {
+    let env = Env::new();
+    env.write(
+        "c.yaml",
+        "apiVersion: ecsctl/v1\nkind: Cluster\nmetadata: { name: default }\nspec:\n  hosts: [{ name: local, endpoint: local }]\n---\napiVersion: ecsctl/v1\nkind: Cluster\nmetadata: { name: other }\nspec:\n  hosts: [{ name: local, endpoint: local }]\n",
+    );
+    let apply = env.run(&["apply", "--no-converge", "-f", "c.yaml", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    let names = |env: &Env| -> Vec<String> {
+        let run = env.run(&["get", "clusters", "-o", "json"]);
+        let list: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+        list.as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|c| c["name"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(names(&env), ["default", "other"]);
+    let delete = env.run(&[
+        "delete",
+        "cluster",
+        "default",
+        "--auto-approve",
+        "--no-wait",
+    ]);
+    assert_eq!(delete.code, 0, "{}", delete.stderr);
+    assert_eq!(names(&env), ["other"]);
+}

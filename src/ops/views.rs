@@ -31,19 +31,29 @@ pub struct ClusterView {
     pub services: usize,
 }
 
+/// The clusters that exist as ECS sees them: those recorded (a Cluster manifest) and those
+/// with services. The embedded `default` (the local daemon) is there when something uses it,
+/// so it is gone once a delete forgot it and nothing runs in it.
 pub fn clusters(state: &State, only: Option<&str>) -> OpsResult<Vec<ClusterView>> {
     if let Some(name) = only {
         resolve::cluster(state, name)?;
     }
-    Ok(state
-        .cluster_names()
+    let mut names: std::collections::BTreeSet<&String> = state.clusters.keys().collect();
+    names.extend(
+        state
+            .services
+            .iter()
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(c, _)| c),
+    );
+    Ok(names
         .into_iter()
-        .filter(|name| only.is_none_or(|c| c == name))
+        .filter(|name| only.is_none_or(|c| c == name.as_str()))
         .map(|name| ClusterView {
-            hosts: state.cluster_spec(&name).map_or(0, |s| s.hosts.len()),
-            services: state.services.get(&name).map_or(0, |s| s.len()),
+            hosts: state.cluster_spec(name).map_or(0, |s| s.hosts.len()),
+            services: state.services.get(name).map_or(0, |s| s.len()),
             status: "ACTIVE",
-            name,
+            name: name.clone(),
         })
         .collect())
 }
