@@ -11,6 +11,14 @@
 //!
 //! A [`Placer`] places the tasks of one service one after the other, counting each placement,
 //! so that spreading five tasks over three hosts gives 2/2/1.
+//!
+//! Placement does not scan every host for every task: hosts that fit are indexed by the
+//! parts of their rank that only they determine (binpack's remaining capacity, their own task
+//! count), in groups of hosts that share the rest (their values of the spread attributes).
+//! The best host is the best of each group's first, so one placement costs the number of
+//! groups plus a logarithm, and only the chosen host moves in the index. A `random` strategy
+//! ranks every host anew at every placement: it scans. [`Placer::linear`] is the simple scan,
+//! kept for comparison: both give the same placements.
 
 pub mod query;
 
@@ -81,6 +89,16 @@ struct Spread {
     counts: Vec<u32>,
 }
 
+/// The hosts that fit, grouped by their spread-attribute values, each group ordered by the
+/// rank components that depend on the host alone (then by index, the last tie-break).
+struct Index {
+    /// The group of each host.
+    group_of: Vec<usize>,
+    groups: Vec<BTreeSet<([i64; 5], usize)>>,
+    /// The key each indexed host was filed under.
+    filed: Vec<Option<[i64; 5]>>,
+}
+
 pub struct Placer<'h> {
     hosts: &'h mut [Host],
     request: Request,
@@ -90,6 +108,7 @@ pub struct Placer<'h> {
     eligible: Vec<bool>,
     rng: SmallRng,
     scores: Vec<u64>,
+    index: Option<Index>,
 }
 
 impl<'h> Placer<'h> {
@@ -147,7 +166,7 @@ impl<'h> Placer<'h> {
             })
             .collect();
         let scores = vec![0; hosts.len()];
-        Placer {
+        let mut placer = Placer {
             hosts,
             request,
             ranks,
@@ -155,6 +174,86 @@ impl<'h> Placer<'h> {
             eligible,
             rng: SmallRng::seed_from_u64(seed),
             scores,
+            index: None,
+        };
+        if !placer.ranks.iter().any(|r| matches!(r, Rank::Random)) {
+            placer.index = Some(placer.build_index());
+        }
+        placer
+    }
+
+    /// The simple placer: every placement scans every host. Same results as [`Placer::new`].
+    pub fn linear(hosts: &'h mut [Host], request: Request, seed: u64) -> Self {
+        let mut placer = Placer::new(hosts, request, seed);
+        placer.index = None;
+        placer
+    }
+
+    /// The rank components that depend only on the host (the others are zero).
+    fn own_key(&self, index: usize) -> [i64; 5] {
+        let mut key = self.key(index);
+        for (slot, rank) in key.iter_mut().zip(&self.ranks) {
+            if matches!(rank, Rank::SpreadAttribute(_)) {
+                *slot = 0;
+            }
+        }
+        key
+    }
+
+    fn build_index(&self) -> Index {
+        let mut group_ids: BTreeMap<Vec<Option<usize>>, usize> = BTreeMap::new();
+        let group_of: Vec<usize> = (0..self.hosts.len())
+            .map(|i| {
+                let values: Vec<Option<usize>> =
+                    self.spreads.iter().map(|s| s.value_of[i]).collect();
+                let next = group_ids.len();
+                *group_ids.entry(values).or_insert(next)
+            })
+            .collect();
+        let mut index = Index {
+            groups: vec![BTreeSet::new(); group_ids.len()],
+            filed: vec![None; self.hosts.len()],
+            group_of,
+        };
+        for i in 0..self.hosts.len() {
+            if self.fits(i) {
+                let key = self.own_key(i);
+                index.groups[index.group_of[i]].insert((key, i));
+                index.filed[i] = Some(key);
+            }
+        }
+        index
+    }
+
+    /// The best host by the index: the best of each group's first.
+    fn best_indexed(&self, index: &Index) -> Option<usize> {
+        let mut best: Option<(usize, [i64; 5])> = None;
+        for group in &index.groups {
+            let Some((_, i)) = group.first() else {
+                continue;
+            };
+            let key = self.key(*i);
+            if best.is_none_or(|(b, bk)| (key, *i) < (bk, b)) {
+                best = Some((*i, key));
+            }
+        }
+        best.map(|(i, _)| i)
+    }
+
+    /// Refiles a host whose capacity or counts changed.
+    fn refile(&mut self, host: usize) {
+        let fits = self.fits(host);
+        let key = self.own_key(host);
+        let Some(index) = self.index.as_mut() else {
+            return;
+        };
+        let group = index.group_of[host];
+        if let Some(old) = index.filed[host].take() {
+            index.groups[group].remove(&(old, host));
+        }
+        if fits {
+            index.groups[group].insert((key, host));
+            index.filed[host] = Some(key);
         }
     }
 
@@ -170,6 +269,14 @@ impl<'h> Placer<'h> {
 
     /// Places one task and counts it on the chosen host; returns the host's index.
     pub fn place(&mut self) -> Result<usize, Unplaced> {
+        if let Some(index) = &self.index {
+            let Some(chosen) = self.best_indexed(index) else {
+                return Err(self.why_not());
+            };
+            self.record(chosen);
+            self.refile(chosen);
+            return Ok(chosen);
+        }
         let has_random = self.ranks.iter().any(|r| matches!(r, Rank::Random));
         if has_random {
             for score in &mut self.scores {

@@ -240,3 +240,87 @@ fn no_strategy_picks_by_name_for_determinism() {
     let (names, _) = place_all(&mut hosts, Request::default(), 2);
     assert_eq!(names, ["a", "a"]);
 }
+
+/// The indexed placer and the simple scan agree, placement after placement, over many random
+/// clusters and requests (every strategy but `random`, which always scans).
+#[test]
+fn indexed_placement_equals_the_simple_scan() {
+    let mut rng = SmallRng::seed_from_u64(42);
+    let kinds = [
+        ("spread", "attribute:zone"),
+        ("spread", "attribute:rack"),
+        ("spread", "instanceId"),
+        ("binpack", "memory"),
+        ("binpack", "cpu"),
+    ];
+    for case in 0..400 {
+        let count = rng.random_range(1..40usize);
+        let hosts: Vec<Host> = (0..count)
+            .map(|i| {
+                let mut attributes = BTreeMap::new();
+                if rng.random_range(0..10) > 0 {
+                    attributes.insert("zone".into(), format!("z{}", rng.random_range(0..4)));
+                }
+                if rng.random_range(0..3) > 0 {
+                    attributes.insert("rack".into(), format!("r{}", rng.random_range(0..3)));
+                }
+                let mut ports_used = BTreeSet::new();
+                if rng.random_range(0..5) == 0 {
+                    ports_used.insert((8080, "tcp".to_string()));
+                }
+                Host {
+                    name: format!("h{i:02}"),
+                    attributes,
+                    active: rng.random_range(0..8) > 0,
+                    cpu_free: rng.random_range(0..8) * 256,
+                    memory_free: rng.random_range(0..16) * 256,
+                    ports_used,
+                    running_tasks: rng.random_range(0..4),
+                    service_tasks: rng.random_range(0..3),
+                }
+            })
+            .collect();
+        let strategies = (0..rng.random_range(0..4))
+            .map(|_| {
+                let (kind, field) = kinds[rng.random_range(0..kinds.len())];
+                let kind = if kind == "spread" {
+                    PlacementStrategyType::Spread
+                } else {
+                    PlacementStrategyType::Binpack
+                };
+                strategy(kind, field)
+            })
+            .collect();
+        let member_of = if rng.random_range(0..3) == 0 {
+            let text = "attribute:zone != z1";
+            vec![(text.to_string(), query::Expr::parse(text).expect("expr"))]
+        } else {
+            Vec::new()
+        };
+        let request = Request {
+            cpu: rng.random_range(0..3) * 128,
+            memory: rng.random_range(1..4) * 256,
+            ports: if rng.random_range(0..6) == 0 {
+                vec![(8080, "tcp".to_string())]
+            } else {
+                Vec::new()
+            },
+            strategies,
+            distinct_instance: rng.random_range(0..4) == 0,
+            member_of,
+        };
+        let tasks = rng.random_range(1..60);
+        let mut indexed_hosts = hosts.clone();
+        let mut linear_hosts = hosts;
+        let mut indexed = Placer::new(&mut indexed_hosts, request.clone(), 1);
+        let mut linear = Placer::linear(&mut linear_hosts, request, 1);
+        for task in 0..tasks {
+            let (a, b) = (indexed.place(), linear.place());
+            assert_eq!(a, b, "case {case}, task {task}");
+            if a.is_err() {
+                break;
+            }
+        }
+        assert_eq!(indexed.hosts(), linear.hosts(), "case {case}");
+    }
+}
