@@ -68,3 +68,21 @@ ensure_busybox_image() {
   docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' "$rootfs/rootfs.tar" "$image" >/dev/null
   rm -rf "$rootfs"
 }
+
+# The aws CLI and boto3 (from PyPI) for tests/e2e_api.rs, in a virtual environment at
+# ${ECSCTL_PYENV:-/tmp/ecsctl-pyenv}; exports ECSCTL_PYENV for the tests.
+ensure_aws_pyenv() {
+  export ECSCTL_PYENV="${ECSCTL_PYENV:-/tmp/ecsctl-pyenv}"
+  if [ -x "$ECSCTL_PYENV/bin/aws" ] && "$ECSCTL_PYENV/bin/python" -c 'import boto3' 2>/dev/null; then
+    return 0
+  fi
+  ensure_packages python3:python3
+  if ! python3 -m venv "$ECSCTL_PYENV" >/dev/null 2>&1; then
+    log "installing python3-venv"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv "$ECSCTL_PYENV"
+  fi
+  log "installing awscli and boto3 in $ECSCTL_PYENV"
+  "$ECSCTL_PYENV/bin/pip" install -q awscli boto3
+}

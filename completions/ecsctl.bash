@@ -70,6 +70,9 @@ _ecsctl() {
             ecsctl,scale)
                 cmd="ecsctl__subcmd__scale"
                 ;;
+            ecsctl,serve)
+                cmd="ecsctl__subcmd__serve"
+                ;;
             ecsctl,top)
                 cmd="ecsctl__subcmd__top"
                 ;;
@@ -136,6 +139,9 @@ _ecsctl() {
             ecsctl__subcmd__help,scale)
                 cmd="ecsctl__subcmd__help__subcmd__scale"
                 ;;
+            ecsctl__subcmd__help,serve)
+                cmd="ecsctl__subcmd__help__subcmd__serve"
+                ;;
             ecsctl__subcmd__help,top)
                 cmd="ecsctl__subcmd__help__subcmd__top"
                 ;;
@@ -155,7 +161,7 @@ _ecsctl() {
 
     case "${cmd}" in
         ecsctl)
-            opts="-h -V --state-dir --color --help --version validate plan diff apply delete get describe reconcile logs exec port events run-task scale rollback top drain undrain watch completion man help"
+            opts="-h -V --state-dir --color --help --version validate plan diff apply delete get describe reconcile logs exec port events run-task scale rollback top drain undrain watch serve completion man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -531,7 +537,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__help)
-            opts="validate plan diff apply delete get describe reconcile logs exec port events run-task scale rollback top drain undrain watch completion man help"
+            opts="validate plan diff apply delete get describe reconcile logs exec port events run-task scale rollback top drain undrain watch serve completion man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -783,6 +789,20 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__help__subcmd__scale)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1154,6 +1174,56 @@ _ecsctl() {
                     return 0
                     ;;
                 --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resync)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host-grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --task-retention)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__serve)
+            opts="-h -V --listen --credentials --account-id --no-reconcile --lock-timeout --resync --host-grace --task-retention --state-dir --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

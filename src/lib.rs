@@ -14,10 +14,11 @@
 //! | [`docker`] | one Docker host (bollard), local or through a [`docker::transport::Transport`] (SSH); labels, events, logs, exec | adapter (Docker, SSH) |
 //! | [`controller`] | carries the decisions out on the hosts of a cluster; the reconcile loop with backoff | no (drives adapters) |
 //! | [`ops`] | every verb, once: what front ends call; typed results and one error type; never prints | no (calls state, controller) |
+//! | [`api`] | the ECS JSON API (`ecsctl serve`): SigV4, ECS shapes and errors → ops | adapter (HTTP) |
 //! | [`cli`] | one file per subcommand: arguments → ops → render; output formats; exit codes | adapter (terminal) |
 //! | [`time`], [`ids`], [`suggest`] | timestamps, identifiers, did-you-mean | yes |
 //!
-//! Imports run down this table's layers: `cli` → `ops` → `controller` → `docker`/`state` →
+//! Imports run down this table's layers: `cli`/`api` → `ops` → `controller` → `docker`/`state` →
 //! `reconcile`/`schedule`/`plan` → `model` → `diagnostics`; nothing below imports what is above.
 
 #![cfg_attr(
@@ -25,6 +26,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod api;
 pub mod cli;
 pub mod controller;
 pub mod diagnostics;

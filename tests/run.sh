@@ -18,4 +18,6 @@ if [ ! -f "$rig_env" ]; then
   trap 'as_root bash tests/rig/rig.sh down >/dev/null 2>&1 || true' EXIT
 fi
 
+ensure_aws_pyenv
+
 cargo test --locked "$@"

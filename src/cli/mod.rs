@@ -18,6 +18,7 @@ pub mod port;
 pub mod reconcile;
 pub mod run_task;
 pub mod scale;
+pub mod serve;
 pub mod tasks;
 pub mod top;
 pub mod validate;
@@ -106,6 +107,8 @@ pub enum Command {
     Undrain(hosts::DrainArgs),
     /// Keep every host converged; apply manifest changes as files change
     Watch(watch::WatchArgs),
+    /// Serve the Amazon ECS API (AWS JSON 1.1) for the aws CLI, SDKs and Terraform
+    Serve(serve::ServeArgs),
     /// Print shell completions
     Completion(completion::CompletionArgs),
     /// Print the man page (roff) of ecsctl, or of one command
@@ -277,6 +280,7 @@ pub fn main() -> ExitCode {
         Command::Drain(args) => hosts::drain(&cx, args, true),
         Command::Undrain(args) => hosts::drain(&cx, args, false),
         Command::Watch(args) => watch::run(&cx, args),
+        Command::Serve(args) => serve::run(&cx, args),
         Command::Completion(args) => completion::run(&cx, args),
         Command::Man { command } => completion::man(&cx, command.as_deref()),
     };

@@ -85,6 +85,17 @@ pub fn pending(lock: LockGuard, state: State, plan: Plan) -> Pending {
     }
 }
 
+/// A plan computed by the caller under a lock it took, over a state that may not exist yet
+/// (the ECS API's writes).
+pub fn pending_on(lock: LockGuard, state: Option<State>, plan: Plan) -> Pending {
+    Pending {
+        lock,
+        state,
+        plan,
+        diagnostics: Diagnostics::new(),
+    }
+}
+
 /// Writes the plan (when it changes anything) and records its events.
 pub fn commit(session: &Session, pending: Pending) -> OpsResult<Applied> {
     let Pending {

@@ -41,7 +41,7 @@ pub struct PendingDeletion {
 }
 
 /// The state's objects, as desired objects (what applying them again would keep).
-fn recorded(state: &State) -> Desired {
+pub(super) fn recorded(state: &State) -> Desired {
     let mut desired = Desired::default();
     for (name, record) in &state.clusters {
         desired.clusters.insert(name.clone(), record.spec.clone());

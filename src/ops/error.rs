@@ -59,6 +59,16 @@ pub enum OpsError {
     /// A request that cannot be carried out as asked (bad argument, wrong object state).
     #[error("{0}")]
     Invalid(String),
+    /// An object that cannot go while others use it (a cluster with services).
+    #[error("{message}")]
+    InUse {
+        kind: ObjectKind,
+        name: String,
+        message: String,
+    },
+    /// An object that is being deleted and so takes no more changes.
+    #[error("{kind} `{name}` is being deleted")]
+    NotActive { kind: ObjectKind, name: String },
     /// Hosts that did not answer. What could be read is still returned by the operations that
     /// read; this is for those that cannot do without the host.
     #[error("host `{host}` does not answer: {error}")]

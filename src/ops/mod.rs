@@ -15,6 +15,7 @@
 //! | [`hosts`] | `get hosts`, `drain`, `undrain` |
 //! | [`tasks`] | `get tasks`, `describe task`, the tasks of a target (`logs`, `exec`), usage (`top`) |
 //! | [`views`] | `get clusters|taskdefs|services`, `describe service|taskdef`, `events` |
+//! | [`register`] | the ECS API's writes: register/deregister task definitions, create/update/delete services and clusters |
 //! | [`resolve`], [`target`] | names to objects: clusters, services, hosts, task prefixes |
 
 pub mod apply;
@@ -23,6 +24,7 @@ pub mod delete;
 pub mod error;
 pub mod hosts;
 pub mod manifests;
+pub mod register;
 pub mod resolve;
 pub mod scale;
 pub mod session;

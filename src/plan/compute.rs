@@ -192,6 +192,17 @@ fn resolve(
                 .and_then(|f| f.revisions.iter().find(|r| r.revision == n));
             match recorded {
                 Some(r) if r.status == RevisionStatus::Active => Ok(reference),
+                // A service keeps the revision it runs after that revision is deregistered,
+                // as in ECS; it only cannot move to an INACTIVE one.
+                Some(_)
+                    if service.cluster.as_deref().is_some_and(|c| {
+                        current
+                            .service(c, &service.name)
+                            .is_some_and(|r| r.task_definition == reference)
+                    }) =>
+                {
+                    Ok(reference)
+                }
                 Some(_) => Err(error(
                     format!("task definition `{reference}` is INACTIVE (deregistered)"),
                     Some(format!(

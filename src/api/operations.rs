@@ -1,0 +1,851 @@
+//! One function per ECS operation: decode the request (typed, every problem named), call
+//! the operations layer, build the response shape. Writes run off the async threads (they
+//! take the state lock) and nudge the reconcilers when they change something.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+use super::arn::{self, Arns};
+use super::error::ApiError;
+use super::page::page;
+use super::shapes;
+use crate::model::cluster::DEFAULT_CLUSTER;
+use crate::model::de::decode as decode_node;
+use crate::model::node::DocPath;
+use crate::ops::{self, Session, register};
+use crate::reconcile::task::DesiredStatus;
+use crate::state::{RevisionStatus, ServiceStatus, State};
+
+/// What every operation works with.
+pub struct Api {
+    pub session: Session,
+    pub account: String,
+    /// How long a write waits for the state lock.
+    pub lock_timeout: Duration,
+    /// Tells the reconcilers that the state changed.
+    pub nudge: Arc<dyn Fn() + Send + Sync>,
+}
+
+/// The operations ecsctl answers.
+pub const OPERATIONS: [&str; 19] = [
+    "CreateCluster",
+    "DeleteCluster",
+    "DescribeClusters",
+    "ListClusters",
+    "RegisterTaskDefinition",
+    "DeregisterTaskDefinition",
+    "DescribeTaskDefinition",
+    "ListTaskDefinitions",
+    "ListTaskDefinitionFamilies",
+    "CreateService",
+    "UpdateService",
+    "DeleteService",
+    "DescribeServices",
+    "ListServices",
+    "ListTasks",
+    "DescribeTasks",
+    "ListContainerInstances",
+    "DescribeContainerInstances",
+    "ListTagsForResource",
+];
+
+type Out = Result<Value, ApiError>;
+
+/// Runs `operation` on `body` (JSON text).
+pub async fn dispatch(api: Arc<Api>, arns: Arns, operation: &str, body: String) -> Out {
+    let body = if body.trim().is_empty() {
+        "{}".to_string()
+    } else {
+        body
+    };
+    let blocking = |f: fn(&Api, &Arns, &str) -> Out| {
+        let api = api.clone();
+        let arns = arns.clone();
+        let body = body.clone();
+        async move {
+            tokio::task::spawn_blocking(move || f(&api, &arns, &body))
+                .await
+                .map_err(|e| ApiError::server(format!("the operation did not finish: {e}")))?
+        }
+    };
+    match operation {
+        "CreateCluster" => blocking(create_cluster).await,
+        "DeleteCluster" => blocking(delete_cluster).await,
+        "DescribeClusters" => blocking(describe_clusters).await,
+        "ListClusters" => blocking(list_clusters).await,
+        "RegisterTaskDefinition" => blocking(register_task_definition).await,
+        "DeregisterTaskDefinition" => blocking(deregister_task_definition).await,
+        "DescribeTaskDefinition" => blocking(describe_task_definition).await,
+        "ListTaskDefinitions" => blocking(list_task_definitions).await,
+        "ListTaskDefinitionFamilies" => blocking(list_task_definition_families).await,
+        "CreateService" => blocking(create_service).await,
+        "UpdateService" => blocking(update_service).await,
+        "DeleteService" => blocking(delete_service).await,
+        "DescribeServices" => blocking(describe_services).await,
+        "ListServices" => blocking(list_services).await,
+        "ListTagsForResource" => blocking(list_tags).await,
+        "ListTasks" => list_tasks(&api, &arns, &body).await,
+        "DescribeTasks" => describe_tasks(&api, &arns, &body).await,
+        "ListContainerInstances" => list_container_instances(&api, &arns, &body).await,
+        "DescribeContainerInstances" => describe_container_instances(&api, &arns, &body).await,
+        other => Err(ApiError::unknown_operation(other)),
+    }
+}
+
+/// The request as JSON (bad JSON is a `SerializationException`).
+fn object(body: &str) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::from_str::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::serialization(
+            "the request body must be a JSON object",
+        )),
+        Err(e) => Err(ApiError::serialization(format!(
+            "the request body is not valid JSON: {e}"
+        ))),
+    }
+}
+
+/// The request as a typed value: wrong types are `SerializationException`, unknown members
+/// `InvalidParameterException`, each naming the member.
+fn decode<T: DeserializeOwned>(body: &str) -> Result<T, ApiError> {
+    object(body)?;
+    let parsed = crate::model::json::parse(body);
+    if let Some(error) = parsed.errors.first() {
+        return Err(ApiError::serialization(error.message.clone()));
+    }
+    let Some(node) = parsed.documents.first() else {
+        return Err(ApiError::serialization("the request body is empty"));
+    };
+    let (value, issues) = decode_node::<T>(node, &DocPath::root());
+    if let Some(issue) = issues.iter().find(|i| i.is_error()) {
+        let message = format!(
+            "`{}`: {}{}",
+            issue.path,
+            issue.message,
+            issue
+                .help
+                .as_deref()
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default()
+        );
+        return Err(if issue.message.contains("unknown field") {
+            ApiError::invalid(message)
+        } else {
+            ApiError::serialization(message)
+        });
+    }
+    value.ok_or_else(|| ApiError::serialization("the request could not be read"))
+}
+
+fn state(api: &Api) -> Result<State, ApiError> {
+    Ok(api.session.state_or_empty().map_err(ops::OpsError::Other)?)
+}
+
+fn cluster_or_default(cluster: Option<&str>) -> Result<String, ApiError> {
+    match cluster {
+        Some(c) if !c.is_empty() => arn::cluster_name(c),
+        _ => Ok(DEFAULT_CLUSTER.to_string()),
+    }
+}
+
+fn known_cluster(state: &State, cluster: Option<&str>) -> Result<String, ApiError> {
+    let name = cluster_or_default(cluster)?;
+    ops::resolve::cluster(state, &name)?;
+    Ok(name)
+}
+
+fn runtime(api: &Api, cluster: &str) -> Result<crate::state::Runtime, ApiError> {
+    Ok(api
+        .session
+        .store
+        .read_runtime(cluster)
+        .map_err(ops::OpsError::Other)?)
+}
+
+fn failure(arn: String, reason: &str) -> Value {
+    json!({"arn": arn, "reason": reason})
+}
+
+// ---- clusters ----
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct CreateClusterRequest {
+    cluster_name: Option<String>,
+    tags: Vec<Value>,
+    settings: Vec<Value>,
+    configuration: Option<Value>,
+    capacity_providers: Vec<String>,
+    default_capacity_provider_strategy: Vec<Value>,
+    service_connect_defaults: Option<Value>,
+}
+
+fn create_cluster(api: &Api, arns: &Arns, body: &str) -> Out {
+    let request: CreateClusterRequest = decode(body)?;
+    let name = request
+        .cluster_name
+        .unwrap_or_else(|| DEFAULT_CLUSTER.to_string());
+    register::create_cluster(&api.session, &name, api.lock_timeout)?;
+    (api.nudge)();
+    let state = state(api)?;
+    Ok(json!({"cluster": shapes::cluster(arns, &state, &runtime(api, &name)?, &name)}))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct ClusterRequest {
+    cluster: Option<String>,
+}
+
+fn delete_cluster(api: &Api, arns: &Arns, body: &str) -> Out {
+    let request: ClusterRequest = decode(body)?;
+    let state = state(api)?;
+    let name = known_cluster(&state, request.cluster.as_deref())?;
+    let mut shape = shapes::cluster(arns, &state, &runtime(api, &name)?, &name);
+    register::delete_cluster(&api.session, &name, api.lock_timeout)?;
+    (api.nudge)();
+    shape["status"] = json!("INACTIVE");
+    Ok(json!({ "cluster": shape }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct DescribeClustersRequest {
+    clusters: Vec<String>,
+    include: Vec<String>,
+}
+
+fn describe_clusters(api: &Api, arns: &Arns, body: &str) -> Out {
+    let request: DescribeClustersRequest = decode(body)?;
+    let state = state(api)?;
+    let names = if request.clusters.is_empty() {
+        vec![DEFAULT_CLUSTER.to_string()]
+    } else {
+        request.clusters
+    };
+    let existing = state.cluster_names();
+    let mut clusters = Vec::new();
+    let mut failures = Vec::new();
+    for text in names {
+        let name = arn::cluster_name(&text)?;
+        if existing.contains(&name) {
+            clusters.push(shapes::cluster(arns, &state, &runtime(api, &name)?, &name));
+        } else {
+            failures.push(failure(arns.cluster(&name), "MISSING"));
+        }
+    }
+    Ok(json!({"clusters": clusters, "failures": failures}))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct ListRequest {
+    cluster: Option<String>,
+    max_results: Option<i32>,
+    next_token: Option<String>,
+    launch_type: Option<String>,
+    scheduling_strategy: Option<String>,
+    resource_management_type: Option<String>,
+}
+
+fn list_clusters(api: &Api, arns: &Arns, body: &str) -> Out {
+    let request: ListRequest = decode(body)?;
+    let state = state(api)?;
+    let items = state
+        .cluster_names()
+        .into_iter()
+        .map(|n| (n.clone(), arns.cluster(&n)))
+        .collect();
+    let p = page(
+        items,
+        request.max_results,
+        request.next_token.as_deref(),
+        100,
+    )?;
+    Ok(json!({"clusterArns": p.items, "nextToken": p.next_token}))
+}
+
+// ---- task definitions ----
+
+fn register_task_definition(api: &Api, arns: &Arns, body: &str) -> Out {
+    object(body)?;
+    let registered = register::register_task_definition(&api.session, body, api.lock_timeout)?;
+    Ok(json!({
+        "taskDefinition": shapes::task_definition(arns, &registered.family, &registered.revision),
+        "tags": shapes::tags_of(&registered.revision),
+    }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct TaskDefinitionRequest {
+    task_definition: Option<String>,
+    include: Vec<String>,
+}
+
+fn required<'a>(value: &'a Option<String>, member: &str) -> Result<&'a str, ApiError> {
+    value
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::invalid(format!("`{member}` is required")))
+}
+
+fn deregister_task_definition(api: &Api, arns: &Arns, body: &str) -> Out {
+    let request: TaskDefinitionRequest = decode(body)?;
+    let text = required(&request.task_definition, "taskDefinition")?;
+    let r = register::deregister_task_definition(&api.session, text, api.lock_timeout)?;
+    Ok(json!({"taskDefinition": shapes::task_definition(arns, &r.family, &r.revision)}))
+}
+
+fn describe_task_definition(api: &Api, arns: &Arns, body: &str) -> Out {
+    let request: TaskDefinitionRequest = decode(body)?;
+    let text = required(&request.task_definition, "taskDefinition")?;
+    let state = state(api)?;
+    let reference: crate::model::names::TaskDefRef = text.parse().map_err(ApiError::invalid)?;
+    let family = ops::resolve::family(&state, &reference.family)?;
+    let revision = match reference.revision {
+        Some(n) => family.revisions.iter().find(|r| r.revision == n),
+        None => family.latest_active(),
+    }
+    .ok_or_else(|| {
+        ApiError::client(
+            "ClientException",
+            format!("no task definition `{reference}`: unable to describe task definition"),
+        )
+    })?;
+    let mut out = json!({
+        "taskDefinition": shapes::task_definition(arns, &reference.family, revision),
+    });
+    if request.include.iter().any(|i| i == "TAGS") {
+        out["tags"] = shapes::tags_of(revision);
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct ListTaskDefinitionsRequest {
+    family_prefix: Option<String>,
+    status: Option<String>,
+    sort: Option<String>,
+    max_results: Option<i32>,
+    next_token: Option<String>,
+}
+
+fn status_filter(status: Option<&str>) -> Result<Option<RevisionStatus>, ApiError> {
+    match status {
+        None | Some("ACTIVE") => Ok(Some(RevisionStatus::Active)),
+        Some("INACTIVE") => Ok(Some(RevisionStatus::Inactive)),
+        Some("ALL") => Ok(None),
+        Some(other) => Err(ApiError::invalid(format!(
+            "`status`: `{other}` is not one of ACTIVE, INACTIVE (ALL for families)"
+        ))),
+    }
+}
+
+fn list_task_definitions(api: &Api, arns: &Arns, body: &str) -> Out {
+    let request: ListTaskDefinitionsRequest = decode(body)?;
+    let status = status_filter(request.status.as_deref())?;
+    let descending = match request.sort.as_deref() {
+        None | Some("ASC") => false,
+        Some("DESC") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "`sort`: `{other}` is not ASC or DESC"
+            )));
+        }
+    };
+    let state = state(api)?;
+    let mut items = Vec::new();
+    for (family, record) in &state.task_definitions {
+        if request
+            .family_prefix
+            .as_deref()
+            .is_some_and(|p| family != p)
+        {
+            continue;
+        }
+        for r in &record.revisions {
+            if status.is_some_and(|s| s != r.status) {
+                continue;
+            }
+            // Keys sort by family, then revision number (zero-padded).
+            let key = format!("{family}:{:010}", r.revision);
+            let key = if descending { invert(&key) } else { key };
+            items.push((key, arns.task_definition(family, r.revision)));
+        }
+    }
+    let p = page(
+        items,
+        request.max_results,
+        request.next_token.as_deref(),
+        100,
+    )?;
+    Ok(json!({"taskDefinitionArns": p.items, "nextToken": p.next_token}))
+}
+
+/// A key that sorts in the opposite order (for `sort: DESC`).
+fn invert(key: &str) -> String {
+    key.chars()
+        .map(|c| char::from_u32(0x10_FFFF - c as u32).unwrap_or(c))
+        .collect()
+}
+
+fn list_task_definition_families(api: &Api, _arns: &Arns, body: &str) -> Out {
+    let request: ListTaskDefinitionsRequest = decode(body)?;
+    if request.sort.is_some() {
+        return Err(ApiError::invalid(
+            "`sort` is not a member of ListTaskDefinitionFamilies",
+        ));
+    }
+    let status = status_filter(request.status.as_deref())?;
+    let state = state(api)?;
+    let items = state
+        .task_definitions
+        .iter()
+        .filter(|(f, _)| {
+            request
+                .family_prefix
+                .as_deref()
+                .is_none_or(|p| f.starts_with(p))
+        })
+        .filter(|(_, r)| {
+            let active = r.latest_active().is_some();
+            match status {
+                None => true,
+                Some(RevisionStatus::Active) => active,
+                Some(RevisionStatus::Inactive) => !active,
+            }
+        })
+        .map(|(f, _)| (f.clone(), f.clone()))
+        .collect();
+    let p = page(
+        items,
+        request.max_results,
+        request.next_token.as_deref(),
+        100,
+    )?;
+    Ok(json!({"families": p.items, "nextToken": p.next_token}))
+}
+
+// ---- services ----
+
+fn service_out(api: &Api, arns: &Arns, written: &register::ServiceWritten) -> Out {
+    let runtime = runtime(api, &written.cluster)?;
+    Ok(json!({
+        "service": shapes::service(arns, &written.cluster, &written.name, &written.record, &runtime)
+    }))
+}
+
+fn create_service(api: &Api, arns: &Arns, body: &str) -> Out {
+    let mut map = object(body)?;
+    if let Some(Value::String(c)) = map.get("cluster") {
+        let name = arn::cluster_name(c)?;
+        map.insert("cluster".into(), name.into());
+    }
+    if !map.contains_key("serviceName") {
+        return Err(ApiError::invalid("`serviceName` is required"));
+    }
+    let text = Value::Object(map).to_string();
+    let written = register::create_service(&api.session, &text, api.lock_timeout)?;
+    (api.nudge)();
+    service_out(api, arns, &written)
+}
+
+fn take_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
+    match map.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(ApiError::serialization(format!(
+            "`{key}`: expected a string, found {other}"
+        ))),
+    }
+}
+
+/// The service a request names (`service` as name or ARN, `cluster` as name or ARN).
+fn service_target(
+    cluster: Option<String>,
+    service: Option<String>,
+) -> Result<(Option<String>, String), ApiError> {
+    let service = required(&service, "service")?;
+    let (from_arn, name) = arn::service_name(service)?;
+    let cluster = match cluster {
+        Some(c) => Some(arn::cluster_name(&c)?),
+        None => from_arn.or(Some(DEFAULT_CLUSTER.to_string())),
+    };
+    Ok((cluster, name))
+}
+
+fn check_cluster(api: &Api, cluster: Option<&str>) -> Result<(), ApiError> {
+    if let Some(c) = cluster {
+        ops::resolve::cluster(&state(api)?, c)?;
+    }
+    Ok(())
+}
+
+fn update_service(api: &Api, arns: &Arns, body: &str) -> Out {
+    let mut map = object(body)?;
+    let cluster = take_string(&mut map, "cluster")?;
+    let service = take_string(&mut map, "service")?;
+    let force = match map.remove("forceNewDeployment") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => b,
+        Some(other) => {
+            return Err(ApiError::serialization(format!(
+                "`forceNewDeployment`: expected a boolean, found {other}"
+            )));
+        }
+    };
+    for key in ["serviceName", "clientToken"] {
+        if map.contains_key(key) {
+            return Err(ApiError::invalid(format!(
+                "`{key}` is not a member of UpdateService"
+            )));
+        }
+    }
+    let (cluster, name) = service_target(cluster, service)?;
+    check_cluster(api, cluster.as_deref())?;
+    let written = register::update_service(
+        &api.session,
+        cluster.as_deref(),
+        &name,
+        map,
+        force,
+        api.lock_timeout,
+    )?;
+    (api.nudge)();
+    service_out(api, arns, &written)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct DeleteServiceRequest {
+    cluster: Option<String>,
+    service: Option<String>,
+    force: Option<bool>,
+}
+
+fn delete_service(api: &Api, arns: &Arns, body: &str) -> Out {
+    let request: DeleteServiceRequest = decode(body)?;
+    let (cluster, name) = service_target(request.cluster, request.service)?;
+    check_cluster(api, cluster.as_deref())?;
+    let written = register::delete_service(
+        &api.session,
+        cluster.as_deref(),
+        &name,
+        request.force.unwrap_or(false),
+        api.lock_timeout,
+    )?;
+    (api.nudge)();
+    service_out(api, arns, &written)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct DescribeServicesRequest {
+    cluster: Option<String>,
+    services: Vec<String>,
+    include: Vec<String>,
+}
+
+fn describe_services(api: &Api, arns: &Arns, body: &str) -> Out {
+    let request: DescribeServicesRequest = decode(body)?;
+    if request.services.is_empty() {
+        return Err(ApiError::invalid("`services` is required"));
+    }
+    let state = state(api)?;
+    let cluster = known_cluster(&state, request.cluster.as_deref())?;
+    let runtime = runtime(api, &cluster)?;
+    let mut services = Vec::new();
+    let mut failures = Vec::new();
+    for text in &request.services {
+        let (_, name) = arn::service_name(text)?;
+        match state.service(&cluster, &name) {
+            Some(record) => services.push(shapes::service(arns, &cluster, &name, record, &runtime)),
+            None => failures.push(failure(arns.service(&cluster, &name), "MISSING")),
+        }
+    }
+    Ok(json!({"services": services, "failures": failures}))
+}
+
+fn list_services(api: &Api, arns: &Arns, body: &str) -> Out {
+    let request: ListRequest = decode(body)?;
+    let state = state(api)?;
+    let cluster = known_cluster(&state, request.cluster.as_deref())?;
+    let items = state
+        .all_services()
+        .filter(|(c, _, r)| *c == cluster && r.status == ServiceStatus::Active)
+        .filter(|(_, _, r)| {
+            request
+                .scheduling_strategy
+                .as_deref()
+                .is_none_or(|s| r.effective().scheduling_strategy.as_str() == s)
+        })
+        .map(|(c, n, _)| (n.to_string(), arns.service(c, n)))
+        .collect();
+    let p = page(
+        items,
+        request.max_results,
+        request.next_token.as_deref(),
+        10,
+    )?;
+    Ok(json!({"serviceArns": p.items, "nextToken": p.next_token}))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct TagsRequest {
+    resource_arn: Option<String>,
+}
+
+fn list_tags(api: &Api, _arns: &Arns, body: &str) -> Out {
+    let request: TagsRequest = decode(body)?;
+    let text = required(&request.resource_arn, "resourceArn")?;
+    let state = state(api)?;
+    let tags = if text.contains(":task-definition/") {
+        ops::resolve::task_definition(&state, text)?
+            .spec
+            .tags
+            .clone()
+    } else if text.contains(":service/") {
+        let (cluster, name) = arn::service_name(text)?;
+        ops::resolve::service(&state, &name, cluster.as_deref())?
+            .1
+            .spec
+            .tags
+            .clone()
+    } else if text.contains(":cluster/") {
+        let name = arn::cluster_name(text)?;
+        ops::resolve::cluster(&state, &name)?;
+        Vec::new()
+    } else {
+        return Err(ApiError::invalid(format!(
+            "`{text}`: tags are kept for clusters, services and task definitions"
+        )));
+    };
+    Ok(json!({ "tags": tags }))
+}
+
+// ---- tasks and container instances ----
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct ListTasksRequest {
+    cluster: Option<String>,
+    container_instance: Option<String>,
+    family: Option<String>,
+    started_by: Option<String>,
+    service_name: Option<String>,
+    desired_status: Option<String>,
+    launch_type: Option<String>,
+    max_results: Option<i32>,
+    next_token: Option<String>,
+}
+
+async fn observed_tasks(
+    api: &Api,
+    cluster: Option<String>,
+    service: Option<&str>,
+) -> Result<(State, String, Vec<crate::controller::inspect::TaskView>), ApiError> {
+    let session = api.session.clone();
+    let state = tokio::task::spawn_blocking(move || session.state_or_empty())
+        .await
+        .map_err(|e| ApiError::server(e.to_string()))?
+        .map_err(ops::OpsError::Other)?;
+    let cluster = known_cluster(&state, cluster.as_deref())?;
+    let listing = ops::tasks::list(&api.session, &state, Some(&cluster), service, false).await?;
+    let tasks = listing.tasks.into_iter().map(|(_, t)| t).collect();
+    Ok((state, cluster, tasks))
+}
+
+async fn list_tasks(api: &Api, arns: &Arns, body: &str) -> Out {
+    let request: ListTasksRequest = decode(body)?;
+    let wanted = match request.desired_status.as_deref() {
+        None | Some("RUNNING") => DesiredStatus::Running,
+        Some("STOPPED") => DesiredStatus::Stopped,
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "`desiredStatus`: `{other}` is not RUNNING, PENDING or STOPPED"
+            )));
+        }
+    };
+    let host = request
+        .container_instance
+        .as_deref()
+        .map(arn::container_instance_id)
+        .transpose()?
+        .map(|(_, id)| id);
+    let (_, cluster, tasks) = observed_tasks(
+        api,
+        request.cluster.clone(),
+        request.service_name.as_deref(),
+    )
+    .await?;
+    let items = tasks
+        .iter()
+        .filter(|t| t.state.desired_status == wanted)
+        .filter(|t| {
+            request
+                .family
+                .as_deref()
+                .is_none_or(|f| t.task.task_definition.family == f)
+        })
+        .filter(|t| host.as_deref().is_none_or(|h| t.task.host == h))
+        .filter(|t| {
+            request
+                .started_by
+                .as_deref()
+                .is_none_or(|s| t.task.deployment.as_deref().is_some_and(|d| d == s))
+        })
+        .map(|t| (t.task.id.clone(), arns.task(&cluster, &t.task.id)))
+        .collect();
+    let p = page(
+        items,
+        request.max_results,
+        request.next_token.as_deref(),
+        100,
+    )?;
+    Ok(json!({"taskArns": p.items, "nextToken": p.next_token}))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct DescribeTasksRequest {
+    cluster: Option<String>,
+    tasks: Vec<String>,
+    include: Vec<String>,
+}
+
+async fn describe_tasks(api: &Api, arns: &Arns, body: &str) -> Out {
+    let request: DescribeTasksRequest = decode(body)?;
+    if request.tasks.is_empty() {
+        return Err(ApiError::invalid("`tasks` is required"));
+    }
+    let (state, cluster, tasks) = observed_tasks(api, request.cluster.clone(), None).await?;
+    let mut found = Vec::new();
+    let mut failures = Vec::new();
+    for text in &request.tasks {
+        let (_, id) = arn::task_id(text)?;
+        match tasks.iter().find(|t| t.task.id == id) {
+            Some(view) => found.push(shapes::task(
+                arns,
+                &cluster,
+                view,
+                state.revision(&view.task.task_definition),
+            )),
+            None => failures.push(failure(arns.task(&cluster, &id), "MISSING")),
+        }
+    }
+    Ok(json!({"tasks": found, "failures": failures}))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct ContainerInstancesRequest {
+    cluster: Option<String>,
+    container_instances: Vec<String>,
+    include: Vec<String>,
+    filter: Option<String>,
+    status: Option<String>,
+    max_results: Option<i32>,
+    next_token: Option<String>,
+}
+
+async fn hosts(
+    api: &Api,
+    cluster: Option<&str>,
+) -> Result<(String, Vec<crate::ops::hosts::HostView>), ApiError> {
+    let session = api.session.clone();
+    let state = tokio::task::spawn_blocking(move || session.state_or_empty())
+        .await
+        .map_err(|e| ApiError::server(e.to_string()))?
+        .map_err(ops::OpsError::Other)?;
+    let cluster = known_cluster(&state, cluster)?;
+    let (views, _) = ops::hosts::list(&api.session, &state, Some(&cluster)).await?;
+    Ok((cluster, views))
+}
+
+async fn list_container_instances(api: &Api, arns: &Arns, body: &str) -> Out {
+    let request: ContainerInstancesRequest = decode(body)?;
+    let (cluster, views) = hosts(api, request.cluster.as_deref()).await?;
+    let items = views
+        .iter()
+        .filter(|h| {
+            request
+                .status
+                .as_deref()
+                .is_none_or(|s| s == h.status || (s == "ACTIVE" && h.status == "UNREACHABLE"))
+        })
+        .map(|h| (h.name.clone(), arns.container_instance(&cluster, &h.name)))
+        .collect();
+    let p = page(
+        items,
+        request.max_results,
+        request.next_token.as_deref(),
+        100,
+    )?;
+    Ok(json!({"containerInstanceArns": p.items, "nextToken": p.next_token}))
+}
+
+async fn describe_container_instances(api: &Api, arns: &Arns, body: &str) -> Out {
+    let request: ContainerInstancesRequest = decode(body)?;
+    if request.container_instances.is_empty() {
+        return Err(ApiError::invalid("`containerInstances` is required"));
+    }
+    let (cluster, views) = hosts(api, request.cluster.as_deref()).await?;
+    let mut found = Vec::new();
+    let mut failures = Vec::new();
+    for text in &request.container_instances {
+        let (_, id) = arn::container_instance_id(text)?;
+        match views.iter().find(|h| h.name == id) {
+            Some(h) => found.push(shapes::container_instance(arns, h)),
+            None => failures.push(failure(arns.container_instance(&cluster, &id), "MISSING")),
+        }
+    }
+    Ok(json!({"containerInstances": found, "failures": failures}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize, Default, Debug)]
+    #[serde(rename_all = "camelCase", default)]
+    struct Sample {
+        cluster: Option<String>,
+        max_results: Option<i32>,
+    }
+
+    #[test]
+    fn requests_decode_with_named_errors() {
+        let ok: Sample = decode(r#"{"cluster": "c", "maxResults": 5}"#).expect("ok");
+        assert_eq!(
+            (ok.cluster.as_deref(), ok.max_results),
+            (Some("c"), Some(5))
+        );
+        let e = decode::<Sample>(r#"{"clustr": "c"}"#).expect_err("unknown");
+        assert_eq!(e.code, "InvalidParameterException");
+        assert!(e.message.contains("clustr"), "{}", e.message);
+        let e = decode::<Sample>(r#"{"maxResults": "many"}"#).expect_err("type");
+        assert_eq!(e.code, "SerializationException");
+        assert!(e.message.contains("maxResults"), "{}", e.message);
+        let e = decode::<Sample>(r#"{"cluster": "#).expect_err("json");
+        assert_eq!(e.code, "SerializationException");
+    }
+
+    #[test]
+    fn descending_keys_sort_backwards() {
+        let mut keys = [
+            invert("a:0000000001"),
+            invert("a:0000000002"),
+            invert("b:0000000001"),
+        ];
+        keys.sort();
+        assert_eq!(keys[0], invert("b:0000000001"));
+        assert_eq!(keys[2], invert("a:0000000001"));
+    }
+}

@@ -1,0 +1,350 @@
+//! ECS response shapes built from the state, the runtime record and observed tasks:
+//! `Cluster`, `TaskDefinition`, `Service` (with `deployments[]` as the waiters read them),
+//! `Task`, `ContainerInstance`. JSON keys sort (serde_json's map), timestamps are epoch
+//! seconds, and empty structures are left out ([`prune`]).
+
+use serde_json::{Map, Value, json};
+
+use super::arn::Arns;
+use crate::controller::inspect::TaskView;
+use crate::ops::hosts::HostView;
+use crate::ops::views::serde_name;
+use crate::reconcile::task::{DesiredStatus, Health, TaskGroup, TaskStatus};
+use crate::state::{
+    Revision, RevisionStatus, RolloutState, Runtime, ServiceRecord, ServiceStatus, State,
+};
+use crate::time::Timestamp;
+
+/// Epoch seconds, as ECS's JSON carries timestamps.
+pub fn ts(t: Timestamp) -> Value {
+    json!(t.unix_millis() as f64 / 1000.0)
+}
+
+/// Drops `null`s and empty objects, recursively: ECS leaves absent structures out.
+pub fn prune(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, prune(v)))
+                .filter(|(_, v)| !v.is_null() && !v.as_object().is_some_and(Map::is_empty))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(prune).collect()),
+        other => other,
+    }
+}
+
+pub fn cluster(arns: &Arns, state: &State, runtime: &Runtime, name: &str) -> Value {
+    let hosts = state.cluster_spec(name).map_or(0, |s| s.hosts.len());
+    let services = state
+        .all_services()
+        .filter(|(c, _, r)| *c == name && r.status == ServiceStatus::Active)
+        .count();
+    let (running, pending) = runtime
+        .services
+        .values()
+        .filter_map(|s| s.counts)
+        .fold((0, 0), |(r, p), c| (r + c.running, p + c.pending));
+    json!({
+        "clusterArn": arns.cluster(name),
+        "clusterName": name,
+        "status": "ACTIVE",
+        "registeredContainerInstancesCount": hosts,
+        "runningTasksCount": running,
+        "pendingTasksCount": pending,
+        "activeServicesCount": services,
+        "statistics": [],
+        "tags": [],
+        "settings": [{"name": "containerInsights", "value": "disabled"}],
+        "capacityProviders": [],
+        "defaultCapacityProviderStrategy": [],
+    })
+}
+
+pub fn task_definition(arns: &Arns, family: &str, revision: &Revision) -> Value {
+    let mut map = match serde_json::to_value(&revision.spec) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    map.remove("tags");
+    map.insert("family".into(), family.into());
+    map.insert(
+        "taskDefinitionArn".into(),
+        arns.task_definition(family, revision.revision).into(),
+    );
+    map.insert("revision".into(), revision.revision.into());
+    map.insert(
+        "status".into(),
+        match revision.status {
+            RevisionStatus::Active => "ACTIVE",
+            RevisionStatus::Inactive => "INACTIVE",
+        }
+        .into(),
+    );
+    map.insert("registeredAt".into(), ts(revision.registered_at));
+    if let Some(at) = revision.deregistered_at {
+        map.insert("deregisteredAt".into(), ts(at));
+    }
+    map.insert("compatibilities".into(), json!(["EC2", "EXTERNAL"]));
+    prune(Value::Object(map))
+}
+
+pub fn tags_of(revision: &Revision) -> Value {
+    serde_json::to_value(&revision.spec.tags).unwrap_or_else(|_| json!([]))
+}
+
+/// Members of the applied spec that `Service` (DescribeServices) carries as they are.
+const SERVICE_MEMBERS: [&str; 16] = [
+    "loadBalancers",
+    "serviceRegistries",
+    "capacityProviderStrategy",
+    "platformVersion",
+    "deploymentConfiguration",
+    "placementConstraints",
+    "placementStrategy",
+    "networkConfiguration",
+    "healthCheckGracePeriodSeconds",
+    "schedulingStrategy",
+    "deploymentController",
+    "enableECSManagedTags",
+    "propagateTags",
+    "enableExecuteCommand",
+    "launchType",
+    "availabilityZoneRebalancing",
+];
+
+/// A `Service`. The deployments listed are those ECS lists: the PRIMARY, and the previous
+/// one (ACTIVE) while the PRIMARY's rollout is in progress. Counts are the reconciler's
+/// last view (the runtime record).
+pub fn service(
+    arns: &Arns,
+    cluster: &str,
+    name: &str,
+    record: &ServiceRecord,
+    runtime: &Runtime,
+) -> Value {
+    let progress = runtime.services.get(name);
+    let counts = progress.and_then(|p| p.counts).unwrap_or_default();
+    let running = counts.running;
+    let pending = counts.pending + counts.unplaced;
+    let mut deployments = Vec::new();
+    for (i, d) in record.deployments.iter().enumerate() {
+        let p = progress.and_then(|p| p.deployments.get(&d.id));
+        let rollout = p.map_or(RolloutState::InProgress, |p| p.rollout_state);
+        if i > 0 {
+            let primary_rollout = record
+                .deployments
+                .first()
+                .and_then(|d| progress.and_then(|p| p.deployments.get(&d.id)))
+                .map_or(RolloutState::InProgress, |p| p.rollout_state);
+            if i > 1 || primary_rollout != RolloutState::InProgress {
+                break;
+            }
+        }
+        let (desired, run, pend) = if i == 0 {
+            (record.desired_count, running, pending)
+        } else {
+            (0, 0, 0)
+        };
+        let revision = d.task_definition.revision.unwrap_or_default();
+        deployments.push(json!({
+            "id": d.id,
+            "status": if i == 0 { "PRIMARY" } else { "ACTIVE" },
+            "taskDefinition": arns.task_definition(&d.task_definition.family, revision),
+            "desiredCount": desired,
+            "runningCount": run,
+            "pendingCount": pend,
+            "failedTasks": p.map_or(0, |p| p.failed_tasks),
+            "createdAt": ts(d.created_at),
+            "updatedAt": ts(p.map_or(d.created_at, |p| p.updated_at)),
+            "launchType": "EC2",
+            "rolloutState": serde_name(&rollout),
+            "rolloutStateReason": p.and_then(|p| p.rollout_state_reason.clone()),
+        }));
+    }
+    let events: Vec<Value> = progress
+        .map(|p| {
+            p.events
+                .iter()
+                .rev()
+                .map(|e| json!({"id": e.id, "createdAt": ts(e.created_at), "message": e.message}))
+                .collect()
+        })
+        .unwrap_or_default();
+    let spec = match serde_json::to_value(&record.spec) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    let mut map = Map::new();
+    for key in SERVICE_MEMBERS {
+        if let Some(v) = spec.get(key) {
+            map.insert(key.to_string(), v.clone());
+        }
+    }
+    map.entry("launchType").or_insert_with(|| "EC2".into());
+    map.entry("deploymentController")
+        .or_insert_with(|| json!({"type": "ECS"}));
+    let revision = record.task_definition.revision.unwrap_or_default();
+    let status = match record.status {
+        ServiceStatus::Active => "ACTIVE",
+        ServiceStatus::Draining => "DRAINING",
+    };
+    for (k, v) in [
+        ("serviceArn", json!(arns.service(cluster, name))),
+        ("serviceName", json!(name)),
+        ("clusterArn", json!(arns.cluster(cluster))),
+        ("status", json!(status)),
+        ("desiredCount", json!(record.desired_count)),
+        ("runningCount", json!(running)),
+        ("pendingCount", json!(pending)),
+        (
+            "taskDefinition",
+            json!(arns.task_definition(&record.task_definition.family, revision)),
+        ),
+        ("deployments", Value::Array(deployments)),
+        ("events", Value::Array(events)),
+        ("createdAt", ts(record.created_at)),
+        ("createdBy", json!("ecsctl")),
+        ("tags", json!(record.spec.tags)),
+    ] {
+        map.insert(k.to_string(), v);
+    }
+    prune(Value::Object(map))
+}
+
+fn health(h: Health) -> &'static str {
+    match h {
+        Health::Healthy => "HEALTHY",
+        Health::Unhealthy => "UNHEALTHY",
+        Health::Unknown | Health::Starting => "UNKNOWN",
+    }
+}
+
+pub fn task(arns: &Arns, cluster: &str, view: &TaskView, revision: Option<&Revision>) -> Value {
+    let task = &view.task;
+    let task_arn = arns.task(cluster, &task.id);
+    let revision_number = task.task_definition.revision.unwrap_or_default();
+    let group = match &task.group {
+        TaskGroup::Service(name) => format!("service:{name}"),
+        TaskGroup::Standalone(_) => format!("family:{}", task.task_definition.family),
+    };
+    let image_of = |name: &str| {
+        revision.and_then(|r| {
+            r.spec
+                .container_definitions
+                .iter()
+                .find(|c| c.name.as_deref() == Some(name))
+                .and_then(|c| c.image.clone())
+        })
+    };
+    let containers: Vec<Value> = task
+        .app_containers()
+        .map(|c| {
+            let last = if c.state == crate::reconcile::task::ContainerState::Running {
+                "RUNNING"
+            } else if c.started_at.is_some() || c.finished_at.is_some() {
+                "STOPPED"
+            } else {
+                "PENDING"
+            };
+            json!({
+                "containerArn": arns.container(cluster, &task.id, &c.name),
+                "taskArn": task_arn,
+                "name": c.name,
+                "image": image_of(&c.name),
+                "runtimeId": c.docker_id,
+                "lastStatus": last,
+                "exitCode": if last == "STOPPED" { c.exit_code.map(Value::from) } else { None },
+                "reason": c.error,
+                "healthStatus": health(c.health),
+                "networkBindings": c.ports.iter().map(|p| json!({
+                    "bindIP": "0.0.0.0",
+                    "containerPort": p.container_port,
+                    "hostPort": p.host_port,
+                    "protocol": p.protocol,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let state = &view.state;
+    let last_status = match state.last_status {
+        TaskStatus::Provisioning => "PROVISIONING",
+        TaskStatus::Pending => "PENDING",
+        TaskStatus::Running => "RUNNING",
+        TaskStatus::Stopped => "STOPPED",
+    };
+    let stopped_at = task.app_containers().filter_map(|c| c.finished_at).max();
+    let effective = revision.map(Revision::effective);
+    prune(json!({
+        "taskArn": task_arn,
+        "clusterArn": arns.cluster(cluster),
+        "taskDefinitionArn": arns.task_definition(&task.task_definition.family, revision_number),
+        "containerInstanceArn": arns.container_instance(cluster, &task.host),
+        "lastStatus": last_status,
+        "desiredStatus": match state.desired_status {
+            DesiredStatus::Running => "RUNNING",
+            DesiredStatus::Stopped => "STOPPED",
+        },
+        "healthStatus": health(state.health),
+        "group": group,
+        "startedBy": task.deployment,
+        "launchType": "EC2",
+        "createdAt": ts(task.created_at),
+        "startedAt": task.started_at().map(ts),
+        "stoppedAt": if state.last_status == TaskStatus::Stopped { stopped_at.map(ts) } else { None },
+        "stoppedReason": state.stop_reason.as_ref().map(|r| r.text.clone()),
+        "cpu": effective.as_ref().and_then(|e| e.cpu).map(|c| c.to_string()),
+        "memory": effective.as_ref().and_then(|e| e.memory).map(|m| m.to_string()),
+        "containers": containers,
+        "version": 1,
+        "attachments": [],
+        "tags": [],
+    }))
+}
+
+pub fn container_instance(arns: &Arns, host: &HostView) -> Value {
+    let resources = |cpu: Option<i64>, memory: Option<i64>| {
+        let mut out = Vec::new();
+        if let Some(cpu) = cpu {
+            out.push(json!({"name": "CPU", "type": "INTEGER", "integerValue": cpu}));
+        }
+        if let Some(memory) = memory {
+            out.push(json!({"name": "MEMORY", "type": "INTEGER", "integerValue": memory}));
+        }
+        out
+    };
+    let status = match host.status {
+        "DRAINING" => "DRAINING",
+        _ => "ACTIVE",
+    };
+    prune(json!({
+        "containerInstanceArn": arns.container_instance(&host.cluster, &host.name),
+        "ec2InstanceId": host.name,
+        "status": status,
+        "agentConnected": host.status != "UNREACHABLE",
+        "runningTasksCount": host.running_tasks,
+        "pendingTasksCount": 0,
+        "registeredResources": resources(host.registered_cpu, host.registered_memory),
+        "remainingResources": resources(host.remaining_cpu, host.remaining_memory),
+        "attributes": host.attributes.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>(),
+        "versionInfo": host.docker_version.as_ref().map(|v| json!({"dockerVersion": v})),
+        "tags": [],
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prune_leaves_out_empty_structures_but_keeps_lists() {
+        let v =
+            prune(json!({"a": null, "b": {}, "c": {"d": {}}, "e": [], "f": [{"g": null}], "h": 0}));
+        assert_eq!(v, json!({"e": [], "f": [{}], "h": 0}));
+    }
+
+    #[test]
+    fn timestamps_are_epoch_seconds() {
+        assert_eq!(ts(Timestamp::from_unix_millis(1_500)), json!(1.5));
+    }
+}

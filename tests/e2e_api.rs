@@ -1,0 +1,566 @@
+//! `ecsctl serve` driven by the real aws CLI and boto3 (from PyPI, in the virtual
+//! environment `tests/run.sh` makes: `$ECSCTL_PYENV`, default `/tmp/ecsctl-pyenv`), with
+//! serve's own reconciler running real containers on the local Docker daemon. Without the
+//! virtual environment the tests say so and return.
+
+mod common;
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::docker::{IMAGE, TestCluster};
+use common::{Background, Env, repo_root};
+use serde_json::Value;
+
+fn pyenv() -> Option<PathBuf> {
+    let dir = PathBuf::from(
+        std::env::var("ECSCTL_PYENV").unwrap_or_else(|_| "/tmp/ecsctl-pyenv".to_string()),
+    );
+    if dir.join("bin/aws").exists() && dir.join("bin/python").exists() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipped: no aws CLI/boto3 virtual environment at {} (tests/run.sh installs it)",
+            dir.display()
+        );
+        None
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+struct Served {
+    env: Env,
+    pyenv: PathBuf,
+    port: u16,
+    secret: String,
+    _serve: Background,
+}
+
+impl Served {
+    /// `ecsctl serve` on a free loopback port (with `args`), once it accepts connections.
+    fn start(pyenv: PathBuf, args: &[&str]) -> Served {
+        let env = Env::new();
+        Self::start_in(env, pyenv, args)
+    }
+
+    fn start_in(env: Env, pyenv: PathBuf, args: &[&str]) -> Served {
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut all = vec!["serve", "--listen", &listen, "--resync", "2s"];
+        all.extend_from_slice(args);
+        let serve = env.spawn(&all, &[]);
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "serve did not listen: {}",
+                serve.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Served {
+            env,
+            pyenv,
+            port,
+            secret: "test-secret".into(),
+            _serve: serve,
+        }
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn aws_env(&self, command: &mut Command) {
+        command
+            .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+            .env("AWS_SECRET_ACCESS_KEY", &self.secret)
+            .env("AWS_DEFAULT_REGION", "eu-west-1")
+            .env("AWS_CONFIG_FILE", self.env.path("no-aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.env.path("no-aws-credentials"),
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_PAGER", "")
+            .env("ECS_ENDPOINT", self.endpoint())
+            .current_dir(self.env.dir.path());
+    }
+
+    /// `aws ecs ARGS --output json`: (exit code, stdout as JSON, stderr).
+    fn aws(&self, args: &[&str]) -> (i32, Value, String) {
+        let mut command = Command::new(self.pyenv.join("bin/aws"));
+        command
+            .args([
+                "--endpoint-url",
+                &self.endpoint(),
+                "--output",
+                "json",
+                "ecs",
+            ])
+            .args(args);
+        self.aws_env(&mut command);
+        let out = command.output().expect("run aws");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let value = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+        (
+            out.status.code().unwrap_or(-1),
+            value,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn aws_ok(&self, args: &[&str]) -> Value {
+        let (code, value, stderr) = self.aws(args);
+        assert_eq!(code, 0, "aws ecs {args:?}: {stderr}");
+        value
+    }
+
+    /// A Python script run with the virtual environment's interpreter (boto3).
+    fn python(&self, script: &str) -> (i32, String, String) {
+        let path = self.env.write("script.py", script);
+        let mut command = Command::new(self.pyenv.join("bin/python"));
+        command.arg(path);
+        self.aws_env(&mut command);
+        let out = command.output().expect("run python");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+/// A cluster of the local Docker daemon, applied before `serve` starts.
+fn with_cluster(prefix: &str) -> (Env, TestCluster) {
+    let env = Env::new();
+    let cluster = TestCluster::new(prefix);
+    let path = env.write("cluster.yaml", &cluster.manifest());
+    let run = env.run(&[
+        "apply",
+        "-f",
+        &path.display().to_string(),
+        "--auto-approve",
+        "--no-wait",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    (env, cluster)
+}
+
+fn task_definition(family: &str, version: &str) -> String {
+    serde_json::json!({
+        "family": family,
+        "containerDefinitions": [{
+            "name": "web",
+            "image": IMAGE,
+            "command": ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
+            "memory": 32,
+            "essential": true,
+            "environment": [{"name": "VERSION", "value": version}],
+            "stopTimeout": 2
+        }]
+    })
+    .to_string()
+}
+
+fn code_of(stderr: &str) -> &str {
+    stderr
+        .split("An error occurred (")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or("")
+}
+
+#[test]
+fn aws_cli_registers_creates_waits_updates_and_lists() {
+    let Some(pyenv) = pyenv() else { return };
+    let (env, cluster) = with_cluster("api");
+    let served = Served::start_in(env, pyenv, &[]);
+    let c = cluster.name.as_str();
+
+    // Errors as ECS sends them.
+    let (code, _, stderr) = served.aws(&[
+        "describe-services",
+        "--cluster",
+        "nope",
+        "--services",
+        "web",
+    ]);
+    assert_ne!(code, 0);
+    assert_eq!(code_of(&stderr), "ClusterNotFoundException", "{stderr}");
+    let (_, _, stderr) = served.aws(&[
+        "update-service",
+        "--cluster",
+        c,
+        "--service",
+        "nope",
+        "--desired-count",
+        "1",
+    ]);
+    assert_eq!(code_of(&stderr), "ServiceNotFoundException", "{stderr}");
+    let missing = served.aws_ok(&["describe-services", "--cluster", c, "--services", "nope"]);
+    assert_eq!(missing["failures"][0]["reason"], "MISSING");
+
+    // A real task definition from the corpus, when there is one.
+    let corpus = repo_root().join("../shared/ecs-corpus/taskdefs");
+    if corpus.is_dir() {
+        register_corpus(&served, &corpus);
+    } else {
+        eprintln!(
+            "note: no ECS corpus at {}: registering the test's own task definition only",
+            corpus.display()
+        );
+    }
+
+    let v1 = served
+        .env
+        .write("web-v1.json", &task_definition("web", "1"));
+    let registered = served.aws_ok(&[
+        "register-task-definition",
+        "--cli-input-json",
+        &format!("file://{}", v1.display()),
+    ]);
+    let td = &registered["taskDefinition"];
+    assert_eq!(td["family"], "web");
+    assert_eq!(td["revision"], 1);
+    assert_eq!(td["status"], "ACTIVE");
+    assert_eq!(
+        td["taskDefinitionArn"],
+        "arn:aws:ecs:eu-west-1:000000000000:task-definition/web:1"
+    );
+    assert!(td["registeredAt"].is_f64(), "{td}");
+
+    let created = served.aws_ok(&[
+        "create-service",
+        "--cluster",
+        c,
+        "--service-name",
+        "web",
+        "--task-definition",
+        "web",
+        "--desired-count",
+        "2",
+        "--deployment-configuration",
+        "minimumHealthyPercent=50,maximumPercent=200",
+    ]);
+    assert_eq!(
+        created["service"]["serviceArn"],
+        format!("arn:aws:ecs:eu-west-1:000000000000:service/{c}/web")
+    );
+    assert_eq!(created["service"]["deployments"][0]["status"], "PRIMARY");
+    let (_, _, stderr) = served.aws(&[
+        "create-service",
+        "--cluster",
+        c,
+        "--service-name",
+        "web",
+        "--task-definition",
+        "web",
+    ]);
+    assert_eq!(code_of(&stderr), "InvalidParameterException", "{stderr}");
+
+    served.aws_ok(&[
+        "wait",
+        "services-stable",
+        "--cluster",
+        c,
+        "--services",
+        "web",
+    ]);
+    assert_eq!(cluster.running("web").len(), 2);
+    let described = served.aws_ok(&["describe-services", "--cluster", c, "--services", "web"]);
+    let service = &described["services"][0];
+    assert_eq!(service["runningCount"], 2);
+    assert_eq!(service["deployments"].as_array().map(Vec::len), Some(1));
+    assert_eq!(service["deployments"][0]["rolloutState"], "COMPLETED");
+
+    // `ecsctl get services` shows what the API created.
+    let get = served
+        .env
+        .run(&["get", "services", "--cluster", c, "-o", "json"]);
+    assert_eq!(get.code, 0, "{}", get.stderr);
+    assert!(get.stdout.contains("\"web:1\""), "{}", get.stdout);
+
+    // A new revision, rolled out.
+    let v2 = served
+        .env
+        .write("web-v2.json", &task_definition("web", "2"));
+    served.aws_ok(&[
+        "register-task-definition",
+        "--cli-input-json",
+        &format!("file://{}", v2.display()),
+    ]);
+    let updated = served.aws_ok(&[
+        "update-service",
+        "--cluster",
+        &format!("arn:aws:ecs:eu-west-1:000000000000:cluster/{c}"),
+        "--service",
+        "web",
+        "--task-definition",
+        "web:2",
+    ]);
+    assert!(
+        updated["service"]["taskDefinition"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("task-definition/web:2")),
+        "{updated}"
+    );
+    served.aws_ok(&[
+        "wait",
+        "services-stable",
+        "--cluster",
+        c,
+        "--services",
+        "web",
+    ]);
+
+    let tasks = served.aws_ok(&["list-tasks", "--cluster", c, "--service-name", "web"]);
+    let arns: Vec<&str> = tasks["taskArns"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(arns.len(), 2, "{tasks}");
+    let mut args = vec!["describe-tasks", "--cluster", c, "--tasks"];
+    args.extend(arns.iter().copied());
+    let described = served.aws_ok(&args);
+    for task in described["tasks"].as_array().into_iter().flatten() {
+        assert_eq!(task["lastStatus"], "RUNNING");
+        assert_eq!(task["group"], "service:web");
+        assert!(
+            task["taskDefinitionArn"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("web:2"))
+        );
+        assert_eq!(task["containers"][0]["name"], "web");
+    }
+
+    // Hosts as container instances.
+    let instances = served.aws_ok(&["list-container-instances", "--cluster", c]);
+    assert_eq!(
+        instances["containerInstanceArns"][0],
+        format!("arn:aws:ecs:eu-west-1:000000000000:container-instance/{c}/local")
+    );
+
+    // Bad input changes nothing.
+    let serial = served.env.read_state().map(|s| s.serial);
+    let (_, _, stderr) = served.aws(&[
+        "update-service",
+        "--cluster",
+        c,
+        "--service",
+        "web",
+        "--task-definition",
+        "web:9",
+    ]);
+    assert_eq!(code_of(&stderr), "InvalidParameterException", "{stderr}");
+    assert_eq!(served.env.read_state().map(|s| s.serial), serial);
+
+    // Delete: refused while scaled up, then forced.
+    let (_, _, stderr) = served.aws(&["delete-service", "--cluster", c, "--service", "web"]);
+    assert_eq!(code_of(&stderr), "InvalidParameterException", "{stderr}");
+    let deleted = served.aws_ok(&[
+        "delete-service",
+        "--cluster",
+        c,
+        "--service",
+        "web",
+        "--force",
+    ]);
+    assert_eq!(deleted["service"]["status"], "DRAINING");
+    common::docker::wait_for("the tasks to be stopped", Duration::from_secs(60), || {
+        cluster.running("web").is_empty()
+    });
+    let (_, _, stderr) = served.aws(&["delete-cluster", "--cluster", "nope"]);
+    assert_eq!(code_of(&stderr), "ClusterNotFoundException", "{stderr}");
+}
+
+/// Every corpus file the aws CLI accepts is registered, except those with template markers
+/// (`{{networkmode}}`), which ecsctl refuses naming the member.
+fn register_corpus(served: &Served, dir: &Path) {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("corpus")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    let mut registered = 0;
+    for file in &files {
+        let (code, _, stderr) = served.aws(&[
+            "register-task-definition",
+            "--cli-input-json",
+            &format!("file://{}", file.display()),
+        ]);
+        if code == 0 {
+            registered += 1;
+        } else if stderr.contains("An error occurred (") {
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            assert!(
+                text.contains("{{") || text.contains("${"),
+                "{} refused by the server: {stderr}",
+                file.display()
+            );
+        }
+    }
+    eprintln!("corpus: {registered} of {} files registered", files.len());
+    assert!(registered > 0);
+}
+
+#[test]
+fn pagination_through_250_task_definitions_and_a_boto3_paginator_and_waiter() {
+    let Some(pyenv) = pyenv() else { return };
+    let (env, cluster) = with_cluster("page");
+    let served = Served::start_in(env, pyenv, &[]);
+    let script = format!(
+        r#"
+import os, boto3
+ecs = boto3.client("ecs", endpoint_url=os.environ["ECS_ENDPOINT"])
+for i in range(250):
+    ecs.register_task_definition(family="many", containerDefinitions=[{{
+        "name": "web", "image": "{IMAGE}", "memory": 32,
+        "command": ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
+        "environment": [{{"name": "N", "value": str(i)}}]}}])
+pages = list(ecs.get_paginator("list_task_definitions").paginate(familyPrefix="many", PaginationConfig={{"PageSize": 100}}))
+arns = [a for p in pages for a in p["taskDefinitionArns"]]
+print("pages", len(pages), "arns", len(arns), "last", arns[-1].rsplit(":", 1)[1])
+ecs.create_service(cluster="{c}", serviceName="many", taskDefinition="many", desiredCount=1)
+ecs.get_waiter("services_stable").wait(cluster="{c}", services=["many"], WaiterConfig={{"Delay": 2, "MaxAttempts": 60}})
+s = ecs.describe_services(cluster="{c}", services=["many"])["services"][0]
+print("stable", s["runningCount"], s["desiredCount"], len(s["deployments"]))
+try:
+    ecs.describe_task_definition(taskDefinition="nope:1")
+except ecs.exceptions.ClientException as e:
+    print("error", e.response["Error"]["Code"])
+"#,
+        c = cluster.name
+    );
+    let (code, stdout, stderr) = served.python(&script);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("pages 3 arns 250 last 250"), "{stdout}");
+    assert!(stdout.contains("stable 1 1 1"), "{stdout}");
+    assert!(stdout.contains("error ClientException"), "{stdout}");
+
+    // The aws CLI pages too (three requests of 100).
+    let listed = served.aws_ok(&[
+        "list-task-definitions",
+        "--family-prefix",
+        "many",
+        "--page-size",
+        "100",
+    ]);
+    assert_eq!(
+        listed["taskDefinitionArns"].as_array().map(Vec::len),
+        Some(250)
+    );
+    let first = served.aws_ok(&[
+        "list-task-definitions",
+        "--family-prefix",
+        "many",
+        "--max-items",
+        "10",
+        "--sort",
+        "DESC",
+    ]);
+    assert!(
+        first["taskDefinitionArns"][0]
+            .as_str()
+            .is_some_and(|a| a.ends_with("many:250")),
+        "{first}"
+    );
+    assert!(first["NextToken"].is_string(), "{first}");
+    served.aws_ok(&[
+        "delete-service",
+        "--cluster",
+        &cluster.name,
+        "--service",
+        "many",
+        "--force",
+    ]);
+    common::docker::wait_for("the tasks to be stopped", Duration::from_secs(60), || {
+        cluster.running("many").is_empty()
+    });
+}
+
+#[test]
+fn signatures_are_checked_when_credentials_are_configured() {
+    let Some(pyenv) = pyenv() else { return };
+    let env = Env::new();
+    let credentials = env.write("credentials", "AKIDTEST test-secret\n");
+    // Readable by others: refused.
+    let lax = env.run(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--credentials",
+        &credentials.display().to_string(),
+    ]);
+    assert_eq!(lax.code, 1);
+    assert!(lax.stderr.contains("chmod 600"), "{}", lax.stderr);
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    // Not loopback, no credentials: refused.
+    let open = env.run(&["serve", "--listen", "0.0.0.0:0"]);
+    assert_eq!(open.code, 1);
+    assert!(
+        open.stderr.contains("without authentication"),
+        "{}",
+        open.stderr
+    );
+
+    let path = credentials.display().to_string();
+    let mut served = Served::start_in(env, pyenv, &["--credentials", &path, "--no-reconcile"]);
+    let listed = served.aws_ok(&["list-clusters"]);
+    assert!(
+        listed["clusterArns"][0]
+            .as_str()
+            .is_some_and(|a| a.ends_with(":cluster/default"))
+    );
+    served.secret = "wrong-secret".into();
+    let (code, _, stderr) = served.aws(&["list-clusters"]);
+    assert_ne!(code, 0);
+    assert_eq!(code_of(&stderr), "InvalidSignatureException", "{stderr}");
+    served.secret = "test-secret".into();
+    let (code, _, stderr) = served.aws(&["list-clusters", "--no-sign-request"]);
+    assert_ne!(code, 0);
+    assert_eq!(
+        code_of(&stderr),
+        "MissingAuthenticationTokenException",
+        "{stderr}"
+    );
+    let log = served._serve.log();
+    assert!(log.contains("must be signed"), "{log}");
+}
+
+#[test]
+fn unknown_operations_and_bad_requests() {
+    let Some(pyenv) = pyenv() else { return };
+    let served = Served::start(pyenv, &["--no-reconcile"]);
+    let script = r#"
+import os, boto3, botocore
+ecs = boto3.client("ecs", endpoint_url=os.environ["ECS_ENDPOINT"])
+for call in [lambda: ecs.list_attributes(cluster="default", targetType="container-instance"),
+             lambda: ecs.register_task_definition(family="x", containerDefinitions=[{"name": "x", "image": "i", "essentail": True}]),
+             lambda: ecs.list_task_definitions(maxResults=500)]:
+    try:
+        call()
+        print("ok")
+    except botocore.exceptions.ParamValidationError as e:
+        print("client-side")
+    except botocore.exceptions.ClientError as e:
+        print(e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"])
+"#;
+    let (code, stdout, stderr) = served.python(script);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "UnknownOperationException 400", "{stdout}");
+    assert_eq!(lines[1], "client-side", "{stdout}");
+    assert_eq!(lines[2], "InvalidParameterException 400", "{stdout}");
+    // Nothing was written.
+    assert!(served.env.read_state().is_none());
+}
