@@ -565,3 +565,113 @@ fn port_prints_a_reachable_address_per_task() {
     assert_eq!(list[0]["containerPort"], 8080);
     assert_eq!(list[0]["container"], "web");
 }
+
+/// An image-only deploy from a pipeline: CodePipeline's imagedefinitions.json becomes a new
+/// revision of the service's task definition, and the service rolls to it.
+#[test]
+fn deploy_rolls_a_service_to_a_pipelines_images() {
+    let cluster = TestCluster::new("deploy");
+    let env = Env::new();
+    let tag = "ecsctl-test/busybox:deployed";
+    docker_ok(&["tag", IMAGE, tag]);
+    env.write("m/c.yaml", &chatty(&cluster, 2, "v1"));
+    assert_eq!(
+        env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "60s"])
+            .code,
+        0
+    );
+    env.write(
+        "imagedefinitions.json",
+        &format!(r#"[{{"name": "talker", "imageUri": "{tag}"}}]"#),
+    );
+    let refused = env.run(&[
+        "deploy",
+        "svc/chatty",
+        "-f",
+        "imagedefinitions.json",
+        "--cluster",
+        &cluster.name,
+    ]);
+    assert_eq!(refused.code, 1, "no terminal, no --auto-approve");
+    let deploy = env.run(&[
+        "deploy",
+        "svc",
+        "chatty",
+        "-f",
+        "imagedefinitions.json",
+        "--cluster",
+        &cluster.name,
+        "--auto-approve",
+        "--wait",
+        "60s",
+    ]);
+    assert_eq!(deploy.code, 0, "{}\n{}", deploy.stdout, deploy.stderr);
+    assert!(
+        deploy.stdout.contains("chatty:1 → chatty:2"),
+        "{}",
+        deploy.stdout
+    );
+    let running = cluster.running("chatty");
+    assert_eq!(running.len(), 2);
+    for id in &running {
+        let inspect = common::docker::inspect(id);
+        assert_eq!(
+            inspect["Config"]["Image"], tag,
+            "every task runs the pipeline's image"
+        );
+    }
+    // The manifests stay the source of truth: plan shows the way back to them.
+    let plan = env.run(&["plan", "-f", "m", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}", plan.stdout);
+    let again = env.run(&[
+        "deploy",
+        "svc/chatty",
+        "-f",
+        "imagedefinitions.json",
+        "--cluster",
+        &cluster.name,
+    ]);
+    assert_eq!(again.code, 0, "nothing to change: {}", again.stderr);
+    assert!(
+        again.stderr.contains("already runs these images"),
+        "{}",
+        again.stderr
+    );
+    env.write("imageDetail.json", &format!(r#"{{"ImageURI": "{tag}"}}"#));
+    let wrong = env.run(&[
+        "deploy",
+        "svc/chatty",
+        "-f",
+        "imageDetail.json",
+        "--cluster",
+        &cluster.name,
+        "-c",
+        "x",
+    ]);
+    assert_eq!(wrong.code, 1);
+    assert!(
+        wrong.stderr.contains("no container `x`"),
+        "{}",
+        wrong.stderr
+    );
+    env.write(
+        "imagedefinitions.json",
+        r#"[{"name": "nope", "imageUri": "x"}]"#,
+    );
+    let unknown = env.run(&[
+        "deploy",
+        "svc/chatty",
+        "-f",
+        "imagedefinitions.json",
+        "--cluster",
+        &cluster.name,
+        "--auto-approve",
+    ]);
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown.stderr.contains("no container `nope`"),
+        "{}",
+        unknown.stderr
+    );
+    let _ = common::docker::docker(&["rmi", tag]);
+}

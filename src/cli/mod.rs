@@ -6,6 +6,7 @@ pub mod apply;
 pub mod completion;
 pub mod converge;
 pub mod delete;
+pub mod deploy;
 pub mod describe;
 pub mod events;
 pub mod exec;
@@ -79,6 +80,8 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Delete a service (drained first), or the objects of manifests
     Delete(delete::DeleteArgs),
+    /// Deploy a pipeline's images (imagedefinitions.json, imageDetail.json) to a service
+    Deploy(deploy::DeployArgs),
     /// List clusters, hosts, task definitions, services or tasks
     Get(get::GetArgs),
     /// Show one object in detail
@@ -266,6 +269,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => plan::run_diff(&cx, args),
         Command::Apply(args) => apply::run(&cx, args),
         Command::Delete(args) => delete::run(&cx, args),
+        Command::Deploy(args) => deploy::run(&cx, args),
         Command::Get(args) => get::run(&cx, args),
         Command::Describe(args) => describe::run(&cx, args),
         Command::Reconcile(args) => reconcile::run(&cx, args),

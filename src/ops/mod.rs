@@ -11,6 +11,7 @@
 //! | [`manifests`] | `validate`/`plan`: load, check and plan manifests against the state |
 //! | [`apply`] | `apply -f`, `apply PLANFILE`, watch's file changes: lock → plan → write → events |
 //! | [`delete`] | `delete service NAME`, `delete -f`: a plan without the named objects |
+//! | [`deploy`] | `deploy`: a pipeline's images (imagedefinitions.json, imageDetail.json) as a new revision |
 //! | [`scale`] | `scale`, `rollback`: recorded imperative changes |
 //! | [`hosts`] | `get hosts`, `drain`, `undrain` |
 //! | [`tasks`] | `get tasks`, `describe task`, the tasks of a target (`logs`, `exec`), usage (`top`) |
@@ -21,6 +22,7 @@
 pub mod apply;
 pub mod converge;
 pub mod delete;
+pub mod deploy;
 pub mod error;
 pub mod hosts;
 pub mod manifests;
