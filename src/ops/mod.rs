@@ -7,10 +7,12 @@
 //! |---|---|
 //! | [`converge`] | waiting for services to converge: reconciling here, or following a `watch` |
 //! | [`error`] | the one error type of every operation |
+//! | [`run_task`] | one-off tasks: placed and launched like service tasks, driven by the reconciler |
 //! | [`session`] | what every operation works with: the state store, the way to hosts |
 
 pub mod converge;
 pub mod error;
+pub mod run_task;
 pub mod session;
 
 pub use error::{ObjectKind, OpsError, OpsResult};
