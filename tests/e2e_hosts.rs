@@ -648,3 +648,113 @@ fn get_tasks_exits_one_and_names_a_silent_host() {
     );
     assert_eq!(again.code, 0, "{}", again.stderr);
 }
+
+/// Regression: run-task had a scheduler of its own that counted every connected host as
+/// ACTIVE, so it placed one-off tasks on DRAINING hosts. It now places over the reconciler's
+/// host views, whether it reconciles itself or a watch holds the cluster.
+#[test]
+fn run_task_never_places_on_a_draining_host() {
+    let cluster = RigCluster::new("rtdrain");
+    let env = Env::new();
+    env.write("m/app.yaml", &app(&cluster, 0, 32, ""));
+    apply_ok(&env, &cluster);
+    let drain = ecsctl(
+        &env,
+        &cluster,
+        &[
+            "drain",
+            "host",
+            "h1",
+            "--cluster",
+            &cluster.name,
+            "--wait",
+            "60s",
+        ],
+    );
+    assert_eq!(drain.code, 0, "{}", drain.stderr);
+    let run = ecsctl(
+        &env,
+        &cluster,
+        &[
+            "run-task",
+            "app",
+            "--cluster",
+            &cluster.name,
+            "--count",
+            "4",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.stdout.lines().count(),
+        4,
+        "one task id per line: {}",
+        run.stdout
+    );
+    let s = cluster.spread();
+    assert_eq!((s[0], s[1] + s[2]), (0, 4), "{s:?}");
+
+    // With a watch holding the lease, run-task only launches; the placement is the same.
+    let _watch = impatient_watch(&env, &cluster);
+    let run = ecsctl(
+        &env,
+        &cluster,
+        &[
+            "run-task",
+            "app",
+            "--cluster",
+            &cluster.name,
+            "--count",
+            "2",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let s = cluster.spread();
+    assert_eq!((s[0], s[1] + s[2]), (0, 6), "{s:?}");
+}
+
+/// Regression: run-task gave its scheduler hosts without attributes, so `memberOf` on
+/// `attribute:` never matched. `--placement-constraint` (as `aws ecs run-task
+/// --placement-constraints`) is honoured against the hosts' attributes.
+#[test]
+fn run_task_honours_member_of_placement_constraints() {
+    let cluster = RigCluster::new("rtmember");
+    let env = Env::new();
+    env.write("m/app.yaml", &app(&cluster, 0, 32, ""));
+    apply_ok(&env, &cluster);
+    let run = ecsctl(
+        &env,
+        &cluster,
+        &[
+            "run-task",
+            "app",
+            "--cluster",
+            &cluster.name,
+            "--count",
+            "3",
+            "--placement-constraint",
+            "type=memberOf,expression=attribute:zone == z3",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(cluster.spread(), [0, 0, 3]);
+    let nowhere = ecsctl(
+        &env,
+        &cluster,
+        &[
+            "run-task",
+            "app",
+            "--cluster",
+            &cluster.name,
+            "--placement-constraint",
+            "attribute:zone == z9",
+        ],
+    );
+    assert_ne!(nowhere.code, 0);
+    assert!(
+        nowhere.stderr.contains("unable to place a task"),
+        "{}",
+        nowhere.stderr
+    );
+    assert_eq!(cluster.spread(), [0, 0, 3], "nothing was launched");
+}

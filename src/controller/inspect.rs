@@ -12,7 +12,7 @@ use super::hosts::{self, HostSlot};
 use crate::docker::host::DockerHost;
 use crate::docker::transport::Transport;
 use crate::reconcile::cluster;
-use crate::reconcile::service::HostUsage;
+use crate::reconcile::service::{HostInfo, HostUsage};
 use crate::reconcile::task::{ObservedTask, TaskGroup, TaskState};
 use crate::state::{Runtime, State};
 use crate::time::Timestamp;
@@ -97,6 +97,35 @@ impl ClusterObservation {
     pub fn usage(&self, state: &State) -> std::collections::BTreeMap<String, HostUsage> {
         let spec_of = |r: &crate::model::names::TaskDefRef| state.revision(r).map(|rev| &rev.spec);
         cluster::usage(self.tasks.iter().map(|t| (&t.task, &t.state)), &spec_of)
+    }
+
+    /// The scheduling view of every host of the cluster (status, attributes, capacity), as
+    /// the reconciler's: a host that did not answer is UNREACHABLE, a drained one DRAINING.
+    pub fn host_views(&self, state: &State, cluster: &str) -> Vec<HostInfo> {
+        let spec = state.cluster_spec(cluster).unwrap_or_default();
+        let draining = state
+            .clusters
+            .get(cluster)
+            .map(|c| c.draining_hosts.clone())
+            .unwrap_or_default();
+        let now = Timestamp::now();
+        spec.hosts
+            .iter()
+            .map(|host| {
+                let name = host.name.clone().unwrap_or_default();
+                let connected = self.hosts.iter().find(|c| c.name == name);
+                let answered = connected.is_some_and(|c| c.host.is_some())
+                    && !self.failures.iter().any(|(h, _)| *h == name);
+                let status = hosts::status(
+                    (!answered).then_some(now),
+                    answered,
+                    draining.contains(&name),
+                    now,
+                    Duration::ZERO,
+                );
+                hosts::scheduling_view(host, connected.and_then(|c| c.info.as_ref()), status)
+            })
+            .collect()
     }
 
     pub fn host(&self, name: &str) -> Option<&Arc<DockerHost>> {

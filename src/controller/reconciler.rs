@@ -67,6 +67,8 @@ pub struct PassReport {
     /// What failed in this pass without stopping the rest (writing the runtime record or a
     /// rollback); the loop retries with backoff.
     pub errors: Vec<String>,
+    /// Standalone tasks (run-task) as judged by this pass.
+    pub standalone: Vec<(ObservedTask, crate::reconcile::task::TaskState)>,
 }
 
 pub struct Reconciler {
@@ -344,6 +346,7 @@ impl Reconciler {
         report.started = started;
         report.requeue_after = decision.requeue_after;
         report.services = decision.reports;
+        report.standalone = decision.standalone;
         for (name, to) in rolled_back {
             if let Some(r) = report.services.get_mut(&name) {
                 r.rolled_back_to = Some(to);

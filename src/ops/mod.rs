@@ -7,6 +7,7 @@
 //! |---|---|
 //! | [`converge`] | waiting for services to converge: reconciling here, or following a `watch` |
 //! | [`error`] | the one error type of every operation |
+//! | [`run_task`] | one-off tasks: placed and launched like service tasks, driven by the reconciler |
 //! | [`session`] | what every operation works with: the state store, the way to hosts |
 //! | [`manifests`] | `validate`/`plan`: load, check and plan manifests against the state |
 //! | [`apply`] | `apply -f`, `apply PLANFILE`, watch's file changes: lock → plan → write → events |
@@ -28,6 +29,7 @@ pub mod hosts;
 pub mod manifests;
 pub mod register;
 pub mod resolve;
+pub mod run_task;
 pub mod scale;
 pub mod session;
 pub mod target;

@@ -164,6 +164,8 @@ pub struct ClusterDecision {
     /// Deleted services whose tasks are gone: drop them from the state.
     pub forget: BTreeSet<String>,
     pub reports: BTreeMap<String, ServiceReport>,
+    /// Standalone tasks (run-task) as judged, for whoever waits for them.
+    pub standalone: Vec<(ObservedTask, TaskState)>,
     pub requeue_after: Option<Duration>,
 }
 
@@ -259,6 +261,12 @@ pub fn decide(input: &ClusterInput<'_>, ids: &mut dyn IdSource) -> ClusterDecisi
                 action,
             }),
     );
+    out.standalone = tasks
+        .iter()
+        .zip(&states)
+        .filter(|(t, _)| matches!(t.group, TaskGroup::Standalone(_)))
+        .map(|(t, st)| (t.clone(), st.clone()))
+        .collect();
     finish(input, &mut out);
     out
 }

@@ -8,4 +8,5 @@
 pub mod cluster;
 pub mod converge;
 pub mod service;
+pub mod standalone;
 pub mod task;
