@@ -86,3 +86,56 @@ ensure_aws_pyenv() {
   log "installing awscli and boto3 in $ECSCTL_PYENV"
   "$ECSCTL_PYENV/bin/pip" install -q awscli boto3
 }
+
+# Builds IMAGE (HAProxy for the traffic tests) from Debian's `haproxy` package: the binary and
+# the closure of its shared libraries (`ldd`), about 20 files, brought in with `docker import`.
+# Libraries the machine lacks come from their Debian packages too (`apt-get download`, never
+# installed). No registry and no builder needed. Does nothing when IMAGE exists.
+ensure_haproxy_image() {
+  local image=$1 work deb pkg lib path libdirs pass
+  docker image inspect "$image" >/dev/null 2>&1 && return 0
+  ensure_packages apt-get:apt dpkg-deb:dpkg ldd:libc-bin
+  work=$(mktemp -d)
+  mkdir -p "$work/debs" "$work/stage" "$work/root"
+  log "building $image from Debian's haproxy package"
+  (cd "$work/debs" && apt-get download haproxy >/dev/null 2>&1) || {
+    as_root apt-get update -qq
+    (cd "$work/debs" && apt-get download haproxy >/dev/null)
+  }
+  dpkg -x "$work"/debs/haproxy_*.deb "$work/stage"
+  # Libraries the binary needs that this machine does not have: fetch their packages (and
+  # theirs), unpack them next to the binary, until ldd resolves everything.
+  for pass in 1 2 3; do
+    for deb in "$work"/debs/*.deb; do
+      for pkg in $(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/^ *//;s/[ (|].*//' | grep '^lib' || true); do
+        dpkg -s "$pkg" >/dev/null 2>&1 && continue
+        ls "$work/debs/${pkg}"_*.deb >/dev/null 2>&1 && continue
+        (cd "$work/debs" && apt-get download "$pkg" >/dev/null 2>&1) || true
+        for lib in "$work/debs/${pkg}"_*.deb; do [ -f "$lib" ] && dpkg -x "$lib" "$work/stage"; done
+      done
+    done
+  done
+  libdirs=$(find "$work/stage" -name '*.so*' -printf '%h\n' | sort -u | tr '\n' ':')
+  if LD_LIBRARY_PATH="$libdirs" ldd "$work/stage/usr/sbin/haproxy" | grep -q 'not found'; then
+    log "haproxy's libraries could not all be found:"
+    LD_LIBRARY_PATH="$libdirs" ldd "$work/stage/usr/sbin/haproxy" | grep 'not found' >&2
+    rm -rf "$work"
+    return 1
+  fi
+  mkdir -p "$work/root/usr/sbin" "$work/root/lib64" "$work/root/lib" "$work/root/tmp" \
+    "$work/root/etc" "$work/root/run" "$work/root/var/lib/haproxy"
+  cp "$work/stage/usr/sbin/haproxy" "$work/root/usr/sbin/haproxy"
+  for path in $(LD_LIBRARY_PATH="$libdirs" ldd "$work/stage/usr/sbin/haproxy" | grep -o '/[^ ]*'); do
+    case "$path" in
+      */ld-linux*) cp -L "$path" "$work/root/lib64/$(basename "$path")" ;;
+      *) cp -L "$path" "$work/root/lib/$(basename "$path")" ;;
+    esac
+  done
+  printf 'root:x:0:0:root:/:/usr/sbin/haproxy\nhaproxy:x:99:99:haproxy:/var/lib/haproxy:/usr/sbin/haproxy\n' >"$work/root/etc/passwd"
+  printf 'root:x:0:\nhaproxy:x:99:\n' >"$work/root/etc/group"
+  tar -C "$work/root" -cf "$work/rootfs.tar" .
+  docker import -c 'ENV PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    -c 'ENV LD_LIBRARY_PATH=/lib' -c 'ENTRYPOINT ["/usr/sbin/haproxy"]' \
+    -c 'CMD ["-v"]' "$work/rootfs.tar" "$image" >/dev/null
+  rm -rf "$work"
+}

@@ -12,14 +12,16 @@
 //! | [`reconcile`] | decisions: a task's status and container steps, a service's starts/stops/rollbacks | yes |
 //! | [`state`] | the state directory: versioned files, atomic writes, locks, leases | adapter (disk) |
 //! | [`docker`] | one Docker host (bollard), local or through a [`docker::transport::Transport`] (SSH); labels, events, logs, exec | adapter (Docker, SSH) |
+//! | [`traffic`] | the managed HAProxy of each host: config rendering and Runtime API commands (pure); the proxy container and the admin socket client | pure (`config`, `runtime`) + adapters (`proxy`, `client`) |
 //! | [`controller`] | carries the decisions out on the hosts of a cluster; the reconcile loop with backoff | no (drives adapters) |
 //! | [`ops`] | every verb, once: what front ends call; typed results and one error type; never prints | no (calls state, controller) |
 //! | [`api`] | the ECS JSON API (`ecsctl serve`): SigV4, ECS shapes and errors → ops | adapter (HTTP) |
 //! | [`cli`] | one file per subcommand: arguments → ops → render; output formats; exit codes | adapter (terminal) |
 //! | [`time`], [`ids`], [`suggest`] | timestamps, identifiers, did-you-mean | yes |
 //!
-//! Imports run down this table's layers: `cli`/`api` → `ops` → `controller` → `docker`/`state` →
-//! `reconcile`/`schedule`/`plan` → `model` → `diagnostics`; nothing below imports what is above.
+//! Imports run down this table's layers: `cli`/`api` → `ops` → `controller` → `traffic` →
+//! `docker`/`state` → `reconcile`/`schedule`/`plan` → `model` → `diagnostics`; nothing below
+//! imports what is above.
 
 #![cfg_attr(
     not(test),
@@ -40,3 +42,4 @@ pub mod schedule;
 pub mod state;
 pub mod suggest;
 pub mod time;
+pub mod traffic;

@@ -162,6 +162,41 @@ pub fn render_diff(state: Option<&State>, plan: &Plan, colour: bool) -> anyhow::
                     .and_then(|s| s.get(&object.name));
                 service_sides(record, desired, change)?
             }
+            ObjectKind::TargetGroup | ObjectKind::LoadBalancer => {
+                let cluster = object.cluster.as_deref().unwrap_or_default();
+                let name = &object.name;
+                if object.kind == ObjectKind::TargetGroup {
+                    (
+                        as_json(
+                            state
+                                .and_then(|s| s.target_groups.get(cluster))
+                                .and_then(|o| o.get(name))
+                                .map(|r| &r.spec),
+                        )?,
+                        as_json(
+                            plan.desired
+                                .target_groups
+                                .get(cluster)
+                                .and_then(|o| o.get(name)),
+                        )?,
+                    )
+                } else {
+                    (
+                        as_json(
+                            state
+                                .and_then(|s| s.load_balancers.get(cluster))
+                                .and_then(|o| o.get(name))
+                                .map(|r| &r.spec),
+                        )?,
+                        as_json(
+                            plan.desired
+                                .load_balancers
+                                .get(cluster)
+                                .and_then(|o| o.get(name)),
+                        )?,
+                    )
+                }
+            }
         };
         let after = if change.action == Action::Delete {
             Value::Null

@@ -350,5 +350,7 @@ impl EffectiveTaskDefinition {
     }
 }
 
+pub mod traffic;
+
 #[cfg(test)]
 mod tests;

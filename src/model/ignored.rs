@@ -214,8 +214,17 @@ impl Ignored {
         const NET: &str = "AWS networking";
         const LAUNCH: &str = "AWS capacity selection";
         const TAGS: &str = "AWS resource tags";
-        let fields: [(&str, bool, &'static str); 18] = [
-            ("loadBalancers", !s.load_balancers.is_empty(), LB),
+        for (i, lb) in s.load_balancers.iter().enumerate() {
+            if lb.advanced_configuration.is_some() {
+                self.add(
+                    o,
+                    &format!("loadBalancers[{i}].advancedConfiguration"),
+                    "loadBalancers[].advancedConfiguration",
+                    "blue/green listener rules of AWS deployments",
+                );
+            }
+        }
+        let fields: [(&str, bool, &'static str); 17] = [
             ("serviceRegistries", !s.service_registries.is_empty(), LB),
             (
                 "serviceConnectConfiguration",

@@ -1,7 +1,8 @@
 //! One document → one typed object: the `ecsctl/v1` envelope, or a plain ECS JSON document.
 //!
 //! Recognised shapes:
-//! - `apiVersion: ecsctl/v1`, `kind: Cluster | TaskDefinition | Service`, `metadata`, `spec`;
+//! - `apiVersion: ecsctl/v1`, `kind: Cluster | TaskDefinition | Service | TargetGroup |
+//!   LoadBalancer`, `metadata`, `spec`;
 //! - a `register-task-definition --cli-input-json` document (`family`, `containerDefinitions`),
 //!   also wrapped as DescribeTaskDefinition prints it (`{"taskDefinition": {...}, "tags": []}`);
 //! - a `create-service --cli-input-json` document (or an `update-service` one, named by
@@ -17,11 +18,20 @@ use super::cluster::{ClusterSpec, DEFAULT_CLUSTER};
 use super::de::{self, Issue, IssueKind};
 use super::ecs::{ServiceSpec, TaskDefinitionSpec, ecs_struct};
 use super::node::{DocPath, Node, NodeKind};
+use super::traffic::{LoadBalancerSpec, TargetGroupSpec};
 use crate::diagnostics::{Diagnostic, Diagnostics, Location, SourceFile};
 use crate::suggest::did_you_mean;
 
 pub const API_VERSION: &str = "ecsctl/v1";
-const KINDS: [&str; 3] = ["Cluster", "TaskDefinition", "Service"];
+const KINDS: [&str; 5] = [
+    "Cluster",
+    "TaskDefinition",
+    "Service",
+    "TargetGroup",
+    "LoadBalancer",
+];
+/// Kinds that live in a cluster (`metadata.cluster`).
+const CLUSTER_SCOPED: [&str; 3] = ["Service", "TargetGroup", "LoadBalancer"];
 const ENVELOPE_KEYS: [&str; 4] = ["apiVersion", "kind", "metadata", "spec"];
 
 /// Where an object was written: its file, its document, and the path of its spec inside the
@@ -69,6 +79,14 @@ pub struct Manifest<T> {
     pub origin: Origin,
 }
 
+/// An object that lives in a cluster other than a service: a target group, a load balancer.
+#[derive(Clone, Debug)]
+pub struct ClusterManifest<T> {
+    pub cluster: String,
+    pub cluster_path: DocPath,
+    pub manifest: Manifest<T>,
+}
+
 #[derive(Clone, Debug)]
 pub struct ServiceManifest {
     pub cluster: String,
@@ -83,6 +101,8 @@ pub enum Object {
     Cluster(Manifest<ClusterSpec>),
     TaskDefinition(Manifest<TaskDefinitionSpec>),
     Service(ServiceManifest),
+    TargetGroup(ClusterManifest<TargetGroupSpec>),
+    LoadBalancer(ClusterManifest<LoadBalancerSpec>),
 }
 
 ecs_struct! {
@@ -247,7 +267,10 @@ fn decode_envelope(
         Some(NodeKind::Str(k)) => {
             let help = did_you_mean(k, KINDS)
                 .map(|s| format!("did you mean `{s}`?"))
-                .unwrap_or_else(|| "expected `Cluster`, `TaskDefinition` or `Service`".into());
+                .unwrap_or_else(|| {
+                    "expected `Cluster`, `TaskDefinition`, `Service`, `TargetGroup` or `LoadBalancer`"
+                        .into()
+                });
             diagnostics.push(
                 Diagnostic::error(format!("unknown kind `{k}`"))
                     .at(at_root.locate(&kind_path))
@@ -291,10 +314,10 @@ fn decode_envelope(
     let spec_node = root.get("spec");
     let spec_origin = origin(spec_path.clone());
     let cluster_from_metadata = metadata.as_ref().and_then(|m| m.cluster.clone());
-    if kind != "Service" && cluster_from_metadata.is_some() {
+    if !CLUSTER_SCOPED.contains(&kind) && cluster_from_metadata.is_some() {
         diagnostics.push(
             Diagnostic::error(format!(
-                "`metadata.cluster` applies to services, not to a {kind}"
+                "`metadata.cluster` applies to services, target groups and load balancers, not to a {kind}"
             ))
             .at(at_root.locate_key(&metadata_path.key("cluster"))),
         );
@@ -331,6 +354,39 @@ fn decode_envelope(
                 spec,
                 origin: spec_origin,
             })
+        }
+        "TargetGroup" | "LoadBalancer" => {
+            let (cluster, cluster_path) = match &cluster_from_metadata {
+                Some(c) => (c.clone(), metadata_path.key("cluster")),
+                None => (DEFAULT_CLUSTER.to_string(), metadata_path.clone()),
+            };
+            if kind == "TargetGroup" {
+                let spec: TargetGroupSpec =
+                    decode_as(spec_node, &spec_path, &spec_origin, quoted, diagnostics)?;
+                Object::TargetGroup(ClusterManifest {
+                    cluster,
+                    cluster_path,
+                    manifest: Manifest {
+                        name: name?,
+                        name_path,
+                        spec,
+                        origin: spec_origin,
+                    },
+                })
+            } else {
+                let spec: LoadBalancerSpec =
+                    decode_as(spec_node, &spec_path, &spec_origin, quoted, diagnostics)?;
+                Object::LoadBalancer(ClusterManifest {
+                    cluster,
+                    cluster_path,
+                    manifest: Manifest {
+                        name: name?,
+                        name_path,
+                        spec,
+                        origin: spec_origin,
+                    },
+                })
+            }
         }
         _ => {
             let spec: ServiceSpec =

@@ -5,7 +5,8 @@
 //! [`validate`] (semantic rules, references) → [`normalize`] (the canonical form that plans
 //! compare and the state stores). [`load`] drives it for `-f PATH...`. [`effective`] reads a
 //! spec's defaults as plain values (`essential: bool`, `DeploymentBounds`): the one place
-//! they are decided, for every consumer.
+//! they are decided, for every consumer. [`traffic`] holds the `TargetGroup` and
+//! `LoadBalancer` kinds.
 
 pub mod cluster;
 pub mod de;
@@ -20,6 +21,7 @@ pub mod node;
 pub mod normalize;
 pub mod secrets;
 pub mod template;
+pub mod traffic;
 pub mod units;
 pub mod validate;
 pub mod yaml;

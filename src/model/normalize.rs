@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::cluster::ClusterSpec;
 use super::ecs::{DeploymentConfiguration, SchedulingStrategy, ServiceSpec, TaskDefinitionSpec};
 use super::effective::{self, DeploymentBounds};
+use super::traffic::{LoadBalancerSpec, TargetGroupRef, TargetGroupSpec};
 use super::validate::{ManifestSet, task_definition_of};
 
 /// Everything the manifests ask for, normalized. A saved plan carries this.
@@ -31,6 +32,12 @@ pub struct Desired {
     /// cluster → service name → spec.
     #[serde(default)]
     pub services: BTreeMap<String, BTreeMap<String, ServiceSpec>>,
+    /// cluster → target group name → spec.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub target_groups: BTreeMap<String, BTreeMap<String, TargetGroupSpec>>,
+    /// cluster → load balancer name → spec.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub load_balancers: BTreeMap<String, BTreeMap<String, LoadBalancerSpec>>,
 }
 
 impl Desired {
@@ -50,6 +57,20 @@ impl Desired {
                 .entry(cluster_name.clone())
                 .or_default()
                 .insert(name.clone(), service(name, &s.manifest.spec));
+        }
+        for ((cluster_name, name), t) in &set.target_groups {
+            desired
+                .target_groups
+                .entry(cluster_name.clone())
+                .or_default()
+                .insert(name.clone(), target_group(&t.manifest.spec));
+        }
+        for ((cluster_name, name), l) in &set.load_balancers {
+            desired
+                .load_balancers
+                .entry(cluster_name.clone())
+                .or_default()
+                .insert(name.clone(), load_balancer(&l.manifest.spec));
         }
         desired
     }
@@ -127,6 +148,83 @@ pub fn service(name: &str, spec: &ServiceSpec) -> ServiceSpec {
     if strategy == SchedulingStrategy::Daemon {
         spec.desired_count = None;
     }
+    for lb in &mut spec.load_balancers {
+        resolve_target_group(&mut lb.target_group_name, &mut lb.target_group_arn);
+    }
+    spec.load_balancers.sort_by(|a, b| {
+        (&a.target_group_name, &a.container_name, a.container_port).cmp(&(
+            &b.target_group_name,
+            &b.container_name,
+            b.container_port,
+        ))
+    });
+    spec
+}
+
+/// A target group named by ARN is named by its name.
+fn resolve_target_group(name: &mut Option<String>, arn: &mut Option<String>) {
+    if let TargetGroupRef::Named(resolved) = TargetGroupRef::of(name.as_deref(), arn.as_deref()) {
+        *name = Some(resolved);
+        *arn = None;
+    }
+}
+
+/// ELBv2's defaults written out (see `effective::traffic`).
+pub fn target_group(spec: &TargetGroupSpec) -> TargetGroupSpec {
+    use super::effective::traffic::{self as t, HealthCheckKind};
+    use super::traffic::{Matcher, TrafficProtocol};
+    let mut spec = spec.clone();
+    let effective = t::EffectiveTargetGroup::of(&spec);
+    let seconds = |d: std::time::Duration| Some(i32::try_from(d.as_secs()).unwrap_or(i32::MAX));
+    let count = |n: u32| Some(i32::try_from(n).unwrap_or(i32::MAX));
+    spec.protocol = Some(effective.protocol);
+    spec.health_check_enabled = Some(effective.check != HealthCheckKind::Disabled);
+    if effective.protocol == TrafficProtocol::Http {
+        spec.health_check_path = spec
+            .health_check_path
+            .or_else(|| Some(t::DEFAULT_HEALTH_CHECK_PATH.to_string()));
+        let code = spec
+            .matcher
+            .as_ref()
+            .and_then(|m| m.http_code.clone())
+            .unwrap_or_else(|| t::DEFAULT_MATCHER.to_string());
+        spec.matcher = Some(Matcher {
+            http_code: Some(code),
+        });
+    }
+    if spec.health_check_port.as_deref() == Some("traffic-port") {
+        spec.health_check_port = None;
+    }
+    spec.health_check_interval_seconds = seconds(effective.interval);
+    spec.health_check_timeout_seconds = seconds(effective.timeout);
+    spec.healthy_threshold_count = count(effective.healthy_threshold);
+    spec.unhealthy_threshold_count = count(effective.unhealthy_threshold);
+    spec.deregistration_delay_seconds = seconds(effective.deregistration_delay);
+    spec.slow_start_seconds = seconds(effective.slow_start);
+    spec
+}
+
+/// Listener protocols and action types written out, target groups by name, listeners by port,
+/// rules by priority, hosts sorted.
+pub fn load_balancer(spec: &LoadBalancerSpec) -> LoadBalancerSpec {
+    use super::effective::traffic::listener_protocol;
+    use super::traffic::ActionType;
+    let mut spec = spec.clone();
+    spec.hosts.sort();
+    spec.hosts.dedup();
+    for listener in &mut spec.listeners {
+        listener.protocol = Some(listener_protocol(listener));
+        let actions = listener
+            .default_actions
+            .iter_mut()
+            .chain(listener.rules.iter_mut().flat_map(|r| r.actions.iter_mut()));
+        for action in actions {
+            action.r#type = Some(action.r#type.unwrap_or(ActionType::Forward));
+            resolve_target_group(&mut action.target_group_name, &mut action.target_group_arn);
+        }
+        listener.rules.sort_by_key(|r| r.priority);
+    }
+    spec.listeners.sort_by_key(|l| l.port);
     spec
 }
 

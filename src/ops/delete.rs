@@ -62,6 +62,24 @@ pub(super) fn recorded(state: &State) -> Desired {
                 .insert(name.to_string(), record.spec.clone());
         }
     }
+    for (cluster, groups) in &state.target_groups {
+        for (name, record) in groups {
+            desired
+                .target_groups
+                .entry(cluster.clone())
+                .or_default()
+                .insert(name.clone(), record.spec.clone());
+        }
+    }
+    for (cluster, balancers) in &state.load_balancers {
+        for (name, record) in balancers {
+            desired
+                .load_balancers
+                .entry(cluster.clone())
+                .or_default()
+                .insert(name.clone(), record.spec.clone());
+        }
+    }
     desired
 }
 
@@ -127,6 +145,24 @@ pub fn prepare(
                     .and_then(|c| desired.services.get_mut(c))
                 {
                     services.remove(&object.name);
+                }
+            }
+            ObjectKind::TargetGroup => {
+                if let Some(groups) = object
+                    .cluster
+                    .as_ref()
+                    .and_then(|c| desired.target_groups.get_mut(c))
+                {
+                    groups.remove(&object.name);
+                }
+            }
+            ObjectKind::LoadBalancer => {
+                if let Some(balancers) = object
+                    .cluster
+                    .as_ref()
+                    .and_then(|c| desired.load_balancers.get_mut(c))
+                {
+                    balancers.remove(&object.name);
                 }
             }
         }

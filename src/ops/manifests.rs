@@ -24,6 +24,11 @@ pub fn known(state: Option<&State>) -> Known {
             .filter(|(_, f)| f.latest_active().is_some())
             .map(|(name, _)| name.clone())
             .collect();
+        known.target_groups = state
+            .target_groups
+            .iter()
+            .flat_map(|(c, groups)| groups.keys().map(move |n| (c.clone(), n.clone())))
+            .collect();
     }
     known
 }
@@ -77,6 +82,16 @@ fn locate(loaded: &Loaded, error: PlanError) -> Diagnostic {
             .as_ref()
             .and_then(|c| set.services.get(&(c.clone(), object.name.clone())))
             .map(|s| &s.manifest.origin),
+        ObjectKind::TargetGroup => object
+            .cluster
+            .as_ref()
+            .and_then(|c| set.target_groups.get(&(c.clone(), object.name.clone())))
+            .map(|t| &t.manifest.origin),
+        ObjectKind::LoadBalancer => object
+            .cluster
+            .as_ref()
+            .and_then(|c| set.load_balancers.get(&(c.clone(), object.name.clone())))
+            .map(|l| &l.manifest.origin),
     };
     let path = error
         .field

@@ -1,5 +1,7 @@
 //! A plan applied to the state → the next state, and the events it causes. Pure.
 
+use std::collections::BTreeMap;
+
 use thiserror::Error;
 
 use super::{Action, ObjectKind, Plan, compute};
@@ -7,8 +9,8 @@ use crate::ids::{IdSource, new_lineage};
 use crate::model::effective;
 use crate::model::names::TaskDefRef;
 use crate::state::{
-    ClusterRecord, Deployment, MAX_DEPLOYMENTS, Revision, RevisionStatus, ServiceRecord,
-    ServiceStatus, State,
+    ClusterRecord, Deployment, MAX_DEPLOYMENTS, ObjectRecord, Revision, RevisionStatus,
+    ServiceRecord, ServiceStatus, State,
 };
 use crate::time::Timestamp;
 
@@ -112,6 +114,24 @@ pub fn apply(
                         spec: spec.clone(),
                     });
             }
+            (ObjectKind::TargetGroup, action) => {
+                let cluster = change.object.cluster.as_deref().unwrap_or_default();
+                let spec = plan
+                    .desired
+                    .target_groups
+                    .get(cluster)
+                    .and_then(|o| o.get(name));
+                record_scoped(&mut next.target_groups, cluster, name, action, spec, now);
+            }
+            (ObjectKind::LoadBalancer, action) => {
+                let cluster = change.object.cluster.as_deref().unwrap_or_default();
+                let spec = plan
+                    .desired
+                    .load_balancers
+                    .get(cluster)
+                    .and_then(|o| o.get(name));
+                record_scoped(&mut next.load_balancers, cluster, name, action, spec, now);
+            }
             (ObjectKind::Service, action) => {
                 let cluster = change.object.cluster.clone().unwrap_or_default();
                 apply_service(
@@ -129,6 +149,39 @@ pub fn apply(
         }
     }
     Ok((next, events))
+}
+
+/// Creates, updates or forgets a target group's or load balancer's record.
+fn record_scoped<T: Clone>(
+    records: &mut BTreeMap<String, BTreeMap<String, ObjectRecord<T>>>,
+    cluster: &str,
+    name: &str,
+    action: Action,
+    spec: Option<&T>,
+    now: Timestamp,
+) {
+    if action == Action::Delete {
+        if let Some(objects) = records.get_mut(cluster) {
+            objects.remove(name);
+            if objects.is_empty() {
+                records.remove(cluster);
+            }
+        }
+        return;
+    }
+    let Some(spec) = spec else {
+        return;
+    };
+    let objects = records.entry(cluster.to_string()).or_default();
+    let created_at = objects.get(name).map_or(now, |r| r.created_at);
+    objects.insert(
+        name.to_string(),
+        ObjectRecord {
+            spec: spec.clone(),
+            created_at,
+            updated_at: now,
+        },
+    );
 }
 
 #[allow(clippy::too_many_arguments)]

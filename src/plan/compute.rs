@@ -1,5 +1,6 @@
 //! Desired objects vs the recorded state → [`Plan`]. Pure and deterministic: changes come
-//! clusters first, then task definitions, then services, each sorted by name.
+//! clusters first, then task definitions, target groups, load balancers, then services, each
+//! sorted by (cluster and) name.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,7 +15,7 @@ use crate::model::ecs::ServiceSpec;
 use crate::model::effective::EffectiveService;
 use crate::model::names::TaskDefRef;
 use crate::model::normalize::Desired;
-use crate::state::{RevisionStatus, ServiceStatus, State};
+use crate::state::{ObjectRecord, RevisionStatus, ServiceStatus, State};
 
 /// A problem that only shows against the state (a pinned revision that does not exist, a
 /// cluster deleted under its services). The CLI points it at the object's manifest.
@@ -56,6 +57,18 @@ pub fn compute(
     let mut errors = Vec::new();
     clusters(current, desired, &mut plan);
     let latest = task_definitions(current, desired, &mut plan);
+    scoped(
+        &current.target_groups,
+        &desired.target_groups,
+        ObjectRef::target_group,
+        &mut plan,
+    );
+    scoped(
+        &current.load_balancers,
+        &desired.load_balancers,
+        ObjectRef::load_balancer,
+        &mut plan,
+    );
     services(current, desired, &latest, &mut plan, &mut errors);
     check_deletions(current, desired, &plan, &mut errors);
     for change in &plan.changes {
@@ -90,6 +103,43 @@ fn clusters(current: &State, desired: &Desired, plan: &mut Plan) {
     for name in names {
         let object = ObjectRef::cluster(name);
         match (current.clusters.get(name), desired.clusters.get(name)) {
+            (None, Some(spec)) => plan.changes.push(Change::fields(
+                object,
+                Action::Create,
+                leaves(&to_value(spec)),
+            )),
+            (Some(record), Some(spec)) => {
+                let d = diff(&to_value(&record.spec), &to_value(spec));
+                if d.is_empty() {
+                    plan.unchanged.push(object);
+                } else {
+                    plan.changes.push(Change::fields(object, Action::Update, d));
+                }
+            }
+            (Some(_), None) => absent(plan, object),
+            (None, None) => {}
+        }
+    }
+}
+
+/// Plans cluster-scoped objects recorded with their spec (target groups, load balancers).
+fn scoped<T: serde::Serialize>(
+    current: &BTreeMap<String, BTreeMap<String, ObjectRecord<T>>>,
+    desired: &BTreeMap<String, BTreeMap<String, T>>,
+    object_ref: fn(&str, &str) -> ObjectRef,
+    plan: &mut Plan,
+) {
+    let mut keys: BTreeSet<(&String, &String)> = BTreeSet::new();
+    for (cluster, objects) in current {
+        keys.extend(objects.keys().map(|name| (cluster, name)));
+    }
+    for (cluster, objects) in desired {
+        keys.extend(objects.keys().map(|name| (cluster, name)));
+    }
+    for (cluster, name) in keys {
+        let object = object_ref(cluster, name);
+        let record = current.get(cluster).and_then(|o| o.get(name));
+        match (record, desired.get(cluster).and_then(|o| o.get(name))) {
             (None, Some(spec)) => plan.changes.push(Change::fields(
                 object,
                 Action::Create,
@@ -373,3 +423,5 @@ fn check_deletions(current: &State, desired: &Desired, plan: &Plan, errors: &mut
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod traffic_tests;

@@ -60,6 +60,8 @@ pub enum ObjectKind {
     Cluster,
     TaskDefinition,
     Service,
+    TargetGroup,
+    LoadBalancer,
 }
 
 impl ObjectKind {
@@ -68,6 +70,8 @@ impl ObjectKind {
             ObjectKind::Cluster => "cluster",
             ObjectKind::TaskDefinition => "task definition",
             ObjectKind::Service => "service",
+            ObjectKind::TargetGroup => "target group",
+            ObjectKind::LoadBalancer => "load balancer",
         }
     }
 }
@@ -76,7 +80,7 @@ impl ObjectKind {
 #[serde(rename_all = "camelCase")]
 pub struct ObjectRef {
     pub kind: ObjectKind,
-    /// The cluster of a service.
+    /// The cluster of a service, a target group or a load balancer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
     pub name: String,
@@ -100,8 +104,20 @@ impl ObjectRef {
     }
 
     pub fn service(cluster: &str, name: &str) -> Self {
+        Self::scoped(ObjectKind::Service, cluster, name)
+    }
+
+    pub fn target_group(cluster: &str, name: &str) -> Self {
+        Self::scoped(ObjectKind::TargetGroup, cluster, name)
+    }
+
+    pub fn load_balancer(cluster: &str, name: &str) -> Self {
+        Self::scoped(ObjectKind::LoadBalancer, cluster, name)
+    }
+
+    fn scoped(kind: ObjectKind, cluster: &str, name: &str) -> Self {
         ObjectRef {
-            kind: ObjectKind::Service,
+            kind,
             cluster: Some(cluster.to_string()),
             name: name.to_string(),
         }

@@ -86,6 +86,8 @@ fn render_change(out: &mut String, change: &Change, paint: Paint) {
                 "deregister its revisions (they stay readable as INACTIVE)"
             }
             ObjectKind::Cluster => "forget it (its hosts are left as they are)",
+            ObjectKind::TargetGroup => "deregister its targets, then forget it",
+            ObjectKind::LoadBalancer => "stop its listeners, then forget it",
         };
         let _ = writeln!(out, "      {what}");
         return;

@@ -2,7 +2,7 @@
 //!
 //! Two documents, written by different parties and never torn:
 //! - [`State`] (`state.json`): clusters, every task definition revision with its content, and
-//!   each service's applied spec and deployments. Changed by `apply`, `delete`, `scale`,
+//!   each service's applied spec and deployments, target groups and load balancers. Changed by `apply`, `delete`, `scale`,
 //!   `rollback` and the circuit breaker's rollback; each change bumps `serial` (saved plans
 //!   check it). `lineage` names this state for life; containers carry it.
 //! - [`Runtime`] (`runtime/CLUSTER.json`): how deployments progress, service events, why
@@ -21,6 +21,7 @@ use crate::model::cluster::ClusterSpec;
 use crate::model::ecs::{ServiceSpec, TaskDefinitionSpec};
 use crate::model::effective::{EffectiveService, EffectiveTaskDefinition};
 use crate::model::names::TaskDefRef;
+use crate::model::traffic::{LoadBalancerSpec, TargetGroupSpec};
 use crate::time::Timestamp;
 
 /// The state format this build writes. Older formats are upgraded on read.
@@ -42,6 +43,12 @@ pub struct State {
     /// cluster → service name → record.
     #[serde(default)]
     pub services: BTreeMap<String, BTreeMap<String, ServiceRecord>>,
+    /// cluster → target group name → record. Absent in state files written before them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub target_groups: BTreeMap<String, BTreeMap<String, ObjectRecord<TargetGroupSpec>>>,
+    /// cluster → load balancer name → record.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub load_balancers: BTreeMap<String, BTreeMap<String, ObjectRecord<LoadBalancerSpec>>>,
 }
 
 impl State {
@@ -53,6 +60,8 @@ impl State {
             clusters: BTreeMap::new(),
             task_definitions: BTreeMap::new(),
             services: BTreeMap::new(),
+            target_groups: BTreeMap::new(),
+            load_balancers: BTreeMap::new(),
         }
     }
 
@@ -110,6 +119,15 @@ pub struct ClusterRecord {
     /// Hosts set to DRAINING by `ecsctl drain host`.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub draining_hosts: BTreeSet<String>,
+}
+
+/// A cluster-scoped object recorded with its normalized spec: a target group, a load balancer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectRecord<T> {
+    pub spec: T,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

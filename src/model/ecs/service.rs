@@ -16,7 +16,10 @@ ecs_struct! {
 }
 
 ecs_struct! {
+    /// A target group the service's tasks register with: `targetGroupName` (ecsctl's own
+    /// field) or the `targetGroupArn` of a real ELBv2 target group, which names it.
     LoadBalancer {
+        target_group_name: Option<String>,
         target_group_arn: Option<String>,
         load_balancer_name: Option<String>,
         container_name: Option<String>,

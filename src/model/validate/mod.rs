@@ -1,8 +1,11 @@
 //! Semantic checks: what the types cannot say. Runs on decoded objects, reports with the
 //! location of the offending value, and collects everything (no early return).
 //!
-//! - per object: `task_definition`, `service`, `cluster`;
-//! - across objects (here): duplicates, a service's task definition and cluster exist.
+//! - per object: `task_definition`, `service`, `cluster`, `traffic` (target groups, load
+//!   balancers);
+//! - across objects (here): duplicates, a service's task definition and cluster exist;
+//!   `traffic::check_references`: target groups named, containers and ports mapped, listener
+//!   ports unique per host.
 //!
 //! What is already recorded (the state) is passed in as [`Known`], so `plan` accepts a service
 //! that follows a family registered earlier, while `validate` (which reads no state) does not.
@@ -10,14 +13,18 @@
 mod cluster;
 mod service;
 mod task_definition;
+mod traffic;
+#[cfg(test)]
+pub(crate) use traffic::tests as traffic_fixtures;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::cluster::{ClusterSpec, DEFAULT_CLUSTER};
 use super::ecs::{ServiceSpec, TaskDefinitionSpec};
-use super::manifest::{Manifest, Object, Origin, ServiceManifest};
+use super::manifest::{ClusterManifest, Manifest, Object, Origin, ServiceManifest};
 use super::names::TaskDefRef;
 use super::node::DocPath;
+use super::traffic::{LoadBalancerSpec, TargetGroupSpec};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::suggest::did_you_mean;
 
@@ -26,6 +33,8 @@ use crate::suggest::did_you_mean;
 pub struct Known {
     pub clusters: BTreeSet<String>,
     pub families: BTreeSet<String>,
+    /// (cluster, name) of recorded target groups.
+    pub target_groups: BTreeSet<(String, String)>,
 }
 
 /// The objects of a run, checked, keyed by identity.
@@ -35,11 +44,19 @@ pub struct ManifestSet {
     pub task_definitions: BTreeMap<String, Manifest<TaskDefinitionSpec>>,
     /// Keyed by (cluster, service name).
     pub services: BTreeMap<(String, String), ServiceManifest>,
+    /// Keyed by (cluster, name).
+    pub target_groups: BTreeMap<(String, String), ClusterManifest<TargetGroupSpec>>,
+    /// Keyed by (cluster, name).
+    pub load_balancers: BTreeMap<(String, String), ClusterManifest<LoadBalancerSpec>>,
 }
 
 impl ManifestSet {
     pub fn is_empty(&self) -> bool {
-        self.clusters.is_empty() && self.task_definitions.is_empty() && self.services.is_empty()
+        self.clusters.is_empty()
+            && self.task_definitions.is_empty()
+            && self.services.is_empty()
+            && self.target_groups.is_empty()
+            && self.load_balancers.is_empty()
     }
 }
 
@@ -140,10 +157,40 @@ pub fn check(objects: Vec<Object>, known: &Known, out: &mut Diagnostics) -> Mani
                     set.services.insert(key, s);
                 }
             }
+            Object::TargetGroup(t) => {
+                traffic::target_group(&t, out);
+                insert_scoped("target group", &mut set.target_groups, t, out);
+            }
+            Object::LoadBalancer(l) => {
+                traffic::load_balancer(&l, out);
+                insert_scoped("load balancer", &mut set.load_balancers, l, out);
+            }
         }
     }
     check_references(&set, known, out);
     set
+}
+
+fn insert_scoped<T>(
+    what: &str,
+    map: &mut BTreeMap<(String, String), ClusterManifest<T>>,
+    object: ClusterManifest<T>,
+    out: &mut Diagnostics,
+) {
+    let key = (object.cluster.clone(), object.manifest.name.clone());
+    if let Some(first) = map.get(&key) {
+        let m = &object.manifest;
+        duplicate(
+            what,
+            &m.name,
+            &first.manifest.origin,
+            &m.origin,
+            &m.name_path,
+            out,
+        );
+    } else {
+        map.insert(key, object);
+    }
 }
 
 fn duplicate(
@@ -179,6 +226,7 @@ fn check_references(set: &ManifestSet, known: &Known, out: &mut Diagnostics) {
         .chain(known.clusters.iter().map(String::as_str))
         .chain([DEFAULT_CLUSTER])
         .collect();
+    traffic::check_references(set, known, &clusters, out);
     for s in set.services.values() {
         let m = &s.manifest;
         let mut check = Check::new(&m.origin, out);

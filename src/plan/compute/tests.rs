@@ -309,6 +309,7 @@ fn desired_known(text: &str, state: &State) -> Desired {
     let known = crate::model::validate::Known {
         clusters: state.cluster_names(),
         families: state.task_definitions.keys().cloned().collect(),
+        ..Default::default()
     };
     let set = crate::model::load::check_files(&files, &known, &mut out);
     assert!(!out.has_errors(), "{out:#?}");

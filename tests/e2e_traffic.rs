@@ -1,0 +1,270 @@
+//! The managed HAProxy on the local Docker daemon, for real: two busybox httpd targets
+//! registered through the Runtime API (weight 0 → health UP → weight), traffic through the
+//! listener reaches both, a failing health endpoint takes one out, draining and deleting a
+//! server, and a proxy re-created from the full config brings every target back.
+
+mod common;
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use common::docker::{IMAGE, docker, docker_ok, ensure_image};
+use ecsctl::docker::host::DockerHost;
+use ecsctl::model::effective::traffic::{CodeRange, EffectiveTargetGroup, HealthCheckKind};
+use ecsctl::model::traffic::TrafficProtocol;
+use ecsctl::traffic::client::RuntimeClient;
+use ecsctl::traffic::config::{AdminState, Backend, Frontend, ProxyConfig, Server, render};
+use ecsctl::traffic::proxy::{self, ProxySpec};
+
+const HAPROXY_IMAGE: &str = "ecsctl-test/haproxy:2.6";
+
+fn ensure_haproxy_image() {
+    if docker(&["image", "inspect", HAPROXY_IMAGE]).0 {
+        return;
+    }
+    let status = std::process::Command::new("bash")
+        .args([
+            "-c",
+            &format!(". .ci/lib.sh; ensure_haproxy_image {HAPROXY_IMAGE}"),
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("bash");
+    assert!(status.success(), "building {HAPROXY_IMAGE} failed");
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Removes every container and the directory the test made, even when it fails.
+struct Cleanup {
+    containers: Vec<String>,
+    dir: String,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for c in &self.containers {
+            let _ = docker(&["rm", "-f", c]);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn start_web(name: &str, port: u16, body: &str) {
+    docker_ok(&[
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--network",
+        "host",
+        IMAGE,
+        "sh",
+        "-c",
+        &format!(
+            "mkdir -p /w && echo {body} > /w/index.html && echo ok > /w/health && exec httpd -f -p 127.0.0.1:{port} -h /w"
+        ),
+    ]);
+}
+
+/// One HTTP/1.0 request through the listener: the body, trimmed.
+fn get(port: u16) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    stream
+        .write_all(b"GET / HTTP/1.0\r\nHost: web\r\n\r\n")
+        .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    let status = head.split_whitespace().nth(1)?;
+    (status == "200").then(|| body.trim().to_string())
+}
+
+fn bodies(port: u16, n: usize) -> Vec<String> {
+    let mut seen: Vec<String> = (0..n)
+        .map(|_| get(port).unwrap_or_else(|| "(failed)".into()))
+        .collect();
+    seen.sort();
+    seen.dedup();
+    seen
+}
+
+async fn eventually<F, Fut>(what: &str, timeout: Duration, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while !f().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn settings() -> EffectiveTargetGroup {
+    EffectiveTargetGroup {
+        protocol: TrafficProtocol::Http,
+        check: HealthCheckKind::Http {
+            path: "/health".into(),
+            codes: vec![CodeRange { from: 200, to: 399 }],
+        },
+        check_port: None,
+        interval: Duration::from_millis(500),
+        timeout: Duration::from_millis(400),
+        healthy_threshold: 2,
+        unhealthy_threshold: 2,
+        deregistration_delay: Duration::from_secs(1),
+        slow_start: Duration::ZERO,
+    }
+}
+
+fn config(listener: u16, servers: Vec<Server>) -> String {
+    render(&ProxyConfig {
+        bind_address: "127.0.0.1".into(),
+        frontends: vec![Frontend {
+            load_balancer: "edge".into(),
+            port: listener,
+            protocol: TrafficProtocol::Http,
+            rules: vec![],
+            default_target_group: "web".into(),
+        }],
+        backends: vec![Backend {
+            target_group: "web".into(),
+            settings: settings(),
+            servers,
+        }],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_managed_proxy_registers_drains_and_survives_a_recreate() {
+    ensure_image();
+    ensure_haproxy_image();
+    let id = std::process::id();
+    let cluster = format!("tr{id}");
+    let web1 = format!("ecsctl-test-tr{id}-web1");
+    let web2 = format!("ecsctl-test-tr{id}-web2");
+    let mut spec = ProxySpec::new(&cluster, "lineage-traffic-test", Some(HAPROXY_IMAGE));
+    spec.host_dir = format!("/tmp/ecsctl-tr{id}");
+    let _cleanup = Cleanup {
+        containers: vec![web1.clone(), web2.clone(), spec.container_name()],
+        dir: spec.host_dir.clone(),
+    };
+    let (listener, p1, p2) = (free_port(), free_port(), free_port());
+    start_web(&web1, p1, "one");
+    start_web(&web2, p2, "two");
+    let server = |name: &str, port: u16| Server {
+        name: name.into(),
+        address: "127.0.0.1".into(),
+        port,
+        weight: 100,
+        state: AdminState::Ready,
+    };
+    let (s1, s2) = (server("t1", p1), server("t2", p2));
+
+    let host = DockerHost::local("local").await.expect("local docker");
+    let container = proxy::ensure(&host, &spec, &config(listener, vec![]))
+        .await
+        .expect("proxy started");
+    let client = RuntimeClient::new(spec.admin_socket());
+    eventually("the admin socket", Duration::from_secs(20), || async {
+        client.stats().await.is_ok()
+    })
+    .await;
+
+    // Registration: weight 0 until the check passes, then the weight.
+    for s in [&s1, &s2] {
+        let healthy = client
+            .register("web", &settings(), s, Duration::from_secs(15))
+            .await
+            .expect("registered");
+        assert!(healthy, "{} became healthy", s.name);
+        let stat = client
+            .stat("web", &s.name)
+            .await
+            .expect("stat")
+            .expect("listed");
+        assert_eq!((stat.status.as_str(), stat.weight), ("UP", 100));
+    }
+    assert_eq!(bodies(listener, 10), ["one", "two"]);
+
+    // A failing health endpoint takes the target out of rotation; it comes back when fixed.
+    docker_ok(&["exec", &web2, "rm", "/w/health"]);
+    eventually("t2 DOWN", Duration::from_secs(15), || async {
+        client
+            .stat("web", "t2")
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|s| s.is_down())
+    })
+    .await;
+    assert_eq!(bodies(listener, 10), ["one"]);
+    docker_ok(&["exec", &web2, "sh", "-c", "echo ok > /w/health"]);
+    assert!(
+        client
+            .wait_healthy("web", "t2", Duration::from_secs(15))
+            .await
+            .expect("stat")
+    );
+    assert_eq!(bodies(listener, 10), ["one", "two"]);
+
+    // Drain: no new requests reach it, its sessions go to 0; then it is deleted.
+    let before = client.stat("web", "t2").await.expect("stat").expect("t2");
+    client.drain("web", "t2").await.expect("drain");
+    assert_eq!(bodies(listener, 10), ["one"]);
+    eventually("t2 without sessions", Duration::from_secs(10), || async {
+        client.sessions("web", "t2").await.ok() == Some(0)
+    })
+    .await;
+    let after = client.stat("web", "t2").await.expect("stat").expect("t2");
+    assert_eq!(after.status, "DRAIN");
+    assert_eq!(after.total_sessions, before.total_sessions);
+    client
+        .deregister("web", "t2", Duration::from_secs(10))
+        .await
+        .expect("deleted");
+    assert!(client.stat("web", "t2").await.expect("stat").is_none());
+    client
+        .deregister("web", "t2", Duration::from_secs(1))
+        .await
+        .expect("deleting again is fine");
+
+    // The proxy is killed; re-created from the full config, every target is back.
+    docker_ok(&["rm", "-f", &container]);
+    let full = config(listener, vec![s1.clone(), s2.clone()]);
+    let again = proxy::ensure(&host, &spec, &full)
+        .await
+        .expect("re-created");
+    assert_ne!(again, container);
+    eventually("both targets UP again", Duration::from_secs(20), || async {
+        match client.stats().await {
+            Ok(stats) => stats.values().filter(|s| s.is_healthy()).count() == 2,
+            Err(_) => false,
+        }
+    })
+    .await;
+    assert_eq!(bodies(listener, 10), ["one", "two"]);
+
+    // The container is ecsctl's: host network, restart policy, labels.
+    let inspect = docker_ok(&[
+        "inspect",
+        "--format",
+        "{{.HostConfig.NetworkMode}} {{.HostConfig.RestartPolicy.Name}} {{index .Config.Labels \"ecsctl.cluster\"}} {{index .Config.Labels \"ecsctl.proxy\"}}",
+        &again,
+    ]);
+    assert_eq!(
+        inspect.trim(),
+        format!("host unless-stopped {cluster} haproxy")
+    );
+    proxy::remove(&host, &spec).await.expect("removed");
+    assert!(!docker(&["inspect", &spec.container_name()]).0);
+}
