@@ -3,7 +3,7 @@
 //! remembered ([`InFlight`]) so that nothing is repeated while it runs, and outcomes come back
 //! as data: launch failures for the circuit breaker, removed tasks for the record.
 //!
-//! Hosts are reached through [`TaskHost`] (launch/start/stop/remove), which
+//! Hosts are reached through [`super::ops::TaskHost`] (launch/start/stop/remove), which
 //! [`crate::docker::host::DockerHost`] implements; the tests use a fake.
 
 use std::collections::BTreeMap;
@@ -12,21 +12,10 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 
-use super::ops::LaunchPlan;
+use super::ops::{LaunchPlan, TaskHost};
 use crate::reconcile::cluster::{Action, InFlight, LaunchTask, Step};
 use crate::reconcile::service::LaunchFailure;
 use crate::reconcile::task::{ObservedTask, TaskGroup};
-
-/// One host, as the executor uses it.
-#[async_trait::async_trait]
-pub trait TaskHost: Send + Sync {
-    /// Creates the task (and starts what depends on nothing); the error is the launch
-    /// failure's reason, in ECS's words.
-    async fn launch(&self, plan: &LaunchPlan) -> Result<(), String>;
-    async fn start(&self, container: &str) -> anyhow::Result<()>;
-    async fn stop(&self, container: &str, timeout: Duration) -> anyhow::Result<()>;
-    async fn remove(&self, task_id: &str, cluster: &str) -> anyhow::Result<()>;
-}
 
 /// The hosts of a cluster that can be acted on now, by name.
 pub type Hosts = BTreeMap<String, Arc<dyn TaskHost>>;

@@ -1,6 +1,6 @@
 //! The controller: runs the pure decisions against real hosts. One [`reconciler::Reconciler`]
 //! per cluster does passes (observe, [`crate::reconcile::cluster::decide`], act); the
-//! [`executor`] carries a decision out on the hosts ([`executor::TaskHost`]); [`run`] drives
+//! [`executor`] carries a decision out on the hosts ([`ops::TaskHost`]); [`run`] drives
 //! passes from Docker events, operation completions, timers and state changes, with backoff
 //! on errors; the [`supervisor`] runs one reconciler per cluster for `watch`. [`hosts`] is the
 //! one home of a host's capacity and status; [`inspect`] observes read-only. It never decides

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::executor::TaskHost;
 use crate::docker::container_spec::{SecretValue, TaskContext};
 use crate::docker::host::DockerHost;
 use crate::model::ecs::TaskDefinitionSpec;
@@ -26,6 +25,17 @@ pub struct LaunchPlan {
     pub spec: TaskDefinitionSpec,
     pub created_at: Timestamp,
     pub secrets: BTreeMap<String, Vec<(String, SecretValue)>>,
+}
+
+/// One host, as the executor uses it.
+#[async_trait::async_trait]
+pub trait TaskHost: Send + Sync {
+    /// Creates the task (and starts what depends on nothing); the error is the launch
+    /// failure's reason, in ECS's words.
+    async fn launch(&self, plan: &LaunchPlan) -> Result<(), String>;
+    async fn start(&self, container: &str) -> anyhow::Result<()>;
+    async fn stop(&self, container: &str, timeout: Duration) -> anyhow::Result<()>;
+    async fn remove(&self, task_id: &str, cluster: &str) -> anyhow::Result<()>;
 }
 
 impl LaunchPlan {

@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow};
 
-use super::executor::{Executor, Hosts, TaskHost};
+use super::executor::{Executor, Hosts};
 use super::hosts::{self, HostSlot};
 use super::ops::LaunchPlan;
+use super::ops::TaskHost;
 use super::record;
 use super::secrets;
 use crate::docker::host::{DockerHost, Observation};

@@ -15,9 +15,10 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::{OpsError, OpsResult, Session};
-use crate::controller::executor::{Executor, TaskHost};
+use crate::controller::executor::Executor;
 use crate::controller::inspect;
 use crate::controller::ops::LaunchPlan;
+use crate::controller::ops::TaskHost;
 use crate::controller::reconciler::{Options, PassReport, Reconciler};
 use crate::controller::run::drive;
 use crate::docker::host::DockerHost;
