@@ -136,7 +136,7 @@ fn overridden(spec: &TaskDefinitionSpec, args: &RunTaskArgs) -> Result<TaskDefin
         None => spec
             .container_definitions
             .iter()
-            .position(|c| c.essential.unwrap_or(true))
+            .position(crate::model::effective::essential)
             .unwrap_or(0),
     };
     let Some(container) = spec.container_definitions.get_mut(index) else {

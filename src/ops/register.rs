@@ -22,7 +22,6 @@ use super::error::{ObjectKind, OpsError, OpsResult};
 use super::manifests::known;
 use super::resolve;
 use super::session::Session;
-use crate::cli::converge::Expect;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
 use crate::ids::{IdSource, RandomIds};
 use crate::model::cluster::{ClusterSpec, DEFAULT_CLUSTER};
@@ -32,6 +31,7 @@ use crate::model::names::TaskDefRef;
 use crate::model::normalize::Desired;
 use crate::model::validate::ManifestSet;
 use crate::plan::compute;
+use crate::reconcile::converge::Expect;
 use crate::state::{
     Deployment, MAX_DEPLOYMENTS, Revision, RevisionStatus, ServiceRecord, ServiceStatus, State,
 };

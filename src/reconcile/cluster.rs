@@ -200,9 +200,9 @@ pub fn assess_task(
                 .cloned();
             let grace = services
                 .get(name)
-                .and_then(|r| r.spec.health_check_grace_period_seconds)
-                .and_then(|g| u64::try_from(g).ok())
-                .and_then(|g| t.started_at().map(|s| s.plus(Duration::from_secs(g))));
+                .map(|r| crate::model::effective::health_check_grace_period(&r.spec))
+                .filter(|g| !g.is_zero())
+                .and_then(|g| t.started_at().map(|s| s.plus(g)));
             (recorded, grace)
         }
         TaskGroup::Standalone(_) => (None, None),
@@ -452,20 +452,17 @@ pub fn stop_action(input: &ClusterInput<'_>, t: &ObservedTask) -> Option<Action>
     })
 }
 
-/// A container's `stopTimeout`, else Docker's default for ECS tasks.
+/// A container's `stopTimeout`, else the default for ECS tasks (one home: the effective model).
 pub fn stop_timeout(spec: Option<&TaskDefinitionSpec>, container: &str) -> Duration {
-    let seconds = spec
-        .and_then(|s| {
-            s.container_definitions
-                .iter()
-                .find(|c| c.name.as_deref() == Some(container))
-        })
-        .and_then(|c| c.stop_timeout)
-        .map_or(
-            crate::docker::container_spec::DEFAULT_STOP_TIMEOUT,
-            i64::from,
-        );
-    Duration::from_secs(u64::try_from(seconds).unwrap_or(30))
+    spec.and_then(|s| {
+        s.container_definitions
+            .iter()
+            .find(|c| c.name.as_deref() == Some(container))
+    })
+    .map_or(
+        crate::model::effective::DEFAULT_STOP_TIMEOUT,
+        crate::model::effective::stop_timeout,
+    )
 }
 
 fn remove_action(input: &ClusterInput<'_>, task_id: &str, host: &str) -> Option<Action> {
