@@ -13,10 +13,10 @@ use super::error::{OpsError, OpsResult};
 use super::manifests::known;
 use super::resolve;
 use super::session::Session;
-use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::diagnostics::Diagnostics;
 use crate::model::load::load;
 use crate::model::normalize::Desired;
-use crate::plan::{ObjectKind, ObjectRef, compute};
+use crate::plan::{ObjectKind, ObjectRef};
 use crate::state::{ServiceStatus, State};
 
 /// What to delete.
@@ -167,14 +167,7 @@ pub fn prepare(
             }
         }
     }
-    let plan =
-        compute(Some(&state), &desired, true, env!("CARGO_PKG_VERSION")).map_err(|errors| {
-            let mut diagnostics = Diagnostics::new();
-            for e in errors {
-                diagnostics.push(Diagnostic::error(e.message).with_help_opt(e.help));
-            }
-            OpsError::InvalidManifests(diagnostics)
-        })?;
+    let plan = super::manifests::plan_recorded(Some(&state), &desired, true)?;
     let missing = named
         .into_iter()
         .filter(|o| !plan.changes.iter().any(|c| &c.object == o))

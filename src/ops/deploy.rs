@@ -15,8 +15,6 @@ use super::apply::{Pending, pending};
 use super::error::{OpsError, OpsResult};
 use super::resolve;
 use super::session::Session;
-use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::plan::compute;
 
 /// The images a pipeline hands over.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,14 +139,7 @@ pub fn prepare(
     {
         s.task_definition = Some(family);
     }
-    let plan =
-        compute(Some(&state), &desired, false, env!("CARGO_PKG_VERSION")).map_err(|errors| {
-            let mut diagnostics = Diagnostics::new();
-            for e in errors {
-                diagnostics.push(Diagnostic::error(e.message).with_help_opt(e.help));
-            }
-            OpsError::InvalidManifests(diagnostics)
-        })?;
+    let plan = super::manifests::plan_recorded(Some(&state), &desired, false)?;
     Ok(pending(lock, state, plan))
 }
 

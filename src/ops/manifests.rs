@@ -158,3 +158,20 @@ pub fn validate(files: &[String]) -> Validated {
         diagnostics,
     }
 }
+
+/// Plans `desired` against `state` for an operation that changes recorded objects (delete,
+/// deploy, the API's writes): plan errors have no manifest to point at, so they become
+/// diagnostics naming the field.
+pub fn plan_recorded(state: Option<&State>, desired: &Desired, prune: bool) -> OpsResult<Plan> {
+    compute(state, desired, prune, env!("CARGO_PKG_VERSION")).map_err(|errors| {
+        let mut diagnostics = Diagnostics::new();
+        for e in errors {
+            let message = match e.field {
+                Some(field) => format!("{field}: {}", e.message),
+                None => e.message,
+            };
+            diagnostics.push(Diagnostic::error(message).with_help_opt(e.help));
+        }
+        OpsError::InvalidManifests(diagnostics)
+    })
+}

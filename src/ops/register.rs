@@ -22,7 +22,7 @@ use super::error::{ObjectKind, OpsError, OpsResult};
 use super::manifests::known;
 use super::resolve;
 use super::session::Session;
-use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
+use crate::diagnostics::{Diagnostics, SourceFile};
 use crate::ids::{IdSource, RandomIds};
 use crate::model::cluster::{ClusterSpec, DEFAULT_CLUSTER};
 use crate::model::ecs::{SchedulingStrategy, ServiceSpec};
@@ -30,7 +30,6 @@ use crate::model::load::analyze;
 use crate::model::names::TaskDefRef;
 use crate::model::normalize::Desired;
 use crate::model::validate::ManifestSet;
-use crate::plan::compute;
 use crate::reconcile::converge::Expect;
 use crate::state::{
     Deployment, MAX_DEPLOYMENTS, Revision, RevisionStatus, ServiceRecord, ServiceStatus, State,
@@ -48,18 +47,7 @@ fn write<R>(
     let base = state.clone().unwrap_or_else(|| State::empty(String::new()));
     let mut desired = recorded(&base);
     let result = change(&base, &mut desired)?;
-    let plan =
-        compute(state.as_ref(), &desired, true, env!("CARGO_PKG_VERSION")).map_err(|errors| {
-            let mut diagnostics = Diagnostics::new();
-            for e in errors {
-                let message = match e.field {
-                    Some(field) => format!("{field}: {}", e.message),
-                    None => e.message,
-                };
-                diagnostics.push(Diagnostic::error(message).with_help_opt(e.help));
-            }
-            OpsError::InvalidManifests(diagnostics)
-        })?;
+    let plan = super::manifests::plan_recorded(state.as_ref(), &desired, true)?;
     let applied = commit(session, pending_on(lock, state, plan))?;
     Ok((applied, result))
 }
