@@ -90,6 +90,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l wait -d 'How lon
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l resync -d 'Look at every host at least this often, events or not' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l host-grace -d 'A host that does not answer this long is UNREACHABLE: its tasks are started elsewhere' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l task-retention -d 'How long stopped tasks stay visible before their containers are removed' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l max-stopped-tasks -d 'At most this many stopped tasks of each service are kept (within the retention): a crash loop must not fill the host with dead containers' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
@@ -107,6 +108,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l cluster -d 'The
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l resync -d 'Look at every host at least this often, events or not' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l host-grace -d 'A host that does not answer this long is UNREACHABLE: its tasks are started elsewhere' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l task-retention -d 'How long stopped tasks stay visible before their containers are removed' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l max-stopped-tasks -d 'At most this many stopped tasks of each service are kept (within the retention): a crash loop must not fill the host with dead containers' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
@@ -123,6 +125,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand deploy" -l cluster -d 'The
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand deploy" -l resync -d 'Look at every host at least this often, events or not' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand deploy" -l host-grace -d 'A host that does not answer this long is UNREACHABLE: its tasks are started elsewhere' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand deploy" -l task-retention -d 'How long stopped tasks stay visible before their containers are removed' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand deploy" -l max-stopped-tasks -d 'At most this many stopped tasks of each service are kept (within the retention): a crash loop must not fill the host with dead containers' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand deploy" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand deploy" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
@@ -161,6 +164,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -l wait -d 'How
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -l resync -d 'Look at every host at least this often, events or not' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -l host-grace -d 'A host that does not answer this long is UNREACHABLE: its tasks are started elsewhere' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -l task-retention -d 'How long stopped tasks stay visible before their containers are removed' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -l max-stopped-tasks -d 'At most this many stopped tasks of each service are kept (within the retention): a crash loop must not fill the host with dead containers' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
@@ -232,6 +236,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l cluster -d 'The 
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l resync -d 'Look at every host at least this often, events or not' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l host-grace -d 'A host that does not answer this long is UNREACHABLE: its tasks are started elsewhere' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l task-retention -d 'How long stopped tasks stay visible before their containers are removed' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l max-stopped-tasks -d 'At most this many stopped tasks of each service are kept (within the retention): a crash loop must not fill the host with dead containers' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
@@ -246,6 +251,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l cluster -d 'T
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l resync -d 'Look at every host at least this often, events or not' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l host-grace -d 'A host that does not answer this long is UNREACHABLE: its tasks are started elsewhere' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l task-retention -d 'How long stopped tasks stay visible before their containers are removed' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l max-stopped-tasks -d 'At most this many stopped tasks of each service are kept (within the retention): a crash loop must not fill the host with dead containers' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
@@ -269,6 +275,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l cluster -d 'The 
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l resync -d 'Look at every host at least this often, events or not' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l host-grace -d 'A host that does not answer this long is UNREACHABLE: its tasks are started elsewhere' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l task-retention -d 'How long stopped tasks stay visible before their containers are removed' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l max-stopped-tasks -d 'At most this many stopped tasks of each service are kept (within the retention): a crash loop must not fill the host with dead containers' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
@@ -282,6 +289,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l cluster -d 'Th
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l resync -d 'Look at every host at least this often, events or not' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l host-grace -d 'A host that does not answer this long is UNREACHABLE: its tasks are started elsewhere' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l task-retention -d 'How long stopped tasks stay visible before their containers are removed' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l max-stopped-tasks -d 'At most this many stopped tasks of each service are kept (within the retention): a crash loop must not fill the host with dead containers' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
@@ -295,6 +303,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l lease-timeout -d
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l resync -d 'Look at every host at least this often, events or not' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l host-grace -d 'A host that does not answer this long is UNREACHABLE: its tasks are started elsewhere' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l task-retention -d 'How long stopped tasks stay visible before their containers are removed' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l max-stopped-tasks -d 'At most this many stopped tasks of each service are kept (within the retention): a crash loop must not fill the host with dead containers' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
@@ -309,6 +318,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand serve" -l lock-timeout -d 
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand serve" -l resync -d 'Look at every host at least this often, events or not' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand serve" -l host-grace -d 'A host that does not answer this long is UNREACHABLE: its tasks are started elsewhere' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand serve" -l task-retention -d 'How long stopped tasks stay visible before their containers are removed' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand serve" -l max-stopped-tasks -d 'At most this many stopped tasks of each service are kept (within the retention): a crash loop must not fill the host with dead containers' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand serve" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand serve" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''

@@ -675,3 +675,58 @@ fn deploy_rolls_a_service_to_a_pipelines_images() {
     );
     let _ = common::docker::docker(&["rmi", tag]);
 }
+
+/// Regression: a task removed after the retention was "no task … in any cluster"; it now
+/// says it aged out, with the event that names it.
+#[test]
+fn describe_task_says_a_removed_task_aged_out() {
+    let cluster = TestCluster::new("aged");
+    let env = Env::new();
+    env.write("m/c.yaml", &chatty(&cluster, 1, "v1"));
+    assert_eq!(
+        env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "60s"])
+            .code,
+        0
+    );
+    let ids = task_ids(&env, &cluster);
+    assert_eq!(ids.len(), 1);
+    let scale = env.run(&[
+        "scale",
+        "svc",
+        "chatty",
+        "0",
+        "--cluster",
+        &cluster.name,
+        "--wait",
+        "60s",
+    ]);
+    assert_eq!(scale.code, 0, "{}", scale.stderr);
+    let kept = env.run(&["describe", "task", &ids[0], "--cluster", &cluster.name]);
+    assert_eq!(
+        kept.code, 0,
+        "a stopped task stays visible: {}",
+        kept.stderr
+    );
+    let reconcile = env.run(&[
+        "reconcile",
+        "--cluster",
+        &cluster.name,
+        "--task-retention",
+        "0s",
+        "--wait",
+        "20s",
+    ]);
+    assert_eq!(reconcile.code, 0, "{}", reconcile.stderr);
+    wait_for("the stopped task removed", Duration::from_secs(20), || {
+        cluster.containers(&[], true).is_empty()
+    });
+    let gone = env.run(&["describe", "task", &ids[0], "--cluster", &cluster.name]);
+    assert_eq!(gone.code, 1);
+    assert!(
+        gone.stderr
+            .contains("is gone: it stopped and its containers were removed")
+            && gone.stderr.contains("has stopped"),
+        "{}",
+        gone.stderr
+    );
+}

@@ -397,3 +397,46 @@ fn one_watch_per_cluster() {
     assert_eq!(cluster.running("web").len(), 2);
     first.stop();
 }
+
+/// A second watch fails on the lease before it says it watches (or applies anything); a
+/// stopped watch says what keeps running.
+#[test]
+fn a_second_watch_fails_first_and_a_stopped_one_says_what_keeps_running() {
+    let cluster = TestCluster::new("lease2");
+    let env = Env::new();
+    env.write("m/web.yaml", &web(&cluster, 2, "v1", ""));
+    assert_eq!(
+        env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "60s"])
+            .code,
+        0
+    );
+    let mut first = env.spawn(&["watch", "--cluster", &cluster.name], &[]);
+    wait_for("the first watch runs", Duration::from_secs(10), || {
+        first.log().contains("watching")
+    });
+    env.write("m/web.yaml", &web(&cluster, 3, "v1", ""));
+    let second = env.run(&["watch", "-f", "m", "--cluster", &cluster.name]);
+    assert_eq!(second.code, 1);
+    assert!(
+        second.stderr.contains("lease of cluster"),
+        "{}",
+        second.stderr
+    );
+    assert!(!second.stderr.contains("watching"), "{}", second.stderr);
+    let state = env.read_state().expect("state");
+    assert_eq!(
+        state
+            .service(&cluster.name, "web")
+            .expect("web")
+            .desired_count,
+        2,
+        "the second watch applied nothing"
+    );
+    assert_eq!(first.stop(), Some(0));
+    let log = first.log();
+    assert!(
+        log.contains("stopped watching; 2 tasks keep running"),
+        "{log}"
+    );
+    assert_eq!(cluster.running("web").len(), 2, "they do keep running");
+}

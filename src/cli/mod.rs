@@ -142,6 +142,10 @@ pub struct ReconcileArgs {
     /// How long stopped tasks stay visible before their containers are removed
     #[arg(long, value_name = "DURATION", default_value = "1h")]
     pub task_retention: humantime::Duration,
+    /// At most this many stopped tasks of each service are kept (within the retention): a
+    /// crash loop must not fill the host with dead containers
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_stopped_tasks: usize,
 }
 
 /// Waiting for an imperative change (`scale`, `rollback`, `drain`, `delete`) to converge.

@@ -33,6 +33,7 @@ pub fn options(args: &ReconcileArgs) -> Options {
         host_grace: *args.host_grace,
         settings: Settings {
             task_retention: *args.task_retention,
+            max_stopped: args.max_stopped_tasks,
             ..Settings::default()
         },
     }

@@ -52,7 +52,9 @@ fn print(report: Report, files: &str) {
             };
             eprintln!("{now}  watching{files}; stop with Ctrl-C (containers keep running)");
         }
-        Report::Stopping => eprintln!("{now}  stopping; containers keep running"),
+        Report::Stopping { tasks } => {
+            eprintln!("{now}  stopped watching; {tasks} tasks keep running")
+        }
         Report::ManifestsChanged => eprintln!("{now}  manifests changed"),
         Report::ApplyFailed(e) => eprintln!("{now}  applying the manifests failed: {e}"),
         Report::Event { cluster, message } => eprintln!("{now}  [{cluster}] {message}"),

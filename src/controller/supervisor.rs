@@ -58,8 +58,11 @@ pub enum Report {
         cluster: String,
         error: String,
     },
-    /// The stop future resolved; the reconcilers stop (containers keep running).
-    Stopping,
+    /// The stop future resolved; the reconcilers stop. `tasks` keep running: the RUNNING tasks
+    /// the reconcilers last counted.
+    Stopping {
+        tasks: u32,
+    },
 }
 
 /// How a watch ended.
@@ -93,23 +96,26 @@ pub async fn watch(
     on: OnReport,
     stop: impl Future<Output = ()>,
 ) -> Result<Ended> {
-    apply()?;
+    let mut running: BTreeMap<String, Running> = BTreeMap::new();
+    // One reconciler per cluster: a second watch fails on the lease before it applies anything
+    // or says it watches.
+    if let Some(ended) = take_missing(store, &transport, config, &on, &mut running).await? {
+        return Ok(ended);
+    }
+    if let Err(e) = apply() {
+        stop_all(running).await;
+        return Err(e);
+    }
+    for r in running.values() {
+        let _ = r.nudge.try_send(());
+    }
     let (changes_tx, mut changes) = mpsc::channel::<Change>(256);
     let _watcher = file_watcher(store, &config.manifests, changes_tx)?;
     on(Report::Watching);
-    let mut running: BTreeMap<String, Running> = BTreeMap::new();
     tokio::pin!(stop);
     loop {
-        match spawn_missing(store, &transport, config, &on, &mut running).await {
-            Ok(None) => {}
-            Ok(Some(held)) => {
-                stop_all(running).await;
-                return Ok(Ended::LeaseHeld(held));
-            }
-            Err(e) => {
-                stop_all(running).await;
-                return Err(e);
-            }
+        if let Some(ended) = take_missing(store, &transport, config, &on, &mut running).await? {
+            return Ok(ended);
         }
         tokio::select! {
             () = &mut stop => break,
@@ -130,9 +136,42 @@ pub async fn watch(
             }
         }
     }
-    on(Report::Stopping);
+    on(Report::Stopping {
+        tasks: running_tasks(store, running.keys()),
+    });
     stop_all(running).await;
     Ok(Ended::Stopped)
+}
+
+/// Spawns the missing reconcilers; on a held lease or an error, stops the others and says how
+/// the watch ends.
+async fn take_missing(
+    store: &StateDir,
+    transport: &Arc<dyn Transport>,
+    config: &Config,
+    on: &OnReport,
+    running: &mut BTreeMap<String, Running>,
+) -> Result<Option<Ended>> {
+    match spawn_missing(store, transport, config, on, running).await {
+        Ok(None) => Ok(None),
+        Ok(Some(held)) => {
+            stop_all(std::mem::take(running)).await;
+            Ok(Some(Ended::LeaseHeld(held)))
+        }
+        Err(e) => {
+            stop_all(std::mem::take(running)).await;
+            Err(e)
+        }
+    }
+}
+
+/// The RUNNING tasks the reconcilers of `clusters` last recorded.
+fn running_tasks<'a>(store: &StateDir, clusters: impl Iterator<Item = &'a String>) -> u32 {
+    clusters
+        .filter_map(|c| store.read_runtime(c).ok())
+        .flat_map(|r| r.services.into_values())
+        .filter_map(|s| s.counts.map(|c| c.running))
+        .sum()
 }
 
 /// Collects what arrives within 300 ms: (manifests changed, state changed).

@@ -122,8 +122,40 @@ pub async fn describe(
                 error: format!("no task `{id}` on the hosts that answered"),
             })
         }
+        Err(e @ OpsError::NotFound { .. }) => match aged_out(session, state, id, cluster)? {
+            Some(gone) => Err(gone),
+            None => Err(e),
+        },
         Err(e) => Err(e),
     }
+}
+
+/// A task that is no longer on its host but that the service events name: it stopped, and its
+/// containers were removed after the retention (or beyond the newest stopped tasks kept per
+/// service). Says so, with the last event that names it, instead of "no task".
+fn aged_out(
+    session: &Session,
+    state: &State,
+    id: &str,
+    cluster: Option<&str>,
+) -> OpsResult<Option<OpsError>> {
+    let id = id.strip_prefix("task/").unwrap_or(id);
+    if id.len() < 4 {
+        return Ok(None);
+    }
+    let events = super::views::events(session, state, cluster, None)?;
+    let named = |message: &str| {
+        message.split("(task ").skip(1).any(|rest| {
+            let short = rest.split(')').next().unwrap_or_default();
+            !short.is_empty() && (short.starts_with(id) || id.starts_with(short))
+        })
+    };
+    Ok(events.iter().rev().find(|e| named(&e.message)).map(|e| {
+        OpsError::Invalid(format!(
+            "task `{id}` is gone: it stopped and its containers were removed (stopped tasks are kept for the reconcilers' --task-retention, at most --max-stopped-tasks per service); the last event that names it, {}: {}",
+            e.created_at, e.message
+        ))
+    }))
 }
 
 /// The tasks a target names, with the observation that holds their hosts' connections.
