@@ -34,7 +34,6 @@ pub fn options(args: &ReconcileArgs) -> Options {
         settings: Settings {
             task_retention: *args.task_retention,
             max_stopped: args.max_stopped_tasks,
-            ..Settings::default()
         },
     }
 }
