@@ -730,3 +730,44 @@ fn describe_task_says_a_removed_task_aged_out() {
         gone.stderr
     );
 }
+
+/// A finished one-off task is removed after the retention by whichever reconciler runs next,
+/// `apply` included (it stayed until `reconcile --task-retention 1s`).
+#[test]
+fn finished_one_off_tasks_are_cleaned_up_by_the_next_apply() {
+    let cluster = TestCluster::new("oneoff");
+    let env = Env::new();
+    env.write(
+        "m/job.yaml",
+        &format!(
+            "{}apiVersion: ecsctl/v1\nkind: TaskDefinition\nmetadata: {{ name: job }}\nspec:\n  containerDefinitions:\n    - {{ name: job, image: {IMAGE}, command: [sh, -c, 'echo done'] }}\n",
+            cluster.manifest()
+        ),
+    );
+    assert_eq!(
+        env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "30s"])
+            .code,
+        0
+    );
+    let job = env.run(&["run-task", "job", "--cluster", &cluster.name, "--wait"]);
+    assert_eq!(job.code, 0, "{}", job.stderr);
+    assert_eq!(
+        cluster.containers(&[], true).len(),
+        1,
+        "kept for the retention"
+    );
+    let apply = env.run(&[
+        "apply",
+        "-f",
+        "m",
+        "--auto-approve",
+        "--wait",
+        "30s",
+        "--task-retention",
+        "0s",
+    ]);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    wait_for("the finished task removed", Duration::from_secs(20), || {
+        cluster.containers(&[], true).is_empty()
+    });
+}
