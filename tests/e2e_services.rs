@@ -440,3 +440,58 @@ fn a_second_watch_fails_first_and_a_stopped_one_says_what_keeps_running() {
     );
     assert_eq!(cluster.running("web").len(), 2, "they do keep running");
 }
+
+/// The watch log tells every change, including those other commands make while it runs.
+#[test]
+fn the_watch_log_shows_scale_and_rollback_made_elsewhere() {
+    let cluster = TestCluster::new("wlog");
+    let env = Env::new();
+    env.write("m/web.yaml", &web(&cluster, 1, "v1", ""));
+    assert_eq!(
+        env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "60s"])
+            .code,
+        0
+    );
+    env.write("m/web.yaml", &web(&cluster, 1, "v2", ""));
+    assert_eq!(
+        env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "60s"])
+            .code,
+        0
+    );
+    let mut watch = env.spawn(&["watch", "--cluster", &cluster.name], &[]);
+    wait_for("the watch runs", Duration::from_secs(10), || {
+        watch.log().contains("watching")
+    });
+    let scale = env.run(&[
+        "scale",
+        "svc",
+        "web",
+        "2",
+        "--cluster",
+        &cluster.name,
+        "--wait",
+        "60s",
+    ]);
+    assert_eq!(scale.code, 0, "{}", scale.stderr);
+    let rollback = env.run(&[
+        "rollback",
+        "svc/web",
+        "--cluster",
+        &cluster.name,
+        "--wait",
+        "60s",
+    ]);
+    assert_eq!(rollback.code, 0, "{}", rollback.stderr);
+    wait_for("both in the watch log", Duration::from_secs(10), || {
+        let log = watch.log();
+        log.contains("desired count changed from 1 to 2 by `ecsctl scale`")
+            && log.contains("by `ecsctl rollback`")
+    });
+    watch.stop();
+    let log = watch.log();
+    assert_eq!(
+        log.matches("by `ecsctl scale`").count(),
+        1,
+        "each change once: {log}"
+    );
+}

@@ -27,6 +27,7 @@ pub fn push_event(
         id: ids.event_id(),
         created_at: now,
         message,
+        by_command: false,
     });
 }
 

@@ -79,6 +79,8 @@ pub type OnReport = Arc<dyn Fn(Report) + Send + Sync>;
 enum Change {
     Manifests,
     State,
+    /// A cluster's runtime record (events, counts) was rewritten.
+    Runtime,
 }
 
 struct Running {
@@ -112,6 +114,7 @@ pub async fn watch(
     let (changes_tx, mut changes) = mpsc::channel::<Change>(256);
     let _watcher = file_watcher(store, &config.manifests, changes_tx)?;
     on(Report::Watching);
+    let mut commands = CommandEvents::since(crate::time::Timestamp::now());
     tokio::pin!(stop);
     loop {
         if let Some(ended) = take_missing(store, &transport, config, &on, &mut running).await? {
@@ -121,7 +124,7 @@ pub async fn watch(
             () = &mut stop => break,
             change = changes.recv() => {
                 let Some(change) = change else { break };
-                let (manifests, state) = debounce(change, &mut changes).await;
+                let (manifests, state, runtime) = debounce(change, &mut changes).await;
                 if manifests {
                     on(Report::ManifestsChanged);
                     if let Err(e) = apply() {
@@ -132,6 +135,9 @@ pub async fn watch(
                     for r in running.values() {
                         let _ = r.nudge.try_send(());
                     }
+                }
+                if state || runtime {
+                    commands.report(store, running.keys(), &on);
                 }
             }
         }
@@ -174,16 +180,66 @@ fn running_tasks<'a>(store: &StateDir, clusters: impl Iterator<Item = &'a String
         .sum()
 }
 
-/// Collects what arrives within 300 ms: (manifests changed, state changed).
-async fn debounce(first: Change, changes: &mut mpsc::Receiver<Change>) -> (bool, bool) {
-    let mut manifests = matches!(first, Change::Manifests);
-    let mut state = matches!(first, Change::State);
+/// Collects what arrives within 300 ms: (manifests, state, a runtime record) changed.
+async fn debounce(first: Change, changes: &mut mpsc::Receiver<Change>) -> (bool, bool, bool) {
+    let mut seen = [false; 3];
+    let mut note = |change: &Change| {
+        seen[match change {
+            Change::Manifests => 0,
+            Change::State => 1,
+            Change::Runtime => 2,
+        }] = true;
+    };
+    note(&first);
     tokio::time::sleep(Duration::from_millis(300)).await;
     while let Ok(more) = changes.try_recv() {
-        manifests |= matches!(more, Change::Manifests);
-        state |= matches!(more, Change::State);
+        note(&more);
     }
-    (manifests, state)
+    (seen[0], seen[1], seen[2])
+}
+
+/// The events other commands record while the watch runs (`scale`, `rollback`, `drain`, an
+/// `apply` elsewhere, the API), reported once each: the watch log tells every change.
+struct CommandEvents {
+    since: crate::time::Timestamp,
+    reported: std::collections::BTreeSet<String>,
+}
+
+impl CommandEvents {
+    fn since(since: crate::time::Timestamp) -> Self {
+        CommandEvents {
+            since,
+            reported: Default::default(),
+        }
+    }
+
+    fn report<'a>(
+        &mut self,
+        store: &StateDir,
+        clusters: impl Iterator<Item = &'a String>,
+        on: &OnReport,
+    ) {
+        for cluster in clusters {
+            let Ok(runtime) = store.read_runtime(cluster) else {
+                continue;
+            };
+            let mut fresh: Vec<&crate::state::Event> = runtime
+                .services
+                .values()
+                .flat_map(|s| s.events.iter())
+                .filter(|e| e.by_command && e.created_at >= self.since)
+                .filter(|e| !self.reported.contains(&e.id))
+                .collect();
+            fresh.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+            for event in fresh {
+                self.reported.insert(event.id.clone());
+                on(Report::Event {
+                    cluster: cluster.clone(),
+                    message: event.message.clone(),
+                });
+            }
+        }
+    }
 }
 
 /// A reconciler for every cluster of the state that has none yet.
@@ -319,6 +375,10 @@ fn file_watcher(
     let state_file = std::fs::canonicalize(store.root())
         .map(|root| root.join("state.json"))
         .unwrap_or_else(|_| store.state_path());
+    let runtime_dir = std::fs::canonicalize(store.root())
+        .map(|root| root.join("runtime"))
+        .unwrap_or_else(|_| store.root().join("runtime"));
+    let watched_runtime = runtime_dir.clone();
     let roots = manifests.to_vec();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else { return };
@@ -328,6 +388,8 @@ fn file_watcher(
         for path in &event.paths {
             let change = if path == &state_file {
                 Change::State
+            } else if path.parent() == Some(runtime_dir.as_path()) && is_manifest(path) {
+                Change::Runtime
             } else if roots
                 .iter()
                 .any(|r| path.starts_with(r) || r.starts_with(path))
@@ -344,6 +406,11 @@ fn file_watcher(
     watcher
         .watch(store.root(), RecursiveMode::NonRecursive)
         .with_context(|| format!("watching `{}`", store.root().display()))?;
+    if watched_runtime.is_dir() {
+        watcher
+            .watch(&watched_runtime, RecursiveMode::NonRecursive)
+            .with_context(|| format!("watching `{}`", watched_runtime.display()))?;
+    }
     for root in manifests {
         let target = if root.is_dir() {
             root.clone()

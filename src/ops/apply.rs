@@ -216,6 +216,7 @@ pub fn record_events(
                         id: ids.event_id(),
                         created_at: now,
                         message,
+                        by_command: true,
                     });
             }
         })?;

@@ -363,4 +363,8 @@ pub struct Event {
     pub id: String,
     pub created_at: Timestamp,
     pub message: String,
+    /// Recorded by a command (`apply`, `scale`, `rollback`, `drain`, the API), not by a
+    /// reconciler: a running `watch` shows these as they come.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_command: bool,
 }
