@@ -564,3 +564,212 @@ for call in [lambda: ecs.list_attributes(cluster="default", targetType="containe
     // Nothing was written.
     assert!(served.env.read_state().is_none());
 }
+
+#[test]
+fn stop_task_is_replaced_and_tags_are_written_and_removed() {
+    let Some(pyenv) = pyenv() else { return };
+    let (env, cluster) = with_cluster("stop");
+    let served = Served::start_in(env, pyenv, &[]);
+    let c = cluster.name.as_str();
+    let td = served.aws_ok(&[
+        "register-task-definition",
+        "--cli-input-json",
+        &task_definition("stopper", "1"),
+        "--tags",
+        "key=team,value=a",
+    ]);
+    let td_arn = td["taskDefinition"]["taskDefinitionArn"]
+        .as_str()
+        .expect("arn")
+        .to_string();
+    let created = served.aws_ok(&[
+        "create-service",
+        "--cluster",
+        c,
+        "--service-name",
+        "stopper",
+        "--task-definition",
+        "stopper",
+        "--desired-count",
+        "1",
+    ]);
+    let service_arn = created["service"]["serviceArn"]
+        .as_str()
+        .expect("arn")
+        .to_string();
+    served.aws_ok(&[
+        "wait",
+        "services-stable",
+        "--cluster",
+        c,
+        "--services",
+        "stopper",
+    ]);
+    let listed = served.aws_ok(&["list-tasks", "--cluster", c, "--service-name", "stopper"]);
+    let task = listed["taskArns"][0].as_str().expect("a task").to_string();
+    let first = cluster.running("stopper");
+    assert_eq!(first.len(), 1);
+
+    let stopped = served.aws_ok(&[
+        "stop-task",
+        "--cluster",
+        c,
+        "--task",
+        &task,
+        "--reason",
+        "testing",
+    ]);
+    assert_eq!(stopped["task"]["desiredStatus"], "STOPPED", "{stopped}");
+    assert_eq!(stopped["task"]["stoppedReason"], "testing", "{stopped}");
+    // The service starts another task in its place.
+    common::docker::wait_for("a replacement task", Duration::from_secs(60), || {
+        let running = cluster.running("stopper");
+        running.len() == 1 && running != first
+    });
+    let (code, _, stderr) = served.aws(&["stop-task", "--cluster", c, "--task", "nope"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("An error occurred ("), "{stderr}");
+
+    // Tags on a service and a task definition revision: set, changed, removed.
+    for arn in [&service_arn, &td_arn] {
+        served.aws_ok(&[
+            "tag-resource",
+            "--resource-arn",
+            arn,
+            "--tags",
+            "key=team,value=b",
+            "key=tier,value=web",
+        ]);
+        let tags = served.aws_ok(&["list-tags-for-resource", "--resource-arn", arn]);
+        assert_eq!(
+            tags["tags"],
+            serde_json::json!([{"key": "team", "value": "b"}, {"key": "tier", "value": "web"}]),
+            "{arn}"
+        );
+        served.aws_ok(&[
+            "untag-resource",
+            "--resource-arn",
+            arn,
+            "--tag-keys",
+            "team",
+        ]);
+        let tags = served.aws_ok(&["list-tags-for-resource", "--resource-arn", arn]);
+        assert_eq!(
+            tags["tags"],
+            serde_json::json!([{"key": "tier", "value": "web"}]),
+            "{arn}"
+        );
+    }
+    // Tagging started no deployment and registered no revision.
+    let described = served.aws_ok(&["describe-services", "--cluster", c, "--services", "stopper"]);
+    assert_eq!(
+        described["services"][0]["deployments"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "{described}"
+    );
+    let revisions = served.aws_ok(&["list-task-definitions", "--family-prefix", "stopper"]);
+    assert_eq!(
+        revisions["taskDefinitionArns"].as_array().map(Vec::len),
+        Some(1)
+    );
+
+    // A deleted service is described as INACTIVE, as ECS does.
+    served.aws_ok(&[
+        "delete-service",
+        "--cluster",
+        c,
+        "--service",
+        "stopper",
+        "--force",
+    ]);
+    served.aws_ok(&[
+        "wait",
+        "services-inactive",
+        "--cluster",
+        c,
+        "--services",
+        "stopper",
+    ]);
+    common::docker::wait_for("the tasks to be stopped", Duration::from_secs(60), || {
+        cluster.running("stopper").is_empty()
+    });
+    let described = served.aws_ok(&["describe-services", "--cluster", c, "--services", "stopper"]);
+    assert_eq!(
+        described["services"][0]["status"], "INACTIVE",
+        "{described}"
+    );
+}
+
+#[test]
+fn an_api_write_is_drift_from_the_manifests_and_large_bodies_change_nothing() {
+    let Some(pyenv) = pyenv() else { return };
+    let (env, cluster) = with_cluster("drift");
+    let c = cluster.name.clone();
+    env.write("m/cluster.yaml", &cluster.manifest());
+    env.write(
+        "m/web.yaml",
+        &format!(
+            "apiVersion: ecsctl/v1
+kind: TaskDefinition
+metadata: {{ name: drift }}
+spec:
+  containerDefinitions:
+    - name: web
+      image: {IMAGE}
+      command: [sh, -c, \"trap 'exit 0' TERM; sleep 3600 & wait\"]
+      memory: 32
+      stopTimeout: 2
+---
+apiVersion: ecsctl/v1
+kind: Service
+metadata: {{ name: drift, cluster: {c} }}
+spec: {{ desiredCount: 1 }}
+"
+        ),
+    );
+    let apply = env.run(&["apply", "-f", "m", "--auto-approve", "--no-wait"]);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    let same = env.run(&["plan", "-f", "m", "--detailed-exitcode"]);
+    assert_eq!(same.code, 0, "{}{}", same.stdout, same.stderr);
+    let served = Served::start_in(env, pyenv, &["--no-reconcile"]);
+
+    served.aws_ok(&[
+        "update-service",
+        "--cluster",
+        &c,
+        "--service",
+        "drift",
+        "--desired-count",
+        "3",
+    ]);
+    let plan = served.env.run(&["plan", "-f", "m", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout.contains("desiredCount") && plan.stdout.contains('3'),
+        "{}",
+        plan.stdout
+    );
+
+    // A body over the limit is refused before it is read; nothing changes.
+    let serial = served.env.read_state().map(|s| s.serial);
+    let big = "x".repeat(ecsctl::api::server::MAX_BODY + 1);
+    let script = format!(
+        r#"
+import os, boto3, botocore
+ecs = boto3.client("ecs", endpoint_url=os.environ["ECS_ENDPOINT"])
+try:
+    ecs.update_service(cluster="{c}", service="drift", desiredCount=5, taskDefinition="drift", forceNewDeployment=True, placementConstraints=[{{"type": "memberOf", "expression": "{big}"}}])
+    print("ok")
+except botocore.exceptions.ClientError as e:
+    print(e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"])
+"#
+    );
+    let (code, stdout, stderr) = served.python(&script);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(stdout.trim(), "SerializationException 400", "{stderr}");
+    assert_eq!(served.env.read_state().map(|s| s.serial), serial);
+    let described = served.aws_ok(&["describe-services", "--cluster", &c, "--services", "drift"]);
+    assert_eq!(described["services"][0]["desiredCount"], 3, "{described}");
+}

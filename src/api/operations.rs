@@ -2,8 +2,9 @@
 //! the operations layer, build the response shape. Writes run off the async threads (they
 //! take the state lock) and nudge the reconcilers when they change something.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -15,6 +16,7 @@ use super::page::page;
 use super::shapes;
 use crate::model::cluster::DEFAULT_CLUSTER;
 use crate::model::de::decode as decode_node;
+use crate::model::ecs::Tag;
 use crate::model::node::DocPath;
 use crate::ops::{self, Session, register};
 use crate::reconcile::task::DesiredStatus;
@@ -28,10 +30,50 @@ pub struct Api {
     pub lock_timeout: Duration,
     /// Tells the reconcilers that the state changed.
     pub nudge: Arc<dyn Fn() + Send + Sync>,
+    /// Services deleted through this server, still described (as INACTIVE).
+    pub deleted: Deleted,
+}
+
+/// How long a deleted service stays describable as INACTIVE.
+pub const INACTIVE_RETENTION: Duration = Duration::from_secs(3600);
+
+/// Services deleted through the API: ECS keeps answering DescribeServices for a deleted
+/// service with `status: INACTIVE` for a while (Terraform's destroy waits for it), after the
+/// state has forgotten it. Kept in memory: a restarted server, or a service deleted with
+/// `ecsctl delete`, answers MISSING instead.
+#[derive(Default)]
+pub struct Deleted(Mutex<BTreeMap<(String, String), (Instant, Value)>>);
+
+impl Deleted {
+    fn remember(&self, cluster: &str, name: &str, mut shape: Value) {
+        for (k, v) in [
+            ("status", json!("INACTIVE")),
+            ("desiredCount", json!(0)),
+            ("runningCount", json!(0)),
+            ("pendingCount", json!(0)),
+            ("deployments", json!([])),
+        ] {
+            shape[k] = v;
+        }
+        if let Ok(mut map) = self.0.lock() {
+            map.retain(|_, (at, _)| at.elapsed() < INACTIVE_RETENTION);
+            map.insert(
+                (cluster.to_string(), name.to_string()),
+                (Instant::now(), shape),
+            );
+        }
+    }
+
+    fn get(&self, cluster: &str, name: &str) -> Option<Value> {
+        let map = self.0.lock().ok()?;
+        map.get(&(cluster.to_string(), name.to_string()))
+            .filter(|(at, _)| at.elapsed() < INACTIVE_RETENTION)
+            .map(|(_, shape)| shape.clone())
+    }
 }
 
 /// The operations ecsctl answers.
-pub const OPERATIONS: [&str; 19] = [
+pub const OPERATIONS: [&str; 22] = [
     "CreateCluster",
     "DeleteCluster",
     "DescribeClusters",
@@ -51,6 +93,9 @@ pub const OPERATIONS: [&str; 19] = [
     "ListContainerInstances",
     "DescribeContainerInstances",
     "ListTagsForResource",
+    "TagResource",
+    "UntagResource",
+    "StopTask",
 ];
 
 type Out = Result<Value, ApiError>;
@@ -88,6 +133,9 @@ pub async fn dispatch(api: Arc<Api>, arns: Arns, operation: &str, body: String) 
         "DescribeServices" => blocking(describe_services).await,
         "ListServices" => blocking(list_services).await,
         "ListTagsForResource" => blocking(list_tags).await,
+        "TagResource" => blocking(tag_resource).await,
+        "UntagResource" => blocking(untag_resource).await,
+        "StopTask" => stop_task(&api, &arns, &body).await,
         "ListTasks" => list_tasks(&api, &arns, &body).await,
         "DescribeTasks" => describe_tasks(&api, &arns, &body).await,
         "ListContainerInstances" => list_container_instances(&api, &arns, &body).await,
@@ -541,7 +589,10 @@ fn delete_service(api: &Api, arns: &Arns, body: &str) -> Out {
         api.lock_timeout,
     )?;
     (api.nudge)();
-    service_out(api, arns, &written)
+    let out = service_out(api, arns, &written)?;
+    api.deleted
+        .remember(&written.cluster, &written.name, out["service"].clone());
+    Ok(out)
 }
 
 #[derive(Deserialize, Default)]
@@ -566,7 +617,10 @@ fn describe_services(api: &Api, arns: &Arns, body: &str) -> Out {
         let (_, name) = arn::service_name(text)?;
         match state.service(&cluster, &name) {
             Some(record) => services.push(shapes::service(arns, &cluster, &name, record, &runtime)),
-            None => failures.push(failure(arns.service(&cluster, &name), "MISSING")),
+            None => match api.deleted.get(&cluster, &name) {
+                Some(shape) => services.push(shape),
+                None => failures.push(failure(arns.service(&cluster, &name), "MISSING")),
+            },
         }
     }
     Ok(json!({"services": services, "failures": failures}))
@@ -600,6 +654,8 @@ fn list_services(api: &Api, arns: &Arns, body: &str) -> Out {
 #[serde(rename_all = "camelCase", default)]
 struct TagsRequest {
     resource_arn: Option<String>,
+    tags: Option<Vec<Tag>>,
+    tag_keys: Option<Vec<String>>,
 }
 
 fn list_tags(api: &Api, _arns: &Arns, body: &str) -> Out {
@@ -628,6 +684,101 @@ fn list_tags(api: &Api, _arns: &Arns, body: &str) -> Out {
         )));
     };
     Ok(json!({ "tags": tags }))
+}
+
+/// What a tag write does to a resource's tags.
+enum Retag {
+    /// Sets these (a key already there takes the new value).
+    Set(Vec<Tag>),
+    /// Removes the tags with these keys.
+    Remove(Vec<String>),
+}
+
+impl Retag {
+    fn apply(self, tags: &mut Vec<Tag>) {
+        match self {
+            Retag::Set(new) => {
+                for tag in new {
+                    match tags.iter_mut().find(|t| t.key == tag.key) {
+                        Some(old) => old.value = tag.value,
+                        None => tags.push(tag),
+                    }
+                }
+            }
+            Retag::Remove(keys) => {
+                tags.retain(|t| t.key.as_ref().is_none_or(|k| !keys.contains(k)));
+            }
+        }
+    }
+}
+
+/// `TagResource`/`UntagResource` on a service (an update of its `tags`, which starts no
+/// deployment) or a task definition revision. Cluster tags are not kept.
+fn retag(api: &Api, text: &str, change: Retag) -> Out {
+    if text.contains(":task-definition/") {
+        register::retag_task_definition(
+            &api.session,
+            text,
+            |tags| change.apply(tags),
+            api.lock_timeout,
+        )?;
+    } else if text.contains(":service/") {
+        let (cluster, name) = arn::service_name(text)?;
+        let state = state(api)?;
+        let (cluster, record) = ops::resolve::service(&state, &name, cluster.as_deref())?;
+        let mut tags = record.spec.tags.clone();
+        change.apply(&mut tags);
+        if tags != record.spec.tags {
+            let mut overlay = Map::new();
+            overlay.insert("tags".into(), json!(tags));
+            register::update_service(
+                &api.session,
+                Some(&cluster),
+                &name,
+                overlay,
+                false,
+                api.lock_timeout,
+            )?;
+        }
+    } else if text.contains(":cluster/") {
+        let name = arn::cluster_name(text)?;
+        ops::resolve::cluster(&state(api)?, &name)?;
+        return Err(ApiError::invalid(format!(
+            "`{text}`: ecsctl keeps no tags on clusters"
+        )));
+    } else {
+        return Err(ApiError::invalid(format!(
+            "`{text}`: tags are kept for services and task definitions"
+        )));
+    }
+    Ok(json!({}))
+}
+
+fn tag_resource(api: &Api, _arns: &Arns, body: &str) -> Out {
+    let request: TagsRequest = decode(body)?;
+    let text = required(&request.resource_arn, "resourceArn")?;
+    let Some(tags) = request.tags else {
+        return Err(ApiError::invalid("`tags` is required"));
+    };
+    if let Some(tag) = tags
+        .iter()
+        .find(|t| t.key.as_deref().is_none_or(str::is_empty))
+    {
+        return Err(ApiError::invalid(format!(
+            "`tags`: every tag needs a `key` (found {})",
+            json!(tag)
+        )));
+    }
+    retag(api, text, Retag::Set(tags))
+}
+
+fn untag_resource(api: &Api, _arns: &Arns, body: &str) -> Out {
+    let request: TagsRequest = decode(body)?;
+    let text = required(&request.resource_arn, "resourceArn")?;
+    let Some(keys) = request.tag_keys else {
+        return Err(ApiError::invalid("`tagKeys` is required"));
+    };
+    retag(api, text, Retag::Remove(keys))
 }
 
 // ---- tasks and container instances ----
@@ -660,6 +811,50 @@ async fn observed_tasks(
     let listing = ops::tasks::list(&api.session, &state, Some(&cluster), service, false).await?;
     let tasks = listing.tasks.into_iter().map(|(_, t)| t).collect();
     Ok((state, cluster, tasks))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct StopTaskRequest {
+    cluster: Option<String>,
+    task: Option<String>,
+    reason: Option<String>,
+}
+
+/// `StopTask`: the task's containers are stopped; a service starts a replacement. The
+/// answer is the task as it was when the stop was asked (`desiredStatus: STOPPED`).
+async fn stop_task(api: &Api, arns: &Arns, body: &str) -> Out {
+    let request: StopTaskRequest = decode(body)?;
+    let text = required(&request.task, "task")?;
+    let (from_arn, id) = arn::task_id(text)?;
+    let cluster = request
+        .cluster
+        .as_deref()
+        .map(arn::cluster_name)
+        .transpose()?
+        .or(from_arn)
+        .unwrap_or_else(|| DEFAULT_CLUSTER.to_string());
+    let session = api.session.clone();
+    let state = tokio::task::spawn_blocking(move || session.state_or_empty())
+        .await
+        .map_err(|e| ApiError::server(e.to_string()))?
+        .map_err(ops::OpsError::Other)?;
+    ops::resolve::cluster(&state, &cluster)?;
+    let (cluster, view) = ops::tasks::stop(&api.session, &state, &id, Some(&cluster)).await?;
+    (api.nudge)();
+    let mut shape = shapes::task(
+        arns,
+        &cluster,
+        &view,
+        state.revision(&view.task.task_definition),
+    );
+    shape["desiredStatus"] = json!("STOPPED");
+    shape["stoppedReason"] = json!(
+        request
+            .reason
+            .unwrap_or_else(|| "Task stopped by user".into())
+    );
+    Ok(json!({ "task": shape }))
 }
 
 async fn list_tasks(api: &Api, arns: &Arns, body: &str) -> Out {

@@ -86,6 +86,7 @@ async fn serve(
         account: args.account_id.clone(),
         lock_timeout: *args.lock_timeout,
         nudge,
+        deleted: Default::default(),
     };
     let server = Arc::new(Server {
         api: Arc::new(api),

@@ -447,3 +447,43 @@ pub fn delete_service(
         expectations: applied.expectations,
     })
 }
+
+/// `TagResource`/`UntagResource` on a task definition revision: its tags become what
+/// `change` makes of them. Tags are not content (ECS tags a revision without registering a
+/// new one), so this is recorded read-modify-write under the lock.
+pub fn retag_task_definition(
+    session: &Session,
+    reference: &str,
+    change: impl FnOnce(&mut Vec<crate::model::ecs::Tag>),
+    lock_timeout: Duration,
+) -> OpsResult<Registered> {
+    let reference: TaskDefRef = reference.parse().map_err(OpsError::Invalid)?;
+    let store = &session.store;
+    let lock = store.lock_state(lock_timeout)?;
+    let mut state = store
+        .read_state()?
+        .unwrap_or_else(|| State::empty(String::new()));
+    let number = resolve::task_definition(&state, &reference.to_string())?.revision;
+    let Some(revision) = state
+        .task_definitions
+        .get_mut(&reference.family)
+        .and_then(|f| f.revisions.iter_mut().find(|r| r.revision == number))
+    else {
+        return Err(OpsError::not_found(
+            ObjectKind::TaskDefinition,
+            &reference.to_string(),
+            "in the state",
+        ));
+    };
+    let before = revision.spec.tags.clone();
+    change(&mut revision.spec.tags);
+    let revision = revision.clone();
+    if revision.spec.tags != before {
+        state.serial += 1;
+        store.write_state(&state, &lock)?;
+    }
+    Ok(Registered {
+        family: reference.family,
+        revision,
+    })
+}

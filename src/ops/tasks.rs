@@ -396,3 +396,57 @@ pub async fn ports(
     out.dedup();
     Ok((out, selection.unanswered))
 }
+
+/// How long a stopped container gets between SIGTERM and SIGKILL when its definition does not
+/// say (`stopTimeout`; ECS's default is 30 s).
+const DEFAULT_STOP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// `StopTask`: stops the containers of one task (by id or unambiguous prefix), each with its
+/// definition's `stopTimeout`. The task then shows STOPPED; a service's reconciler starts a
+/// replacement, as ECS's scheduler does. Returns the task as it was before the stop.
+pub async fn stop(
+    session: &Session,
+    state: &State,
+    id: &str,
+    cluster: Option<&str>,
+) -> OpsResult<(String, TaskView)> {
+    let (cluster, view, _) = describe(session, state, id, cluster).await?;
+    let observation = inspect::observe(
+        state,
+        &session.store.read_runtime(&cluster)?,
+        &cluster,
+        &session.transport,
+    )
+    .await?;
+    let host = observation
+        .hosts
+        .iter()
+        .find(|c| c.name == view.task.host)
+        .and_then(|c| c.host.clone())
+        .ok_or_else(|| OpsError::HostUnreachable {
+            host: view.task.host.clone(),
+            error: format!("cannot stop task `{}`", view.task.id),
+        })?;
+    let spec = state.revision(&view.task.task_definition).map(|r| &r.spec);
+    let timeout_of = |name: &str| {
+        spec.and_then(|s| {
+            s.container_definitions
+                .iter()
+                .find(|c| c.name.as_deref() == Some(name))
+                .and_then(|c| c.stop_timeout)
+        })
+        .map_or(DEFAULT_STOP_TIMEOUT, |t| {
+            std::time::Duration::from_secs(u64::try_from(t).unwrap_or(0))
+        })
+    };
+    let stops = view
+        .task
+        .containers
+        .iter()
+        .filter(|c| c.state == crate::reconcile::task::ContainerState::Running)
+        .map(|c| host.stop(&c.docker_id, timeout_of(&c.name)));
+    for result in futures_util::future::join_all(stops).await {
+        result.map_err(OpsError::Other)?;
+    }
+    Ok((cluster, view))
+}

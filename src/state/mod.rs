@@ -94,7 +94,13 @@ impl State {
     pub fn cluster_names(&self) -> BTreeSet<String> {
         let mut names: BTreeSet<String> = self.clusters.keys().cloned().collect();
         names.insert(crate::model::cluster::DEFAULT_CLUSTER.to_string());
-        names.extend(self.services.keys().cloned());
+        // A cluster whose last service was forgotten keeps an empty map: not a cluster.
+        names.extend(
+            self.services
+                .iter()
+                .filter(|(_, services)| !services.is_empty())
+                .map(|(cluster, _)| cluster.clone()),
+        );
         names
     }
 
