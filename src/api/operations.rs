@@ -1032,6 +1032,32 @@ mod tests {
         assert_eq!(e.code, "SerializationException");
     }
 
+    fn tag(key: &str, value: &str) -> Tag {
+        Tag {
+            key: Some(key.into()),
+            value: Some(value.into()),
+        }
+    }
+
+    #[test]
+    fn retag_replaces_values_in_place_appends_new_keys_and_removes_by_key() {
+        let mut tags = vec![tag("team", "a"), tag("env", "dev")];
+        Retag::Set(vec![tag("env", "prod"), tag("tier", "web")]).apply(&mut tags);
+        assert_eq!(
+            tags,
+            vec![tag("team", "a"), tag("env", "prod"), tag("tier", "web")]
+        );
+        Retag::Remove(vec!["team".into(), "nope".into()]).apply(&mut tags);
+        assert_eq!(tags, vec![tag("env", "prod"), tag("tier", "web")]);
+    }
+
+    #[test]
+    fn a_cluster_whose_services_were_all_forgotten_is_not_listed() {
+        let mut state = State::empty("l".into());
+        state.services.insert("gone".into(), Default::default());
+        assert!(!state.cluster_names().contains("gone"));
+    }
+
     #[test]
     fn descending_keys_sort_backwards() {
         let mut keys = [
