@@ -10,3 +10,4 @@ pub mod converge;
 pub mod service;
 pub mod standalone;
 pub mod task;
+pub mod traffic;
