@@ -152,7 +152,12 @@ async fn the_managed_proxy_registers_drains_and_survives_a_recreate() {
     let cluster = format!("tr{id}");
     let web1 = format!("ecsctl-test-tr{id}-web1");
     let web2 = format!("ecsctl-test-tr{id}-web2");
-    let mut spec = ProxySpec::new(&cluster, "lineage-traffic-test", Some(HAPROXY_IMAGE));
+    let mut spec = ProxySpec::new(
+        &cluster,
+        "local",
+        "lineage-traffic-test",
+        Some(HAPROXY_IMAGE),
+    );
     spec.host_dir = format!("/tmp/ecsctl-tr{id}");
     let _cleanup = Cleanup {
         containers: vec![web1.clone(), web2.clone(), spec.container_name()],

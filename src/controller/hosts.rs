@@ -80,6 +80,8 @@ pub struct HostSlot {
     pub last_error: Option<String>,
     pub last_observation: Option<Arc<Observation>>,
     pub draining: bool,
+    /// The local path of the host's proxy Runtime API socket (forwarded for SSH hosts).
+    pub proxy_admin: Option<String>,
 }
 
 impl HostSlot {
@@ -97,6 +99,7 @@ impl HostSlot {
             last_error: None,
             last_observation: None,
             draining: false,
+            proxy_admin: None,
         }
     }
 
@@ -137,27 +140,52 @@ impl HostSlot {
     }
 }
 
-/// Connects to a host. SSH endpoints go through the SSH transport (one connection per host).
-pub async fn connect(
-    slot: &HostSlot,
-    transport: &dyn Transport,
-) -> Result<(Arc<DockerHost>, HostInfo)> {
+/// A connected host: Docker, what it reports, and where its proxy's Runtime API is reached.
+pub struct Connection {
+    pub docker: Arc<DockerHost>,
+    pub info: HostInfo,
+    pub proxy_admin: String,
+}
+
+/// Connects to a host. SSH endpoints go through the SSH transport (one connection per host,
+/// which also forwards the proxy's socket); local ones reach that socket directly.
+pub async fn connect(slot: &HostSlot, transport: &dyn Transport) -> Result<Connection> {
     let endpoint = match &slot.endpoint {
         Ok(e) => e.clone(),
         Err(e) => bail!("host `{}`: {e}", slot.name),
     };
-    let host = match &endpoint {
-        Endpoint::Local => DockerHost::local(&slot.name).await?,
-        Endpoint::Unix { path } => DockerHost::unix(&slot.name, path).await?,
+    let direct = crate::docker::transport::proxy_admin_socket(&slot.name);
+    let (host, proxy_admin) = match &endpoint {
+        Endpoint::Local => (DockerHost::local(&slot.name).await?, direct),
+        Endpoint::Unix { path } => (DockerHost::unix(&slot.name, path).await?, direct),
         Endpoint::Ssh { .. } => {
-            let socket = transport
+            let forwarded = transport
                 .socket(&slot.name, &endpoint, slot.spec.docker_socket.as_deref())
                 .await?;
-            DockerHost::unix(&slot.name, &socket).await?
+            (
+                DockerHost::unix(&slot.name, &forwarded.docker).await?,
+                forwarded.proxy_admin,
+            )
         }
     };
     let info = host.info().await?;
-    Ok((Arc::new(host), info))
+    Ok(Connection {
+        docker: Arc::new(host),
+        info,
+        proxy_admin,
+    })
+}
+
+/// The address a host's targets are reached on: the manifest's `address`, else the SSH
+/// endpoint's host, else the loopback (a local daemon).
+pub fn target_address(spec: &HostSpec, endpoint: Option<&Endpoint>) -> String {
+    if let Some(address) = spec.address.as_deref().filter(|a| !a.is_empty()) {
+        return address.to_string();
+    }
+    match endpoint {
+        Some(Endpoint::Ssh { host, .. }) => host.clone(),
+        _ => "127.0.0.1".to_string(),
+    }
 }
 
 pub type Slots = BTreeMap<String, HostSlot>;

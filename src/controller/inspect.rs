@@ -41,6 +41,8 @@ pub struct Connected {
     pub name: String,
     pub host: Option<Arc<DockerHost>>,
     pub info: Option<crate::docker::host::HostInfo>,
+    /// The local path of the host's proxy Runtime API socket.
+    pub proxy_admin: Option<String>,
     pub error: Option<String>,
 }
 
@@ -58,22 +60,25 @@ pub async fn connect_all(
         let result =
             tokio::time::timeout(Duration::from_secs(15), hosts::connect(slot, transport)).await;
         match result {
-            Ok(Ok((host, info))) => Connected {
+            Ok(Ok(connection)) => Connected {
                 name: slot.name.clone(),
-                host: Some(host),
-                info: Some(info),
+                host: Some(connection.docker),
+                info: Some(connection.info),
+                proxy_admin: Some(connection.proxy_admin),
                 error: None,
             },
             Ok(Err(e)) => Connected {
                 name: slot.name.clone(),
                 host: None,
                 info: None,
+                proxy_admin: None,
                 error: Some(format!("{e:#}")),
             },
             Err(_) => Connected {
                 name: slot.name.clone(),
                 host: None,
                 info: None,
+                proxy_admin: None,
                 error: Some("no answer within 15 s".into()),
             },
         }
@@ -338,6 +343,7 @@ mod tests {
                 in_flight: &in_flight,
                 now,
                 settings: &settings,
+                traffic: None,
             };
             crate::reconcile::cluster::decide(&input, &mut SequentialIds::default())
         };

@@ -15,3 +15,4 @@ pub mod record;
 pub mod run;
 pub mod secrets;
 pub mod supervisor;
+pub mod traffic;

@@ -16,6 +16,7 @@ use super::ops::LaunchPlan;
 use super::ops::TaskHost;
 use super::record;
 use super::secrets;
+use super::traffic::{self as proxies, TrafficMemory, TrafficObjects};
 use crate::docker::host::{DockerHost, Observation};
 use crate::docker::observe::Foreign;
 use crate::docker::transport::Transport;
@@ -25,9 +26,11 @@ use crate::model::names::TaskDefRef;
 use crate::reconcile::cluster::{self, ClusterDecision, ClusterInput, LaunchTask};
 use crate::reconcile::service::{self, HostStatus, Settings};
 use crate::reconcile::task::ObservedTask;
+use crate::reconcile::traffic::{self, ProxyView, TrafficDecision, TrafficInput};
 use crate::state::store::StateDir;
 use crate::state::{DeploymentProgress, HostRuntime, Runtime, ServiceStatus, State};
 use crate::time::Timestamp;
+use crate::traffic::proxy::ProxySpec;
 
 pub use crate::reconcile::cluster::{ServiceReport, usage};
 
@@ -82,6 +85,9 @@ pub struct Reconciler {
     foreign_reported: BTreeSet<String>,
     ids: RandomIds,
     env: fn(&str) -> Option<String>,
+    /// The load-balancer hosts' proxies as this pass read them (`None`: not reached).
+    proxies: BTreeMap<String, Option<ProxyView>>,
+    traffic: TrafficMemory,
 }
 
 fn process_env(name: &str) -> Option<String> {
@@ -105,6 +111,8 @@ impl Reconciler {
             foreign_reported: BTreeSet::new(),
             ids: RandomIds,
             env: process_env,
+            proxies: BTreeMap::new(),
+            traffic: TrafficMemory::default(),
         }
     }
 
@@ -179,12 +187,15 @@ impl Reconciler {
             let transport = transport.clone();
             async move {
                 let attempt = async {
-                    let (conn, info) = match (conn, info) {
-                        (Some(conn), Some(info)) => (conn, info),
-                        _ => hosts::connect(slot, transport.as_ref()).await?,
+                    let (conn, info, admin) = match (conn, info, slot.proxy_admin.clone()) {
+                        (Some(conn), Some(info), Some(admin)) => (conn, info, admin),
+                        _ => {
+                            let c = hosts::connect(slot, transport.as_ref()).await?;
+                            (c.docker, c.info, c.proxy_admin)
+                        }
                     };
                     let observation = conn.observe(&cluster, &lineage).await?;
-                    Ok::<_, anyhow::Error>((conn, info, observation))
+                    Ok::<_, anyhow::Error>((conn, info, admin, observation))
                 };
                 let result = tokio::time::timeout(Duration::from_secs(15), attempt)
                     .await
@@ -199,9 +210,10 @@ impl Reconciler {
                 continue;
             };
             match result {
-                Ok((conn, info, observation)) => {
+                Ok((conn, info, admin, observation)) => {
                     slot.conn = Some(conn);
                     slot.info = Some(info);
+                    slot.proxy_admin = Some(admin);
                     slot.mark_ok(now, observation);
                 }
                 Err(e) => {
@@ -230,11 +242,112 @@ impl Reconciler {
             .unwrap_or_default();
         self.sync_slots(&cluster_spec, &draining);
         self.observe(&state.lineage, now).await;
+        let objects = TrafficObjects::of(&state, &self.cluster);
+        self.observe_proxies(&objects, &state.lineage).await;
         let runtime = self.store.read_runtime(&self.cluster)?;
         let mut report = self.observed_report(now);
-        let decision = self.decide(&state, &runtime, now);
+        let mut decision = self.decide(&state, &runtime, &objects, now);
+        let traffic = decision.traffic.take();
         self.act(&state, decision, now, &mut report);
+        if let Some(traffic) = traffic {
+            self.carry_out_traffic(&objects, &state.lineage, traffic, &mut report)
+                .await;
+        }
         Ok(report)
+    }
+
+    fn proxy_spec(&self, objects: &TrafficObjects, host: &str, lineage: &str) -> ProxySpec {
+        ProxySpec::new(&self.cluster, host, lineage, objects.image())
+    }
+
+    /// Reads the proxy of every load-balancer host that answered, all at once.
+    async fn observe_proxies(&mut self, objects: &TrafficObjects, lineage: &str) {
+        self.proxies.clear();
+        if objects.is_empty() {
+            return;
+        }
+        let listener_hosts = traffic::listener_hosts(
+            &objects.load_balancers,
+            self.slots.keys().map(String::as_str),
+        );
+        let work = listener_hosts.into_iter().map(|name| {
+            let slot = self.slots.get(&name);
+            let conn = slot.and_then(|s| s.last_observation.is_some().then(|| s.conn.clone()));
+            let admin = slot.and_then(|s| s.proxy_admin.clone());
+            let spec = self.proxy_spec(objects, &name, lineage);
+            async move {
+                let (Some(Some(conn)), Some(admin)) = (conn, admin) else {
+                    return (name, None);
+                };
+                let read = proxies::observe(&conn, &spec, &admin, &objects.target_groups);
+                match tokio::time::timeout(Duration::from_secs(10), read).await {
+                    Ok(Ok(view)) => (name, Some(view)),
+                    Ok(Err(e)) => {
+                        tracing::debug!(host = %name, "proxy not read: {e:#}");
+                        (name, None)
+                    }
+                    Err(_) => (name, None),
+                }
+            }
+        });
+        self.proxies = futures_util::future::join_all(work)
+            .await
+            .into_iter()
+            .collect();
+    }
+
+    /// Makes every connected load-balancer host's proxy what the pass decided.
+    async fn carry_out_traffic(
+        &mut self,
+        objects: &TrafficObjects,
+        lineage: &str,
+        decision: TrafficDecision,
+        report: &mut PassReport,
+    ) {
+        self.traffic.draining_since = decision.draining_since;
+        self.traffic.held = decision.held_stops;
+        let work = decision.proxies.into_iter().filter_map(|(name, plan)| {
+            let slot = self.slots.get(&name)?;
+            let conn = slot.conn.clone()?;
+            let admin = slot.proxy_admin.clone()?;
+            let spec = self.proxy_spec(objects, &name, lineage);
+            let written = self.traffic.written.get(&name).cloned();
+            Some(async move {
+                let (written, errors) = proxies::carry_out(
+                    &conn,
+                    &spec,
+                    &admin,
+                    &plan,
+                    &objects.target_groups,
+                    written.as_ref(),
+                )
+                .await;
+                (name, written, errors)
+            })
+        });
+        for (name, written, errors) in futures_util::future::join_all(work).await {
+            match written {
+                Some(w) => self.traffic.written.insert(name, w),
+                None => self.traffic.written.remove(&name),
+            };
+            for e in errors {
+                tracing::warn!(cluster = %self.cluster, "proxy: {e}");
+                report.errors.push(e);
+            }
+        }
+    }
+
+    /// The address each host's targets are reached on.
+    fn target_addresses(&self) -> BTreeMap<String, String> {
+        self.slots
+            .iter()
+            .map(|(name, s)| {
+                (
+                    name.clone(),
+                    hosts::target_address(&s.spec, s.endpoint.as_ref().ok()),
+                )
+            })
+            .collect()
     }
 
     /// What the observation says about the hosts, and containers of other states.
@@ -274,7 +387,13 @@ impl Reconciler {
     }
 
     /// The pure decision over what was observed.
-    fn decide(&mut self, state: &State, runtime: &Runtime, now: Timestamp) -> ClusterDecision {
+    fn decide(
+        &mut self,
+        state: &State,
+        runtime: &Runtime,
+        objects: &TrafficObjects,
+        now: Timestamp,
+    ) -> ClusterDecision {
         let services = state
             .services
             .get(&self.cluster)
@@ -290,6 +409,15 @@ impl Reconciler {
         let hosts = self.host_views_at(now);
         let host_records = self.host_records();
         let in_flight = self.executor.take_for_pass();
+        let addresses = self.target_addresses();
+        let traffic = (!objects.is_empty()).then_some(TrafficInput {
+            load_balancers: &objects.load_balancers,
+            target_groups: &objects.target_groups,
+            addresses: &addresses,
+            proxies: &self.proxies,
+            draining_since: &self.traffic.draining_since,
+            held_before: &self.traffic.held,
+        });
         let input = ClusterInput {
             services: &services,
             task_definitions: &spec_of,
@@ -300,6 +428,7 @@ impl Reconciler {
             in_flight: &in_flight,
             now,
             settings: &self.options.settings,
+            traffic,
         };
         let decision = cluster::decide(&input, &mut self.ids);
         for (name, d) in &decision.services {

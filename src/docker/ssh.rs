@@ -18,7 +18,7 @@ use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 use tokio::sync::Mutex;
 
-use super::transport::Transport;
+use super::transport::{Forwarded, Transport};
 use crate::model::cluster::{DEFAULT_DOCKER_SOCKET, Endpoint};
 
 /// How long establishing a tunnel may take (ConnectTimeout covers the TCP part).
@@ -27,6 +27,8 @@ const TUNNEL_TIMEOUT: Duration = Duration::from_secs(15);
 struct Tunnel {
     child: Child,
     socket: PathBuf,
+    /// The local end of the proxy's Runtime API socket, forwarded beside Docker's.
+    admin: PathBuf,
     key: String,
 }
 
@@ -52,8 +54,9 @@ impl SshTransport {
         }
     }
 
-    /// The `ssh` arguments for a tunnel. Options given with `-o` win over the user's config.
-    pub fn arguments(endpoint: &Endpoint, local: &str, remote: &str) -> Result<Vec<String>> {
+    /// The `ssh` arguments for a tunnel: each `(local, remote)` socket pair is one `-L`.
+    /// Options given with `-o` win over the user's config.
+    pub fn arguments(endpoint: &Endpoint, forwards: &[(&str, &str)]) -> Result<Vec<String>> {
         let Endpoint::Ssh { user, host, port } = endpoint else {
             bail!("not an ssh endpoint: {endpoint}");
         };
@@ -88,8 +91,10 @@ impl SshTransport {
             args.push("-p".into());
             args.push(port.to_string());
         }
-        args.push("-L".into());
-        args.push(format!("{local}:{remote}"));
+        for (local, remote) in forwards {
+            args.push("-L".into());
+            args.push(format!("{local}:{remote}"));
+        }
         args.push(match user {
             Some(user) => format!("{user}@{host}"),
             None => host.clone(),
@@ -109,8 +114,13 @@ impl SshTransport {
         let socket = self
             .dir
             .join(format!("ecsctl-{}-{unique:08x}.sock", std::process::id()));
+        let admin = self
+            .dir
+            .join(format!("ecsctl-{}-{unique:08x}a.sock", std::process::id()));
         let local = socket.display().to_string();
-        let args = Self::arguments(endpoint, &local, remote)?;
+        let local_admin = admin.display().to_string();
+        let remote_admin = super::transport::proxy_admin_socket(host);
+        let args = Self::arguments(endpoint, &[(&local, remote), (&local_admin, &remote_admin)])?;
         let mut command = Command::new(&self.command);
         command
             .args(&args)
@@ -131,8 +141,13 @@ impl SshTransport {
             .map_err(|e| anyhow::anyhow!("host `{host}`: cannot run `{}`: {e}", self.command))?;
         let started = Instant::now();
         loop {
-            if socket.exists() {
-                return Ok(Tunnel { child, socket, key });
+            if socket.exists() && admin.exists() {
+                return Ok(Tunnel {
+                    child,
+                    socket,
+                    admin,
+                    key,
+                });
             }
             if let Some(status) = child.try_wait()? {
                 let mut stderr = String::new();
@@ -206,28 +221,43 @@ impl Transport for SshTransport {
         host: &str,
         endpoint: &Endpoint,
         remote_socket: Option<&str>,
-    ) -> Result<String> {
+    ) -> Result<Forwarded> {
         let remote = remote_socket.unwrap_or(DEFAULT_DOCKER_SOCKET);
         let key = format!("{endpoint}|{remote}");
         let mut tunnels = self.tunnels.lock().await;
         if let Some(tunnel) = tunnels.get_mut(host) {
             let alive = matches!(tunnel.child.try_wait(), Ok(None));
             if alive && tunnel.key == key && tunnel.socket.exists() {
-                return Ok(tunnel.socket.display().to_string());
+                return Ok(tunnel.forwarded());
             }
             if let Some(mut old) = tunnels.remove(host) {
                 let _ = old.child.kill().await;
-                let _ = std::fs::remove_file(&old.socket);
+                old.remove_sockets();
             }
         }
         let tunnel = self.open(host, endpoint, remote, key).await?;
-        let path = tunnel.socket.display().to_string();
+        let forwarded = tunnel.forwarded();
         tunnels.insert(host.to_string(), tunnel);
-        Ok(path)
+        Ok(forwarded)
     }
 }
 
-/// The pid in a tunnel socket's name (`ecsctl-<pid>-<unique>.sock`).
+impl Tunnel {
+    fn forwarded(&self) -> Forwarded {
+        Forwarded {
+            docker: self.socket.display().to_string(),
+            proxy_admin: self.admin.display().to_string(),
+        }
+    }
+
+    fn remove_sockets(&self) {
+        let _ = std::fs::remove_file(&self.socket);
+        let _ = std::fs::remove_file(&self.admin);
+    }
+}
+
+/// The pid in a tunnel socket's name (`ecsctl-<pid>-<unique>.sock`, `…a.sock` for the
+/// proxy's).
 fn socket_owner(file_name: &str) -> Option<u32> {
     let rest = file_name.strip_prefix("ecsctl-")?.strip_suffix(".sock")?;
     let (pid, unique) = rest.split_once('-')?;
@@ -257,7 +287,7 @@ impl Drop for SshTransport {
         if let Ok(mut tunnels) = self.tunnels.try_lock() {
             for (_, mut tunnel) in tunnels.drain() {
                 let _ = tunnel.child.start_kill();
-                let _ = std::fs::remove_file(&tunnel.socket);
+                tunnel.remove_sockets();
             }
         }
     }
@@ -279,8 +309,14 @@ mod tests {
     #[test]
     fn one_forward_strict_keys_bounded_time() {
         let endpoint = Endpoint::parse("ssh://deploy@node-a:2222").expect("endpoint");
-        let args = SshTransport::arguments(&endpoint, "/tmp/l.sock", "/var/run/docker.sock")
-            .expect("args");
+        let args = SshTransport::arguments(
+            &endpoint,
+            &[
+                ("/tmp/l.sock", "/var/run/docker.sock"),
+                ("/tmp/a.sock", "/var/lib/ecsctl/haproxy/node-a/admin.sock"),
+            ],
+        )
+        .expect("args");
         let text = args.join(" ");
         assert!(text.starts_with("-N -T"));
         for option in [
@@ -298,12 +334,16 @@ mod tests {
             );
         }
         assert!(
-            text.ends_with("-p 2222 -L /tmp/l.sock:/var/run/docker.sock deploy@node-a"),
+            text.ends_with(
+                "-p 2222 -L /tmp/l.sock:/var/run/docker.sock -L /tmp/a.sock:/var/lib/ecsctl/haproxy/node-a/admin.sock deploy@node-a"
+            ),
             "{text}"
         );
-        let no_user =
-            SshTransport::arguments(&Endpoint::parse("ssh://node-b").expect("e"), "/a", "/b")
-                .expect("args");
+        let no_user = SshTransport::arguments(
+            &Endpoint::parse("ssh://node-b").expect("e"),
+            &[("/a", "/b")],
+        )
+        .expect("args");
         assert_eq!(no_user.last().map(String::as_str), Some("node-b"));
     }
 

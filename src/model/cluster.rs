@@ -26,6 +26,9 @@ ecs_struct! {
         attributes: BTreeMap<String, String>,
         /// Registered capacity; by default read from the host's Docker.
         capacity: Option<Capacity>,
+        /// The address load balancers reach this host's tasks on; default: the SSH
+        /// endpoint's host, `127.0.0.1` for a local daemon.
+        address: Option<String>,
     }
 }
 

@@ -16,8 +16,10 @@ use super::service::{
     ServiceInput, Settings,
 };
 use super::task::{
-    self, ContainerStep, DesiredStatus, ObservedTask, StopReason, TaskGroup, TaskState, TaskStatus,
+    self, ContainerStep, DesiredStatus, Health, ObservedTask, StopReason, TaskGroup, TaskState,
+    TaskStatus,
 };
+use super::traffic::{self, TargetHealth, TrafficDecision, TrafficInput};
 use crate::ids::IdSource;
 use crate::model::ecs::TaskDefinitionSpec;
 use crate::model::names::TaskDefRef;
@@ -61,6 +63,8 @@ pub struct ClusterInput<'a> {
     pub in_flight: &'a InFlight,
     pub now: Timestamp,
     pub settings: &'a Settings,
+    /// The cluster's load balancers and what their proxies showed; `None` when it has none.
+    pub traffic: Option<TrafficInput<'a>>,
 }
 
 /// A task to create on a host.
@@ -166,6 +170,8 @@ pub struct ClusterDecision {
     pub reports: BTreeMap<String, ServiceReport>,
     /// Standalone tasks (run-task) as judged, for whoever waits for them.
     pub standalone: Vec<(ObservedTask, TaskState)>,
+    /// What the proxies must become (targets registered, drained, deleted).
+    pub traffic: Option<TrafficDecision>,
     pub requeue_after: Option<Duration>,
 }
 
@@ -234,13 +240,17 @@ fn tasks_to_judge(input: &ClusterInput<'_>) -> Vec<ObservedTask> {
 /// Decides one pass for a cluster.
 pub fn decide(input: &ClusterInput<'_>, ids: &mut dyn IdSource) -> ClusterDecision {
     let tasks = tasks_to_judge(input);
-    let states: Vec<TaskState> = tasks
+    let mut states: Vec<TaskState> = tasks
         .iter()
         .map(|t| {
             let spec = (input.task_definitions)(&t.task_definition);
             assess_task(t, input.services, input.runtime, spec, input.now)
         })
         .collect();
+    if let Some(traffic) = &input.traffic {
+        let health = traffic::target_health(traffic, input.services, &tasks);
+        with_target_health(input, &tasks, &mut states, &health);
+    }
     let mut out = ClusterDecision {
         steps: container_steps(input, &tasks, &states),
         host_records: input.host_records.clone(),
@@ -267,8 +277,128 @@ pub fn decide(input: &ClusterInput<'_>, ids: &mut dyn IdSource) -> ClusterDecisi
         .filter(|(t, _)| matches!(t.group, TaskGroup::Standalone(_)))
         .map(|(t, st)| (t.clone(), st.clone()))
         .collect();
+    if let Some(traffic) = &input.traffic {
+        drain_before_stop(input, traffic, &tasks, &states, &mut out);
+    }
     finish(input, &mut out);
     out
+}
+
+/// The load balancers' word on a task: a task is healthy for its deployment only once it is
+/// healthy in every target group; one its target groups find unhealthy after the grace
+/// period is stopped with ECS's reason (and replaced).
+fn with_target_health(
+    input: &ClusterInput<'_>,
+    tasks: &[ObservedTask],
+    states: &mut [TaskState],
+    health: &BTreeMap<String, TargetHealth>,
+) {
+    for (t, st) in tasks.iter().zip(states.iter_mut()) {
+        let Some(target) = health.get(&t.id) else {
+            continue;
+        };
+        if st.desired_status != DesiredStatus::Running || st.last_status != TaskStatus::Running {
+            continue;
+        }
+        let TaskGroup::Service(name) = &t.group else {
+            continue;
+        };
+        let Some(record) = input.services.get(name) else {
+            continue;
+        };
+        match target {
+            TargetHealth::Healthy => {}
+            TargetHealth::Unhealthy => {
+                let grace = crate::model::effective::health_check_grace_period(&record.spec);
+                let in_grace = t.started_at().is_some_and(|s| input.now < s.plus(grace));
+                if in_grace {
+                    st.health = Health::Starting;
+                } else {
+                    st.desired_status = DesiredStatus::Stopped;
+                    st.health = Health::Unhealthy;
+                    st.stop_reason = Some(StopReason::failure(traffic::elb_health_failure(record)));
+                }
+            }
+            _ => {
+                if matches!(st.health, Health::Healthy | Health::Unknown) {
+                    st.health = Health::Starting;
+                }
+            }
+        }
+    }
+}
+
+/// Decides the proxies' targets and holds back the stops of tasks still registered: they are
+/// drained first, deregistered, and stopped on a later pass.
+fn drain_before_stop(
+    input: &ClusterInput<'_>,
+    traffic_input: &TrafficInput<'_>,
+    tasks: &[ObservedTask],
+    states: &[TaskState],
+    out: &mut ClusterDecision,
+) {
+    let mut stopping: BTreeSet<String> = input.in_flight.stopping.clone();
+    stopping.extend(
+        out.steps
+            .iter()
+            .filter(|s| matches!(s.action, Action::Stop { .. }))
+            .map(|s| s.action.task_id().to_string()),
+    );
+    let judged: Vec<(ObservedTask, TaskState)> =
+        tasks.iter().cloned().zip(states.iter().cloned()).collect();
+    let decision = traffic::decide(traffic_input, input.services, &judged, &stopping, input.now);
+    let held = &decision.held_stops;
+    out.steps.retain(|s| {
+        !(matches!(s.action, Action::Stop { .. }) && held.contains(s.action.task_id()))
+    });
+    // A held stop is told when it happens, after its drain and deregistration (ECS's order).
+    for (name, d) in out.services.iter_mut() {
+        let all: Vec<&str> = d.stops.iter().map(|s| s.task_id.as_str()).collect();
+        if !all.iter().any(|id| held.contains(*id)) {
+            continue;
+        }
+        let told = service::tasks_event(name, "has stopped", "running task", all.iter().copied());
+        let kept: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|id| !held.contains(*id))
+            .collect();
+        let now_told = service::tasks_event(name, "has stopped", "running task", kept.into_iter());
+        if let Some(at) = d.events.iter().position(|e| Some(e) == told.as_ref()) {
+            d.events.remove(at);
+            if let Some(event) = now_told {
+                d.events.insert(at, event);
+            }
+        }
+    }
+    let mut released: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for step in &out.steps {
+        let id = step.action.task_id();
+        if !matches!(step.action, Action::Stop { .. }) || !traffic_input.held_before.contains(id) {
+            continue;
+        }
+        if let Some(TaskGroup::Service(name)) = tasks.iter().find(|t| t.id == id).map(|t| &t.group)
+        {
+            released.entry(name.clone()).or_default().push(id);
+        }
+    }
+    for (service, events) in &decision.events {
+        if let Some(d) = out.services.get_mut(service) {
+            d.events.extend(events.iter().cloned());
+        }
+    }
+    for (name, ids) in released {
+        if let Some(d) = out.services.get_mut(&name)
+            && let Some(event) =
+                service::tasks_event(&name, "has stopped", "running task", ids.into_iter())
+        {
+            d.events.push(event);
+        }
+    }
+    if let Some(after) = decision.requeue_after {
+        out.requeue_after = Some(out.requeue_after.map_or(after, |r| r.min(after)));
+    }
+    out.traffic = Some(decision);
 }
 
 /// Rollbacks, forgotten services, reports, the record decision and the requeue.

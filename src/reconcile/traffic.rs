@@ -108,6 +108,8 @@ pub struct TrafficInput<'a> {
     pub proxies: &'a BTreeMap<String, Option<ProxyView>>,
     /// When each server began draining (the controller's memory between passes).
     pub draining_since: &'a BTreeMap<ServerKey, Timestamp>,
+    /// The stops the last pass held (their "has stopped" event waits for the release).
+    pub held_before: &'a BTreeSet<String>,
 }
 
 /// One change through the Runtime API, without a reload.
@@ -192,7 +194,12 @@ pub fn listener_hosts<'h>(
         if lb.hosts.is_empty() {
             out.extend(hosts.iter().map(|h| h.to_string()));
         } else {
-            out.extend(lb.hosts.iter().filter(|h| hosts.contains(&h.as_str())).cloned());
+            out.extend(
+                lb.hosts
+                    .iter()
+                    .filter(|h| hosts.contains(&h.as_str()))
+                    .cloned(),
+            );
         }
     }
     out
@@ -272,7 +279,11 @@ pub fn target_health(
         for (_, view) in reached(input) {
             for w in &wanted {
                 let key = (w.target_group.clone(), w.server.name.clone());
-                healths.push(view.servers.get(&key).map_or(TargetHealth::Initial, TargetHealth::of));
+                healths.push(
+                    view.servers
+                        .get(&key)
+                        .map_or(TargetHealth::Initial, TargetHealth::of),
+                );
             }
         }
         let summary = if healths.is_empty() {
@@ -321,8 +332,10 @@ pub fn decide(
     now: Timestamp,
 ) -> TrafficDecision {
     let mut out = TrafficDecision::default();
-    let by_id: BTreeMap<&str, &(ObservedTask, TaskState)> =
-        tasks.iter().map(|entry| (entry.0.id.as_str(), entry)).collect();
+    let by_id: BTreeMap<&str, &(ObservedTask, TaskState)> = tasks
+        .iter()
+        .map(|entry| (entry.0.id.as_str(), entry))
+        .collect();
     let wanted: Vec<Wanted> = tasks
         .iter()
         .filter(|(t, st)| {
@@ -336,7 +349,9 @@ pub fn decide(
     let mut busy = false;
     for (host, view) in input.proxies {
         let view = view.as_ref().filter(|v| v.running);
-        let (plan, host_busy) = plan_host(input, host, view, &wanted, &by_id, now, &mut tally, &mut out);
+        let (plan, host_busy) = plan_host(
+            input, host, view, &wanted, &by_id, now, &mut tally, &mut out,
+        );
         busy |= host_busy;
         out.proxies.insert(host.clone(), plan);
     }
@@ -418,7 +433,10 @@ fn plan_host(
                 AdminState::Ready => busy = true,
             },
         }
-        servers.entry(w.target_group.clone()).or_default().push(server);
+        servers
+            .entry(w.target_group.clone())
+            .or_default()
+            .push(server);
     }
     if let Some(view) = view {
         for ((target_group, name), stat) in &view.servers {
@@ -479,13 +497,16 @@ fn plan_host(
                 let port = task
                     .and_then(|(t, _)| server_port(t, name))
                     .unwrap_or_default();
-                servers.entry(target_group.clone()).or_default().push(Server {
-                    name: name.clone(),
-                    address: address.clone(),
-                    port,
-                    weight: 0,
-                    state: AdminState::Drain,
-                });
+                servers
+                    .entry(target_group.clone())
+                    .or_default()
+                    .push(Server {
+                        name: name.clone(),
+                        address: address.clone(),
+                        port,
+                        weight: 0,
+                        state: AdminState::Drain,
+                    });
             }
             busy = true;
         }

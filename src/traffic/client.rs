@@ -94,23 +94,8 @@ impl RuntimeClient {
         server: &Server,
         timeout: Duration,
     ) -> Result<bool> {
-        let add = runtime::add_server(target_group, settings, server);
-        match self.command(&add).await? {
-            Answer::Ok => {}
-            Answer::AlreadyExists => {}
-            other => bail!("the proxy refused `{add}`: {other:?}"),
-        }
+        self.add(target_group, settings, server).await?;
         let checked = settings.check != crate::model::effective::traffic::HealthCheckKind::Disabled;
-        if checked {
-            self.expect_ok(&runtime::enable_health(target_group, &server.name))
-                .await?;
-        }
-        self.expect_ok(&runtime::set_state(
-            target_group,
-            &server.name,
-            AdminState::Ready,
-        ))
-        .await?;
         let healthy = !checked
             || self
                 .wait_healthy(target_group, &server.name, timeout)
@@ -124,6 +109,33 @@ impl RuntimeClient {
             .await?;
         }
         Ok(healthy)
+    }
+
+    /// Adds a server at weight 0 with its check enabled, in rotation (ready): it gets its
+    /// weight from whoever sees its check pass. A server already there (a reload put it
+    /// back) is only made ready.
+    pub async fn add(
+        &self,
+        target_group: &str,
+        settings: &EffectiveTargetGroup,
+        server: &Server,
+    ) -> Result<()> {
+        let add = runtime::add_server(target_group, settings, server);
+        match self.command(&add).await? {
+            Answer::Ok | Answer::AlreadyExists => {}
+            other => bail!("the proxy refused `{add}`: {other:?}"),
+        }
+        if settings.check != crate::model::effective::traffic::HealthCheckKind::Disabled {
+            self.expect_ok(&runtime::enable_health(target_group, &server.name))
+                .await?;
+        }
+        self.ready(target_group, &server.name).await
+    }
+
+    /// Back in rotation.
+    pub async fn ready(&self, target_group: &str, server: &str) -> Result<()> {
+        self.expect_ok(&runtime::set_state(target_group, server, AdminState::Ready))
+            .await
     }
 
     /// Waits until the server is UP with a passing check (not merely optimistic).

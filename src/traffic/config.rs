@@ -180,6 +180,23 @@ impl ProxyConfig {
     }
 }
 
+impl ProxyConfig {
+    /// The config without its servers: what a reload is needed for (listeners, rules,
+    /// backends and their settings). Servers change through the Runtime API instead.
+    pub fn skeleton(&self) -> String {
+        skeleton_of(&render(self))
+    }
+}
+
+/// A rendered config without its `server` lines (see [`ProxyConfig::skeleton`]): also read
+/// from the file a running proxy holds, so that a new controller does not reload for nothing.
+pub fn skeleton_of(text: &str) -> String {
+    text.lines()
+        .filter(|line| !line.trim_start().starts_with("server "))
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
 pub fn backend_name(target_group: &str) -> String {
     format!("tg_{}", clean(target_group))
 }

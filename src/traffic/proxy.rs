@@ -18,13 +18,14 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result, bail};
 use bollard::models::{ContainerCreateBody, HostConfig, RestartPolicy, RestartPolicyNameEnum};
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, RemoveContainerOptionsBuilder,
-    UploadToContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
+    KillContainerOptionsBuilder, RemoveContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 
 use super::config::RUN_DIR;
 use crate::docker::host::DockerHost;
 use crate::docker::labels;
+use crate::docker::transport::proxy_admin_socket;
 
 pub const DEFAULT_IMAGE: &str = "haproxy:2.8";
 pub const CONFIG_DIR: &str = "/etc/ecsctl-haproxy";
@@ -38,17 +39,23 @@ pub struct ProxySpec {
     pub cluster: String,
     pub lineage: String,
     pub image: String,
-    /// The host directory holding the admin socket and the server state.
+    /// The host directory holding the admin socket and the server state: the directory of
+    /// [`proxy_admin_socket`], which the SSH transport forwards.
     pub host_dir: String,
 }
 
 impl ProxySpec {
-    pub fn new(cluster: &str, lineage: &str, image: Option<&str>) -> Self {
+    pub fn new(cluster: &str, host: &str, lineage: &str, image: Option<&str>) -> Self {
+        let socket = proxy_admin_socket(host);
+        let host_dir = socket
+            .rsplit_once('/')
+            .map_or(socket.as_str(), |(dir, _)| dir)
+            .to_string();
         ProxySpec {
             cluster: cluster.to_string(),
             lineage: lineage.to_string(),
             image: image.unwrap_or(DEFAULT_IMAGE).to_string(),
-            host_dir: format!("/var/lib/ecsctl/haproxy/{}", self::clean(cluster)),
+            host_dir,
         }
     }
 
@@ -116,25 +123,68 @@ fn clean(part: &str) -> String {
 
 /// A tar archive holding `CONFIG_FILE` (relative to `/`), for the Docker archive API.
 pub fn config_archive(config: &str) -> Result<Vec<u8>> {
+    file_archive(CONFIG_FILE, config)
+}
+
+/// A tar archive of one file and its directory, paths relative to `/`.
+fn file_archive(path: &str, content: &str) -> Result<Vec<u8>> {
+    let (dir_path, _) = path.rsplit_once('/').unwrap_or(("", path));
     let mut builder = tar::Builder::new(Vec::new());
     let mut dir = tar::Header::new_gnu();
     dir.set_entry_type(tar::EntryType::Directory);
     dir.set_mode(0o755);
     dir.set_size(0);
-    builder.append_data(
-        &mut dir,
-        CONFIG_DIR.trim_start_matches('/'),
-        std::io::empty(),
-    )?;
+    builder.append_data(&mut dir, dir_path.trim_start_matches('/'), std::io::empty())?;
     let mut file = tar::Header::new_gnu();
     file.set_mode(0o644);
-    file.set_size(config.len() as u64);
-    builder.append_data(
-        &mut file,
-        CONFIG_FILE.trim_start_matches('/'),
-        config.as_bytes(),
-    )?;
+    file.set_size(content.len() as u64);
+    builder.append_data(&mut file, path.trim_start_matches('/'), content.as_bytes())?;
     Ok(builder.into_inner()?)
+}
+
+/// The config file the running proxy holds (`None` when it has none).
+pub async fn read_config(host: &DockerHost, id: &str) -> Result<Option<String>> {
+    use futures_util::TryStreamExt as _;
+    let options = DownloadFromContainerOptionsBuilder::default()
+        .path(CONFIG_FILE)
+        .build();
+    let download = host
+        .docker()
+        .download_from_container(id, Some(options))
+        .try_fold(Vec::new(), |mut all, chunk| async move {
+            all.extend_from_slice(&chunk);
+            Ok(all)
+        })
+        .await;
+    let archive = match download {
+        Ok(bytes) => bytes,
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => {
+            return Err(e)
+                .with_context(|| format!("reading the proxy config on host `{}`", host.name));
+        }
+    };
+    let mut reader = tar::Archive::new(archive.as_slice());
+    for entry in reader.entries()? {
+        let mut entry = entry?;
+        if entry.header().entry_type().is_file() {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut entry, &mut text)?;
+            return Ok(Some(text));
+        }
+    }
+    Ok(None)
+}
+
+/// Writes the servers' states (`show servers state`) where the next process reads them
+/// (`server-state-file`): a reload then keeps each target's health, not only its weight.
+pub async fn write_server_state(host: &DockerHost, id: &str, state: &str) -> Result<()> {
+    let archive = file_archive(&format!("{RUN_DIR}/server-state"), state)?;
+    let options = UploadToContainerOptionsBuilder::default().path("/").build();
+    host.docker()
+        .upload_to_container(id, Some(options), bollard::body_full(archive.into()))
+        .await
+        .with_context(|| format!("saving the proxy's server state on host `{}`", host.name))
 }
 
 fn is_not_found(e: &bollard::errors::Error) -> bool {
@@ -149,7 +199,7 @@ fn is_not_found(e: &bollard::errors::Error) -> bool {
 
 /// The proxy container's id and whether it runs; `None` when there is none. A container of
 /// that name without our labels (or of another state) is refused, never touched.
-async fn find(host: &DockerHost, spec: &ProxySpec) -> Result<Option<(String, bool)>> {
+pub async fn find(host: &DockerHost, spec: &ProxySpec) -> Result<Option<(String, bool)>> {
     let name = spec.container_name();
     match host.docker().inspect_container(&name, None).await {
         Ok(c) => {
@@ -245,7 +295,7 @@ mod tests {
 
     #[test]
     fn the_proxy_container_is_exact() {
-        let spec = ProxySpec::new("production", "lin-1", None);
+        let spec = ProxySpec::new("production", "node-a", "lin-1", None);
         let body = serde_json::to_value(spec.create_body()).expect("json");
         assert_eq!(
             body,
@@ -262,14 +312,14 @@ mod tests {
                 "HostConfig": {
                     "NetworkMode": "host",
                     "RestartPolicy": { "Name": "unless-stopped" },
-                    "Binds": ["/var/lib/ecsctl/haproxy/production:/run/ecsctl-haproxy"]
+                    "Binds": ["/var/lib/ecsctl/haproxy/node-a:/run/ecsctl-haproxy"]
                 }
             })
         );
         assert_eq!(spec.container_name(), "ecsctl-haproxy-production");
         assert_eq!(
             spec.admin_socket(),
-            PathBuf::from("/var/lib/ecsctl/haproxy/production/admin.sock")
+            PathBuf::from("/var/lib/ecsctl/haproxy/node-a/admin.sock")
         );
     }
 

@@ -146,6 +146,7 @@ impl World {
             in_flight: &self.in_flight,
             now: self.now,
             settings: &self.settings,
+            traffic: None,
         };
         decide(&input, &mut SequentialIds::default())
     }

@@ -435,7 +435,7 @@ fn seed(name: &str, now: Timestamp) -> u64 {
 }
 
 /// `(service web) has started 2 tasks: (task 1a2b..) (task 3c4d..).`, or nothing for none.
-fn tasks_event<'a>(
+pub(crate) fn tasks_event<'a>(
     name: &str,
     did: &str,
     what: &str,

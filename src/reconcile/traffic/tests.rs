@@ -125,6 +125,7 @@ struct World {
     addresses: BTreeMap<String, String>,
     proxies: BTreeMap<String, Option<ProxyView>>,
     draining: BTreeMap<ServerKey, Timestamp>,
+    held: BTreeSet<String>,
 }
 
 impl World {
@@ -160,6 +161,7 @@ impl World {
                 .map(|(h, v)| (h.to_string(), v.clone()))
                 .collect(),
             draining: BTreeMap::new(),
+            held: BTreeSet::new(),
         }
     }
 
@@ -170,6 +172,7 @@ impl World {
             addresses: &self.addresses,
             proxies: &self.proxies,
             draining_since: &self.draining,
+            held_before: &self.held,
         }
     }
 }
@@ -180,9 +183,19 @@ fn ops(decision: &TrafficDecision, host: &str) -> Vec<RuntimeOp> {
 
 #[test]
 fn a_running_task_is_registered_at_weight_zero_on_every_reached_proxy() {
-    let world = World::new(&[("h1", Some(view(&[]))), ("h2", Some(view(&[]))), ("h3", None)]);
+    let world = World::new(&[
+        ("h1", Some(view(&[]))),
+        ("h2", Some(view(&[]))),
+        ("h3", None),
+    ]);
     let tasks = [task("t1", "h2", 32001, true)];
-    let d = decide(&world.input(), &services(), &tasks, &BTreeSet::new(), at(10));
+    let d = decide(
+        &world.input(),
+        &services(),
+        &tasks,
+        &BTreeSet::new(),
+        at(10),
+    );
     let expected = RuntimeOp::Add {
         target_group: "web".into(),
         server: Server {
@@ -193,9 +206,12 @@ fn a_running_task_is_registered_at_weight_zero_on_every_reached_proxy() {
             state: AdminState::Ready,
         },
     };
-    assert_eq!(ops(&d, "h1"), [expected.clone()]);
+    assert_eq!(ops(&d, "h1"), std::slice::from_ref(&expected));
     assert_eq!(ops(&d, "h2"), [expected]);
-    assert!(ops(&d, "h3").is_empty(), "an unreached proxy gets no runtime changes");
+    assert!(
+        ops(&d, "h3").is_empty(),
+        "an unreached proxy gets no runtime changes"
+    );
     assert_eq!(
         d.events["web"],
         ["(service web) registered 1 targets in (target-group web)"]
@@ -208,16 +224,28 @@ fn a_running_task_is_registered_at_weight_zero_on_every_reached_proxy() {
 
 #[test]
 fn a_target_gets_its_weight_only_once_its_check_passes() {
-    let pending = World::new(&[("h1", Some(view(&[stat("t1-8080", "DOWN", Some("INI"), 0, 0)])))]);
+    let pending = World::new(&[(
+        "h1",
+        Some(view(&[stat("t1-8080", "DOWN", Some("INI"), 0, 0)])),
+    )]);
     let tasks = [task("t1", "h1", 32001, true)];
-    let d = decide(&pending.input(), &services(), &tasks, &BTreeSet::new(), at(10));
+    let d = decide(
+        &pending.input(),
+        &services(),
+        &tasks,
+        &BTreeSet::new(),
+        at(10),
+    );
     assert!(ops(&d, "h1").is_empty());
     assert_eq!(
         target_health(&pending.input(), &services(), &[tasks[0].0.clone()])["t1"],
         TargetHealth::Initial
     );
 
-    let up = World::new(&[("h1", Some(view(&[stat("t1-8080", "UP", Some("L7OK"), 0, 0)])))]);
+    let up = World::new(&[(
+        "h1",
+        Some(view(&[stat("t1-8080", "UP", Some("L7OK"), 0, 0)])),
+    )]);
     let d = decide(&up.input(), &services(), &tasks, &BTreeSet::new(), at(11));
     assert_eq!(
         ops(&d, "h1"),
@@ -227,7 +255,10 @@ fn a_target_gets_its_weight_only_once_its_check_passes() {
             weight: TARGET_WEIGHT
         }]
     );
-    assert_eq!(d.proxies["h1"].config.backends[0].servers[0].weight, TARGET_WEIGHT);
+    assert_eq!(
+        d.proxies["h1"].config.backends[0].servers[0].weight,
+        TARGET_WEIGHT
+    );
     assert_eq!(
         target_health(&up.input(), &services(), &[tasks[0].0.clone()])["t1"],
         TargetHealth::Healthy
@@ -239,16 +270,34 @@ fn a_target_gets_its_weight_only_once_its_check_passes() {
 fn healthy_means_healthy_on_every_reached_proxy_and_a_failed_check_is_unhealthy() {
     let tasks = [task("t1", "h1", 32001, true).0];
     let mixed = World::new(&[
-        ("h1", Some(view(&[stat("t1-8080", "UP", Some("L7OK"), 100, 0)]))),
-        ("h2", Some(view(&[stat("t1-8080", "DOWN", Some("INI"), 0, 0)]))),
+        (
+            "h1",
+            Some(view(&[stat("t1-8080", "UP", Some("L7OK"), 100, 0)])),
+        ),
+        (
+            "h2",
+            Some(view(&[stat("t1-8080", "DOWN", Some("INI"), 0, 0)])),
+        ),
         ("h3", None),
     ]);
-    assert_eq!(target_health(&mixed.input(), &services(), &tasks)["t1"], TargetHealth::Initial);
+    assert_eq!(
+        target_health(&mixed.input(), &services(), &tasks)["t1"],
+        TargetHealth::Initial
+    );
     let failed = World::new(&[
-        ("h1", Some(view(&[stat("t1-8080", "UP", Some("L7OK"), 100, 0)]))),
-        ("h2", Some(view(&[stat("t1-8080", "DOWN", Some("L7STS"), 0, 0)]))),
+        (
+            "h1",
+            Some(view(&[stat("t1-8080", "UP", Some("L7OK"), 100, 0)])),
+        ),
+        (
+            "h2",
+            Some(view(&[stat("t1-8080", "DOWN", Some("L7STS"), 0, 0)])),
+        ),
     ]);
-    assert_eq!(target_health(&failed.input(), &services(), &tasks)["t1"], TargetHealth::Unhealthy);
+    assert_eq!(
+        target_health(&failed.input(), &services(), &tasks)["t1"],
+        TargetHealth::Unhealthy
+    );
     let nothing_reached = World::new(&[("h1", None)]);
     assert_eq!(
         target_health(&nothing_reached.input(), &services(), &tasks)["t1"],
@@ -261,7 +310,10 @@ fn a_stop_waits_for_the_drain_then_the_delete() {
     let tasks = [task("t1", "h1", 32001, true)];
     let stopping = BTreeSet::from(["t1".to_string()]);
     // Pass 1: registered and ready → drained, the stop held.
-    let mut world = World::new(&[("h1", Some(view(&[stat("t1-8080", "UP", Some("L7OK"), 100, 3)])))]);
+    let mut world = World::new(&[(
+        "h1",
+        Some(view(&[stat("t1-8080", "UP", Some("L7OK"), 100, 3)])),
+    )]);
     let d = decide(&world.input(), &services(), &tasks, &stopping, at(10));
     assert_eq!(
         ops(&d, "h1"),
@@ -279,13 +331,19 @@ fn a_stop_waits_for_the_drain_then_the_delete() {
     assert_eq!((drained.state, drained.weight), (AdminState::Drain, 0));
     // Pass 2: sessions remain, within the delay → still held, nothing to do.
     world.draining = d.draining_since.clone();
-    world.proxies.insert("h1".into(), Some(view(&[stat("t1-8080", "DRAIN", Some("L7OK"), 100, 2)])));
+    world.proxies.insert(
+        "h1".into(),
+        Some(view(&[stat("t1-8080", "DRAIN", Some("L7OK"), 100, 2)])),
+    );
     let d = decide(&world.input(), &services(), &tasks, &stopping, at(20));
     assert!(ops(&d, "h1").is_empty());
     assert_eq!(d.held_stops, stopping);
     // Pass 3: sessions gone → deleted; the stop still waits until it is seen gone.
     world.draining = d.draining_since.clone();
-    world.proxies.insert("h1".into(), Some(view(&[stat("t1-8080", "DRAIN", Some("L7OK"), 100, 0)])));
+    world.proxies.insert(
+        "h1".into(),
+        Some(view(&[stat("t1-8080", "DRAIN", Some("L7OK"), 100, 0)])),
+    );
     let d = decide(&world.input(), &services(), &tasks, &stopping, at(21));
     assert_eq!(
         ops(&d, "h1"),
@@ -310,8 +368,13 @@ fn a_stop_waits_for_the_drain_then_the_delete() {
 fn the_deregistration_delay_ends_a_drain_that_keeps_sessions() {
     let tasks = [task("t1", "h1", 32001, true)];
     let stopping = BTreeSet::from(["t1".to_string()]);
-    let mut world = World::new(&[("h1", Some(view(&[stat("t1-8080", "DRAIN", Some("L7OK"), 0, 5)])))]);
-    world.draining.insert(("h1".into(), "web".into(), "t1-8080".into()), at(100));
+    let mut world = World::new(&[(
+        "h1",
+        Some(view(&[stat("t1-8080", "DRAIN", Some("L7OK"), 0, 5)])),
+    )]);
+    world
+        .draining
+        .insert(("h1".into(), "web".into(), "t1-8080".into()), at(100));
     let within = decide(&world.input(), &services(), &tasks, &stopping, at(129));
     assert!(ops(&within, "h1").is_empty());
     let after = decide(&world.input(), &services(), &tasks, &stopping, at(130));
@@ -329,7 +392,13 @@ fn a_drain_no_longer_wanted_is_undone_and_a_dead_task_is_deleted_at_once() {
             stat("t2-8080", "UP", Some("L4CON"), 100, 0),
         ])),
     )]);
-    let d = decide(&world.input(), &services(), &[alive, dead], &BTreeSet::new(), at(10));
+    let d = decide(
+        &world.input(),
+        &services(),
+        &[alive, dead],
+        &BTreeSet::new(),
+        at(10),
+    );
     assert_eq!(
         ops(&d, "h1"),
         [
@@ -351,7 +420,13 @@ fn an_unreached_proxy_holds_no_stop() {
     let stopping = BTreeSet::from(["t1".to_string()]);
     let world = World::new(&[
         ("h1", None),
-        ("h2", Some(ProxyView { running: false, servers: BTreeMap::new() })),
+        (
+            "h2",
+            Some(ProxyView {
+                running: false,
+                servers: BTreeMap::new(),
+            }),
+        ),
     ]);
     let d = decide(&world.input(), &services(), &tasks, &stopping, at(10));
     assert!(d.held_stops.is_empty());
