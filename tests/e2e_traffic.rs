@@ -273,3 +273,155 @@ async fn the_managed_proxy_registers_drains_and_survives_a_recreate() {
     proxy::remove(&host, &spec).await.expect("removed");
     assert!(!docker(&["inspect", &spec.container_name()]).0);
 }
+
+/// A target group, a listener on `port` and a 2-task web service behind it, whose body names
+/// its version and its container.
+fn behind_a_listener(cluster: &common::docker::TestCluster, port: u16, version: &str) -> String {
+    format!(
+        "{}apiVersion: ecsctl/v1
+kind: TargetGroup
+metadata: {{ name: web, cluster: {name} }}
+spec:
+  protocol: HTTP
+  healthCheckPath: /health
+  healthCheckIntervalSeconds: 5
+  healthCheckTimeoutSeconds: 2
+  healthyThresholdCount: 2
+  deregistrationDelaySeconds: 5
+---
+apiVersion: ecsctl/v1
+kind: LoadBalancer
+metadata: {{ name: edge, cluster: {name} }}
+spec:
+  image: {HAPROXY_IMAGE}
+  listeners:
+    - port: {port}
+      protocol: HTTP
+      defaultActions: [{{ type: forward, targetGroupName: web }}]
+---
+apiVersion: ecsctl/v1
+kind: TaskDefinition
+metadata: {{ name: lbweb }}
+spec:
+  containerDefinitions:
+    - name: web
+      image: {IMAGE}
+      command: [sh, -c, \"mkdir /w; echo {version}-$(hostname) > /w/index.html; echo ok > /w/health; trap 'exit 0' TERM; httpd -f -p 8080 -h /w & wait\"]
+      portMappings: [{{ containerPort: 8080 }}]
+      stopTimeout: 3
+---
+apiVersion: ecsctl/v1
+kind: Service
+metadata: {{ name: web, cluster: {name} }}
+spec:
+  taskDefinition: lbweb
+  desiredCount: 2
+  loadBalancers: [{{ targetGroupName: web, containerName: web, containerPort: 8080 }}]
+",
+        cluster.manifest(),
+        name = cluster.name
+    )
+}
+
+/// Removes the cluster's proxy (the test cluster removes its tasks).
+struct ProxyCleanup(String);
+
+impl Drop for ProxyCleanup {
+    fn drop(&mut self) {
+        let _ = docker(&["rm", "-f", &format!("ecsctl-haproxy-{}", self.0)]);
+    }
+}
+
+#[test]
+fn a_service_behind_a_listener_rolls_without_a_failed_request() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    ensure_haproxy_image();
+    let cluster = common::docker::TestCluster::new("lb");
+    let _proxy = ProxyCleanup(cluster.name.clone());
+    let env = common::Env::new();
+    let port = free_port();
+    env.write("m/web.yaml", &behind_a_listener(&cluster, port, "v1"));
+    let apply = env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "120s"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert!(
+        apply
+            .stderr
+            .contains("(service web) registered 1 targets in (target-group web)")
+            || apply
+                .stderr
+                .contains("(service web) registered 2 targets in (target-group web)"),
+        "{}",
+        apply.stderr
+    );
+    let first = bodies(port, 20);
+    assert_eq!(first.len(), 2, "both tasks answer through the listener: {first:?}");
+    assert!(first.iter().all(|b| b.starts_with("v1-")), "{first:?}");
+
+    // Requests run all through the rolling deployment to v2; none may fail.
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let load = {
+        let (stop, ok, failed) = (stop.clone(), ok.clone(), failed.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                match get(port) {
+                    Some(_) => ok.fetch_add(1, Ordering::Relaxed),
+                    None => failed.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        })
+    };
+    env.write("m/web.yaml", &behind_a_listener(&cluster, port, "v2"));
+    let apply = env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "120s"]);
+    stop.store(true, Ordering::Relaxed);
+    load.join().expect("load thread");
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let (ok, failed) = (ok.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+    assert!(ok > 100, "requests went through during the rollout: {ok}");
+    assert_eq!(failed, 0, "{failed} of {} requests failed during the rollout", ok + failed);
+    let second = bodies(port, 20);
+    assert_eq!(second.len(), 2, "{second:?}");
+    assert!(second.iter().all(|b| b.starts_with("v2-")), "{second:?}");
+
+    // Every old task was drained and deregistered before it was stopped (ECS's order).
+    let events = env.run(&["events", "service/web", "--cluster", &cluster.name, "-o", "json"]);
+    assert_eq!(events.code, 0, "{}", events.stderr);
+    let events: serde_json::Value = serde_json::from_str(&events.stdout).expect("events json");
+    let messages: Vec<&str> = events
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    let rollout = messages
+        .iter()
+        .rposition(|m| m.contains("started deployment"))
+        .expect("the v2 deployment");
+    let after = &messages[rollout..];
+    let position = |what: &str| after.iter().position(|m| m.contains(what));
+    let (draining, deregistered, stopped) = (
+        position("has begun draining connections on"),
+        position("deregistered"),
+        position("has stopped"),
+    );
+    assert!(
+        matches!((draining, deregistered, stopped), (Some(a), Some(b), Some(c)) if a < b && b < c),
+        "drain, then deregister, then stop:\n{}",
+        after.join("\n")
+    );
+
+    // A proxy that is gone comes back with every target.
+    docker_ok(&["rm", "-f", &format!("ecsctl-haproxy-{}", cluster.name)]);
+    assert!(get(port).is_none(), "the listener is gone with its proxy");
+    let reconcile = env.run(&["reconcile", "--cluster", &cluster.name, "--wait", "60s"]);
+    assert_eq!(reconcile.code, 0, "{}", reconcile.stderr);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut back = bodies(port, 20);
+    while back.len() != 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(500));
+        back = bodies(port, 20);
+    }
+    assert_eq!(back, second, "the re-created proxy carries both targets");
+}

@@ -149,18 +149,27 @@ pub struct Connection {
 
 /// Connects to a host. SSH endpoints go through the SSH transport (one connection per host,
 /// which also forwards the proxy's socket); local ones reach that socket directly.
-pub async fn connect(slot: &HostSlot, transport: &dyn Transport) -> Result<Connection> {
+pub async fn connect(
+    cluster: &str,
+    slot: &HostSlot,
+    transport: &dyn Transport,
+) -> Result<Connection> {
     let endpoint = match &slot.endpoint {
         Ok(e) => e.clone(),
         Err(e) => bail!("host `{}`: {e}", slot.name),
     };
-    let direct = crate::docker::transport::proxy_admin_socket(&slot.name);
+    let direct = crate::docker::transport::proxy_admin_socket(cluster, &slot.name);
     let (host, proxy_admin) = match &endpoint {
         Endpoint::Local => (DockerHost::local(&slot.name).await?, direct),
         Endpoint::Unix { path } => (DockerHost::unix(&slot.name, path).await?, direct),
         Endpoint::Ssh { .. } => {
             let forwarded = transport
-                .socket(&slot.name, &endpoint, slot.spec.docker_socket.as_deref())
+                .socket(
+                    &slot.name,
+                    &endpoint,
+                    slot.spec.docker_socket.as_deref(),
+                    &direct,
+                )
                 .await?;
             (
                 DockerHost::unix(&slot.name, &forwarded.docker).await?,

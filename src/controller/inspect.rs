@@ -58,7 +58,7 @@ pub async fn connect_all(
     let slots: Vec<HostSlot> = spec.hosts.into_iter().map(HostSlot::new).collect();
     let work = slots.iter().map(|slot| async move {
         let result =
-            tokio::time::timeout(Duration::from_secs(15), hosts::connect(slot, transport)).await;
+            tokio::time::timeout(Duration::from_secs(15), hosts::connect(cluster, slot, transport)).await;
         match result {
             Ok(Ok(connection)) => Connected {
                 name: slot.name.clone(),

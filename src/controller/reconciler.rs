@@ -190,7 +190,7 @@ impl Reconciler {
                     let (conn, info, admin) = match (conn, info, slot.proxy_admin.clone()) {
                         (Some(conn), Some(info), Some(admin)) => (conn, info, admin),
                         _ => {
-                            let c = hosts::connect(slot, transport.as_ref()).await?;
+                            let c = hosts::connect(&cluster, slot, transport.as_ref()).await?;
                             (c.docker, c.info, c.proxy_admin)
                         }
                     };

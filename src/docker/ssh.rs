@@ -107,6 +107,7 @@ impl SshTransport {
         host: &str,
         endpoint: &Endpoint,
         remote: &str,
+        remote_admin: &str,
         key: String,
     ) -> Result<Tunnel> {
         let unique: u32 = rand::random();
@@ -119,8 +120,7 @@ impl SshTransport {
             .join(format!("ecsctl-{}-{unique:08x}a.sock", std::process::id()));
         let local = socket.display().to_string();
         let local_admin = admin.display().to_string();
-        let remote_admin = super::transport::proxy_admin_socket(host);
-        let args = Self::arguments(endpoint, &[(&local, remote), (&local_admin, &remote_admin)])?;
+        let args = Self::arguments(endpoint, &[(&local, remote), (&local_admin, remote_admin)])?;
         let mut command = Command::new(&self.command);
         command
             .args(&args)
@@ -221,9 +221,10 @@ impl Transport for SshTransport {
         host: &str,
         endpoint: &Endpoint,
         remote_socket: Option<&str>,
+        proxy_admin: &str,
     ) -> Result<Forwarded> {
         let remote = remote_socket.unwrap_or(DEFAULT_DOCKER_SOCKET);
-        let key = format!("{endpoint}|{remote}");
+        let key = format!("{endpoint}|{remote}|{proxy_admin}");
         let mut tunnels = self.tunnels.lock().await;
         if let Some(tunnel) = tunnels.get_mut(host) {
             let alive = matches!(tunnel.child.try_wait(), Ok(None));
@@ -235,7 +236,7 @@ impl Transport for SshTransport {
                 old.remove_sockets();
             }
         }
-        let tunnel = self.open(host, endpoint, remote, key).await?;
+        let tunnel = self.open(host, endpoint, remote, proxy_admin, key).await?;
         let forwarded = tunnel.forwarded();
         tunnels.insert(host.to_string(), tunnel);
         Ok(forwarded)

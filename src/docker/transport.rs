@@ -6,21 +6,27 @@ use anyhow::{Result, bail};
 
 use crate::model::cluster::Endpoint;
 
-/// Where the Runtime API socket of a host's managed proxy lives on that host (the proxy's
-/// run directory is bind-mounted from the directory it is in). Per host name: hosts that
-/// share one filesystem (network namespaces of one machine) keep theirs apart.
-pub fn proxy_admin_socket(host: &str) -> String {
-    let name: String = host
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "_.-".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    format!("/var/lib/ecsctl/haproxy/{name}/admin.sock")
+/// Where the Runtime API socket of a cluster's managed proxy lives on a host (the proxy's
+/// run directory is bind-mounted from the directory it is in). Per cluster and host name:
+/// clusters sharing a machine, and hosts sharing one filesystem (network namespaces of one
+/// machine), keep theirs apart.
+pub fn proxy_admin_socket(cluster: &str, host: &str) -> String {
+    let clean = |part: &str| -> String {
+        part.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "_.-".contains(c) {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect()
+    };
+    format!(
+        "/var/lib/ecsctl/haproxy/{}/{}/admin.sock",
+        clean(cluster),
+        clean(host)
+    )
 }
 
 /// The local ends of what a transport forwards for one host.
@@ -36,11 +42,14 @@ pub struct Forwarded {
 /// daemon and to its proxy's Runtime API, over one connection.
 #[async_trait::async_trait]
 pub trait Transport: Send + Sync {
+    /// `remote_socket`: the host's Docker socket when not the default; `proxy_admin`: the
+    /// proxy socket's path on the host ([`proxy_admin_socket`]).
     async fn socket(
         &self,
         host: &str,
         endpoint: &Endpoint,
         remote_socket: Option<&str>,
+        proxy_admin: &str,
     ) -> Result<Forwarded>;
 }
 
@@ -54,6 +63,7 @@ impl Transport for NoTransport {
         host: &str,
         endpoint: &Endpoint,
         _remote: Option<&str>,
+        _proxy_admin: &str,
     ) -> Result<Forwarded> {
         bail!("host `{host}` ({endpoint}) needs the SSH transport, which is not available here")
     }

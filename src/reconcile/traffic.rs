@@ -398,8 +398,14 @@ fn plan_host(
         });
         let mut server = w.server.clone();
         match observed {
+            // A proxy being (re)created, or not read: its config carries every target at its
+            // weight, and its own checks take the bad ones out.
+            None if view.is_none() => {
+                server.weight = TARGET_WEIGHT;
+                busy = true;
+            }
             None => {
-                if view.is_some() {
+                {
                     ops.push(RuntimeOp::Add {
                         target_group: w.target_group.clone(),
                         server: server.clone(),

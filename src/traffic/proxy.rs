@@ -46,7 +46,7 @@ pub struct ProxySpec {
 
 impl ProxySpec {
     pub fn new(cluster: &str, host: &str, lineage: &str, image: Option<&str>) -> Self {
-        let socket = proxy_admin_socket(host);
+        let socket = proxy_admin_socket(cluster, host);
         let host_dir = socket
             .rsplit_once('/')
             .map_or(socket.as_str(), |(dir, _)| dir)
@@ -312,14 +312,14 @@ mod tests {
                 "HostConfig": {
                     "NetworkMode": "host",
                     "RestartPolicy": { "Name": "unless-stopped" },
-                    "Binds": ["/var/lib/ecsctl/haproxy/node-a:/run/ecsctl-haproxy"]
+                    "Binds": ["/var/lib/ecsctl/haproxy/production/node-a:/run/ecsctl-haproxy"]
                 }
             })
         );
         assert_eq!(spec.container_name(), "ecsctl-haproxy-production");
         assert_eq!(
             spec.admin_socket(),
-            PathBuf::from("/var/lib/ecsctl/haproxy/node-a/admin.sock")
+            PathBuf::from("/var/lib/ecsctl/haproxy/production/node-a/admin.sock")
         );
     }
 

@@ -216,9 +216,10 @@ fn a_running_task_is_registered_at_weight_zero_on_every_reached_proxy() {
         d.events["web"],
         ["(service web) registered 1 targets in (target-group web)"]
     );
-    // Every proxy's config carries the target, at weight 0 until its check passes.
-    let backend = &d.proxies["h3"].config.backends[0];
-    assert_eq!(backend.servers[0].weight, 0);
+    // Reached proxies add it at weight 0 (in their config too) until its check passes; one
+    // that was not reached (or is re-created) gets it at its weight, behind its own checks.
+    assert_eq!(d.proxies["h1"].config.backends[0].servers[0].weight, 0);
+    assert_eq!(d.proxies["h3"].config.backends[0].servers[0].weight, TARGET_WEIGHT);
     assert_eq!(d.requeue_after, Some(TRAFFIC_REQUEUE));
 }
 
