@@ -356,7 +356,11 @@ fn a_service_behind_a_listener_rolls_without_a_failed_request() {
         apply.stderr
     );
     let first = bodies(port, 20);
-    assert_eq!(first.len(), 2, "both tasks answer through the listener: {first:?}");
+    assert_eq!(
+        first.len(),
+        2,
+        "both tasks answer through the listener: {first:?}"
+    );
     assert!(first.iter().all(|b| b.starts_with("v1-")), "{first:?}");
 
     // Requests run all through the rolling deployment to v2; none may fail.
@@ -380,13 +384,52 @@ fn a_service_behind_a_listener_rolls_without_a_failed_request() {
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
     let (ok, failed) = (ok.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
     assert!(ok > 100, "requests went through during the rollout: {ok}");
-    assert_eq!(failed, 0, "{failed} of {} requests failed during the rollout", ok + failed);
+    assert_eq!(
+        failed,
+        0,
+        "{failed} of {} requests failed during the rollout",
+        ok + failed
+    );
+    eprintln!("requests through the listener during the rollout: {ok} ok, {failed} failed");
     let second = bodies(port, 20);
     assert_eq!(second.len(), 2, "{second:?}");
     assert!(second.iter().all(|b| b.starts_with("v2-")), "{second:?}");
 
+    // `describe targetgroup` shows the two new tasks' targets, healthy, on the loopback.
+    let described = env.run(&[
+        "describe",
+        "tg",
+        "web",
+        "--cluster",
+        &cluster.name,
+        "-o",
+        "json",
+    ]);
+    assert_eq!(described.code, 0, "{}", described.stderr);
+    let described: serde_json::Value = serde_json::from_str(&described.stdout).expect("json");
+    let targets = described["targets"].as_array().expect("targets");
+    assert_eq!(targets.len(), 2, "{described}");
+    for target in targets {
+        assert_eq!(target["health"], "healthy", "{described}");
+        assert_eq!(target["address"], "127.0.0.1", "{described}");
+        assert_eq!(target["service"], "web", "{described}");
+    }
+    let listed = env.run(&["get", "targetgroups", "--cluster", &cluster.name]);
+    assert!(
+        listed.stdout.contains("edge") && listed.stdout.contains("2/2"),
+        "{}",
+        listed.stdout
+    );
+
     // Every old task was drained and deregistered before it was stopped (ECS's order).
-    let events = env.run(&["events", "service/web", "--cluster", &cluster.name, "-o", "json"]);
+    let events = env.run(&[
+        "events",
+        "service/web",
+        "--cluster",
+        &cluster.name,
+        "-o",
+        "json",
+    ]);
     assert_eq!(events.code, 0, "{}", events.stderr);
     let events: serde_json::Value = serde_json::from_str(&events.stdout).expect("events json");
     let messages: Vec<&str> = events

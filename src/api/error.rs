@@ -57,7 +57,10 @@ impl From<OpsError> for ApiError {
                 ObjectKind::Cluster => Self::client("ClusterNotFoundException", message),
                 ObjectKind::Service => Self::client("ServiceNotFoundException", message),
                 ObjectKind::TaskDefinition => Self::client("ClientException", message),
-                ObjectKind::Task | ObjectKind::Host => Self::invalid(message),
+                ObjectKind::Task
+                | ObjectKind::Host
+                | ObjectKind::TargetGroup
+                | ObjectKind::LoadBalancer => Self::invalid(message),
             },
             OpsError::Ambiguous { .. } | OpsError::Invalid(_) => Self::invalid(message),
             OpsError::InvalidManifests(diagnostics) => {

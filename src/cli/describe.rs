@@ -8,6 +8,7 @@ use clap::Args;
 use super::output::{table, to_yaml};
 use super::{Context, DataFormat, Outcome, exit};
 use crate::ops::target::{Kind, parse_one};
+use crate::ops::traffic::TargetGroupDescription;
 use crate::ops::views::{self, ServiceDescription, serde_name};
 use crate::state::Revision;
 
@@ -15,9 +16,11 @@ use crate::state::Revision;
 #[command(after_help = "Examples:
   ecsctl describe svc web
   ecsctl describe taskdef web:3
-  ecsctl describe task 1a2b")]
+  ecsctl describe task 1a2b
+  ecsctl describe targetgroup web            # each target and its health")]
 pub struct DescribeArgs {
-    /// `service web`, `svc/web`, `taskdef web:3`, `task 1a2b` (every kind has its aliases)
+    /// `service web`, `svc/web`, `taskdef web:3`, `task 1a2b`, `targetgroup web` (every kind
+    /// has its aliases)
     #[arg(value_name = "TYPE NAME", num_args = 1..=2, required = true)]
     pub object: Vec<String>,
     /// The cluster of a service (needed when the name exists in several)
@@ -31,7 +34,12 @@ pub struct DescribeArgs {
 pub fn run(cx: &Context, args: DescribeArgs) -> Outcome {
     let named = parse_one(
         &args.object,
-        &[Kind::Service, Kind::TaskDefinition, Kind::Task],
+        &[
+            Kind::Service,
+            Kind::TaskDefinition,
+            Kind::Task,
+            Kind::TargetGroup,
+        ],
         None,
     )
     .map_err(anyhow::Error::msg)?;
@@ -62,7 +70,22 @@ pub fn run(cx: &Context, args: DescribeArgs) -> Outcome {
                 }
             }
         }
-        Kind::Cluster | Kind::Host => {}
+        Kind::TargetGroup => {
+            let description = crate::ops::traffic::describe_target_group(
+                &session,
+                &state,
+                name,
+                args.cluster.as_deref(),
+            )?;
+            match args.output {
+                DataFormat::Json => cx.out.json(&description)?,
+                DataFormat::Yaml => cx.out.yaml(&description)?,
+                DataFormat::Table | DataFormat::Wide => {
+                    cx.out.print(&target_group_text(&description)?)
+                }
+            }
+        }
+        Kind::Cluster | Kind::Host | Kind::LoadBalancer => {}
     }
     Ok(exit::OK)
 }
@@ -153,6 +176,44 @@ fn service_text(d: &ServiceDescription) -> anyhow::Result<String> {
     }
     for event in d.events.iter().rev().take(10).rev() {
         let _ = writeln!(out, "  {}  {}", event.created_at, event.message);
+    }
+    Ok(out)
+}
+
+fn target_group_text(d: &TargetGroupDescription) -> anyhow::Result<String> {
+    let mut out = String::new();
+    let _ = writeln!(out, "Target group:    {}", d.name);
+    let _ = writeln!(out, "Cluster:         {}", d.cluster);
+    let balancers = if d.load_balancers.is_empty() {
+        "-".to_string()
+    } else {
+        d.load_balancers.join(", ")
+    };
+    let _ = writeln!(out, "Load balancers:  {balancers}");
+    let _ = writeln!(out, "\nSpec:");
+    for line in to_yaml(&d.spec)?.lines() {
+        let _ = writeln!(out, "  {line}");
+    }
+    let _ = writeln!(out, "\nTargets:");
+    if d.targets.is_empty() {
+        let _ = writeln!(out, "  <none>");
+        return Ok(out);
+    }
+    let rows = d
+        .targets
+        .iter()
+        .map(|t| {
+            vec![
+                crate::reconcile::task::short_id(&t.task).to_string(),
+                t.service.clone().unwrap_or_else(|| "-".into()),
+                t.host.clone(),
+                format!("{}:{}", t.address, t.port),
+                t.health.as_str().to_string(),
+            ]
+        })
+        .collect();
+    for line in table(&["task", "service", "host", "target", "health"], rows).lines() {
+        let _ = writeln!(out, "  {line}");
     }
     Ok(out)
 }

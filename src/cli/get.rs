@@ -14,6 +14,7 @@ pub enum DesiredStatusArg {
 use super::output::table;
 use super::{Context, DataFormat, Outcome, exit};
 use crate::ops::target::{Kind, parse_one};
+use crate::ops::traffic::{self, LoadBalancerView, TargetGroupView};
 use crate::ops::views::{self, ClusterView, ServiceView, TaskDefinitionView};
 use crate::time::{Timestamp, short_age};
 
@@ -22,9 +23,11 @@ use crate::time::{Timestamp, short_age};
   ecsctl get services
   ecsctl get tasks --service web -o wide
   ecsctl get taskdefs web                    # every revision of the family
-  ecsctl get svc/web -o json")]
+  ecsctl get svc/web -o json
+  ecsctl get targetgroups                    # targets and how many are healthy")]
 pub struct GetArgs {
-    /// What to list: clusters, hosts, taskdefs, services, tasks; then optionally a name
+    /// What to list: clusters, hosts, taskdefs, services, tasks, targetgroups, loadbalancers;
+    /// then optionally a name
     /// (`get svc web`, `get svc/web`; for taskdefs every revision of the family)
     #[arg(value_name = "TYPE [NAME]", num_args = 1..=2, required = true)]
     pub object: Vec<String>,
@@ -57,9 +60,19 @@ fn what(words: &[String]) -> anyhow::Result<(Kind, Option<String>)> {
         Kind::TaskDefinition,
         Kind::Service,
         Kind::Task,
+        Kind::TargetGroup,
+        Kind::LoadBalancer,
     ];
     let named = parse_one(words, &all, None).map_err(anyhow::Error::msg)?;
     Ok((named.kind, Some(named.name)))
+}
+
+fn dash_join(items: &[String]) -> String {
+    if items.is_empty() {
+        "-".into()
+    } else {
+        items.join(", ")
+    }
 }
 
 fn age(since: Timestamp) -> String {
@@ -171,6 +184,42 @@ pub fn run(cx: &Context, args: GetArgs) -> Outcome {
                 }
             )
         }
+        Kind::TargetGroup => emit!(
+            traffic::target_groups(&session, &state, only, name)?,
+            &[
+                "cluster",
+                "name",
+                "protocol",
+                "health check",
+                "load balancers",
+                "healthy",
+                "age"
+            ],
+            |v: &TargetGroupView| vec![
+                v.cluster.clone(),
+                v.name.clone(),
+                v.protocol.clone(),
+                v.health_check.clone(),
+                dash_join(&v.load_balancers),
+                format!("{}/{}", v.healthy, v.targets),
+                age(v.created_at),
+            ]
+        ),
+        Kind::LoadBalancer => emit!(
+            traffic::load_balancers(&state, only, name)?,
+            &["cluster", "name", "hosts", "listeners", "age"],
+            |v: &LoadBalancerView| vec![
+                v.cluster.clone(),
+                v.name.clone(),
+                if v.hosts.is_empty() {
+                    "(every host)".to_string()
+                } else {
+                    v.hosts.join(",")
+                },
+                dash_join(&v.listeners),
+                age(v.created_at),
+            ]
+        ),
         Kind::Service => {
             let views = views::services(&session, &state, only, name)?;
             let count = |n: Option<u32>| n.map_or_else(|| "-".to_string(), |n| n.to_string());

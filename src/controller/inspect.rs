@@ -57,8 +57,11 @@ pub async fn connect_all(
         .ok_or_else(|| anyhow!("no cluster `{cluster}` in the state"))?;
     let slots: Vec<HostSlot> = spec.hosts.into_iter().map(HostSlot::new).collect();
     let work = slots.iter().map(|slot| async move {
-        let result =
-            tokio::time::timeout(Duration::from_secs(15), hosts::connect(cluster, slot, transport)).await;
+        let result = tokio::time::timeout(
+            Duration::from_secs(15),
+            hosts::connect(cluster, slot, transport),
+        )
+        .await;
         match result {
             Ok(Ok(connection)) => Connected {
                 name: slot.name.clone(),

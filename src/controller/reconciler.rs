@@ -581,6 +581,9 @@ impl Reconciler {
                     }
                 }
                 runtime.hosts = decision.host_records.clone();
+                if let Some(targets) = &decision.targets {
+                    runtime.targets = targets.clone();
+                }
             })?;
         Ok(())
     }

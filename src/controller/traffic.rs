@@ -81,8 +81,8 @@ pub async fn observe(
     admin_socket: &str,
     target_groups: &BTreeMap<String, TargetGroupSpec>,
 ) -> Result<ProxyView> {
-    let running = matches!(proxy::find(host, spec).await?, Some((_, true)));
-    if !running {
+    let serving = proxy::find(host, spec).await?.is_some_and(|f| f.serving());
+    if !serving {
         return Ok(ProxyView::default());
     }
     let by_backend: BTreeMap<String, &String> = target_groups
@@ -120,11 +120,11 @@ pub async fn carry_out(
     let text = render(&plan.config);
     let skeleton = plan.config.skeleton();
     let mut errors = Vec::new();
-    let running = match proxy::find(host, spec).await {
-        Ok(found) => matches!(found, Some((_, true))),
+    let serving = match proxy::find(host, spec).await {
+        Ok(found) => found.is_some_and(|f| f.serving()),
         Err(e) => return (written.cloned(), vec![format!("{e:#}")]),
     };
-    if !running {
+    if !serving {
         // Created (or started) with the whole config: every target is in it.
         return match proxy::ensure(host, spec, &text).await {
             Ok(_) => (Some((text, skeleton)), errors),

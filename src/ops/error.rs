@@ -15,6 +15,8 @@ pub enum ObjectKind {
     TaskDefinition,
     Task,
     Host,
+    TargetGroup,
+    LoadBalancer,
 }
 
 impl fmt::Display for ObjectKind {
@@ -25,6 +27,8 @@ impl fmt::Display for ObjectKind {
             ObjectKind::TaskDefinition => "task definition",
             ObjectKind::Task => "task",
             ObjectKind::Host => "host",
+            ObjectKind::TargetGroup => "target group",
+            ObjectKind::LoadBalancer => "load balancer",
         })
     }
 }

@@ -34,6 +34,7 @@ pub mod scale;
 pub mod session;
 pub mod target;
 pub mod tasks;
+pub mod traffic;
 pub mod views;
 
 pub use error::{ObjectKind, OpsError, OpsResult};

@@ -14,6 +14,8 @@ pub enum Kind {
     TaskDefinition,
     Service,
     Task,
+    TargetGroup,
+    LoadBalancer,
 }
 
 impl Kind {
@@ -26,6 +28,12 @@ impl Kind {
             | "taskdefinition" => Kind::TaskDefinition,
             "service" | "services" | "svc" => Kind::Service,
             "task" | "tasks" => Kind::Task,
+            "targetgroup" | "targetgroups" | "target-group" | "target-groups" | "tg" => {
+                Kind::TargetGroup
+            }
+            "loadbalancer" | "loadbalancers" | "load-balancer" | "load-balancers" | "lb" => {
+                Kind::LoadBalancer
+            }
             _ => return None,
         })
     }
@@ -38,6 +46,8 @@ impl Kind {
             Kind::TaskDefinition => "taskdef",
             Kind::Service => "service",
             Kind::Task => "task",
+            Kind::TargetGroup => "targetgroup",
+            Kind::LoadBalancer => "loadbalancer",
         }
     }
 }

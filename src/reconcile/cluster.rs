@@ -172,6 +172,8 @@ pub struct ClusterDecision {
     pub standalone: Vec<(ObservedTask, TaskState)>,
     /// What the proxies must become (targets registered, drained, deleted).
     pub traffic: Option<TrafficDecision>,
+    /// The target groups' targets for the runtime record (`describe targetgroup`).
+    pub targets: Option<BTreeMap<String, Vec<traffic::TargetRecord>>>,
     pub requeue_after: Option<Duration>,
 }
 
@@ -279,6 +281,9 @@ pub fn decide(input: &ClusterInput<'_>, ids: &mut dyn IdSource) -> ClusterDecisi
         .collect();
     if let Some(traffic) = &input.traffic {
         drain_before_stop(input, traffic, &tasks, &states, &mut out);
+    } else if !input.runtime.targets.is_empty() {
+        // The last load balancer is gone: so are its targets.
+        out.targets = Some(BTreeMap::new());
     }
     finish(input, &mut out);
     out
@@ -398,6 +403,7 @@ fn drain_before_stop(
     if let Some(after) = decision.requeue_after {
         out.requeue_after = Some(out.requeue_after.map_or(after, |r| r.min(after)));
     }
+    out.targets = Some(decision.targets.clone());
     out.traffic = Some(decision);
 }
 
@@ -659,7 +665,11 @@ fn quiet(input: &ClusterInput<'_>, out: &ClusterDecision) -> bool {
                     }
             })
         });
-    decisions_quiet && hosts_quiet && out.removed.is_empty()
+    let targets_quiet = out
+        .targets
+        .as_ref()
+        .is_none_or(|targets| *targets == runtime.targets);
+    decisions_quiet && hosts_quiet && targets_quiet && out.removed.is_empty()
 }
 
 /// The report of one service: the decision, and its primary deployment's progress as it will

@@ -16,8 +16,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use serde::Serialize;
-
 use super::task::{DesiredStatus, ObservedTask, TaskGroup, TaskState, TaskStatus};
 use crate::model::effective::traffic::EffectiveTargetGroup;
 use crate::model::traffic::{LoadBalancerSpec, TargetGroupSpec};
@@ -32,45 +30,21 @@ pub const TARGET_WEIGHT: u32 = 100;
 /// How soon to look again while targets register or drain.
 const TRAFFIC_REQUEUE: Duration = Duration::from_secs(1);
 
-/// A target's state, with ELBv2's names (`describe-target-health`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TargetHealth {
-    /// Registered, its checks not passed yet.
-    Initial,
-    Healthy,
-    Unhealthy,
-    /// Deregistering: no new requests, its sessions finish.
-    Draining,
-    /// Not registered (yet) with a reachable proxy.
-    Unused,
-}
+pub use crate::state::{TargetHealth, TargetRecord};
 
-impl TargetHealth {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TargetHealth::Initial => "initial",
-            TargetHealth::Healthy => "healthy",
-            TargetHealth::Unhealthy => "unhealthy",
-            TargetHealth::Draining => "draining",
-            TargetHealth::Unused => "unused",
+/// What a proxy's `show stat` line says of a target.
+pub fn health_of(stat: &ServerStat) -> TargetHealth {
+    match admin_state(stat) {
+        AdminState::Drain => TargetHealth::Draining,
+        AdminState::Maint => TargetHealth::Unused,
+        AdminState::Ready if stat.is_healthy() => TargetHealth::Healthy,
+        // DOWN with a finished check (not `INI`, not a check still in progress).
+        AdminState::Ready
+            if stat.is_down() && stat.check_status.as_deref().is_some_and(|s| s != "INI") =>
+        {
+            TargetHealth::Unhealthy
         }
-    }
-
-    /// What a proxy's `show stat` line says.
-    pub fn of(stat: &ServerStat) -> Self {
-        match admin_state(stat) {
-            AdminState::Drain => TargetHealth::Draining,
-            AdminState::Maint => TargetHealth::Unused,
-            AdminState::Ready if stat.is_healthy() => TargetHealth::Healthy,
-            // DOWN with a finished check (not `INI`, not a check still in progress).
-            AdminState::Ready
-                if stat.is_down() && stat.check_status.as_deref().is_some_and(|s| s != "INI") =>
-            {
-                TargetHealth::Unhealthy
-            }
-            AdminState::Ready => TargetHealth::Initial,
-        }
+        AdminState::Ready => TargetHealth::Initial,
     }
 }
 
@@ -160,6 +134,8 @@ pub struct TrafficDecision {
     pub events: BTreeMap<String, Vec<String>>,
     /// The drain memory for the next pass.
     pub draining_since: BTreeMap<ServerKey, Timestamp>,
+    /// Every target group's targets and their health over the reached proxies.
+    pub targets: BTreeMap<String, Vec<TargetRecord>>,
     pub requeue_after: Option<Duration>,
 }
 
@@ -282,7 +258,7 @@ pub fn target_health(
                 healths.push(
                     view.servers
                         .get(&key)
-                        .map_or(TargetHealth::Initial, TargetHealth::of),
+                        .map_or(TargetHealth::Initial, health_of),
                 );
             }
         }
@@ -365,6 +341,7 @@ pub fn decide(
         }
     }
     events(services, &tally, &mut out.events);
+    out.targets = target_records(input, &wanted, tasks);
     if busy || !out.held_stops.is_empty() {
         out.requeue_after = Some(TRAFFIC_REQUEUE);
     }
@@ -525,6 +502,89 @@ fn plan_host(
         &servers,
     );
     (ProxyPlan { config, ops }, busy)
+}
+
+/// Each target group's targets: the wanted ones, and those still draining, with their
+/// health over the reached proxies (the least healthy answer wins).
+fn target_records(
+    input: &TrafficInput<'_>,
+    wanted: &[Wanted],
+    tasks: &[(ObservedTask, TaskState)],
+) -> BTreeMap<String, Vec<TargetRecord>> {
+    let mut seen: BTreeMap<(String, String), Vec<TargetHealth>> = BTreeMap::new();
+    for (_, view) in reached(input) {
+        for (key, stat) in &view.servers {
+            seen.entry(key.clone()).or_default().push(health_of(stat));
+        }
+    }
+    let summary = |healths: Option<&Vec<TargetHealth>>, registered_everywhere: bool| {
+        let Some(healths) = healths.filter(|h| !h.is_empty()) else {
+            return if reached(input).next().is_some() {
+                TargetHealth::Initial
+            } else {
+                TargetHealth::Unused
+            };
+        };
+        [
+            TargetHealth::Draining,
+            TargetHealth::Unhealthy,
+            TargetHealth::Initial,
+        ]
+        .into_iter()
+        .find(|h| healths.contains(h))
+        .unwrap_or(if registered_everywhere {
+            TargetHealth::Healthy
+        } else {
+            TargetHealth::Initial
+        })
+    };
+    let proxies = reached(input).count();
+    let mut out: BTreeMap<String, Vec<TargetRecord>> = BTreeMap::new();
+    for w in wanted {
+        let key = (w.target_group.clone(), w.server.name.clone());
+        let healths = seen.remove(&key);
+        let everywhere = healths.as_ref().is_some_and(|h| h.len() == proxies);
+        out.entry(w.target_group.clone())
+            .or_default()
+            .push(TargetRecord {
+                task: w.task.clone(),
+                service: Some(w.service.clone()),
+                host: tasks
+                    .iter()
+                    .find(|(t, _)| t.id == w.task)
+                    .map(|(t, _)| t.host.clone())
+                    .unwrap_or_default(),
+                address: w.server.address.clone(),
+                port: w.server.port,
+                health: summary(healths.as_ref(), everywhere),
+            });
+    }
+    for ((group, server), healths) in seen {
+        if !input.target_groups.contains_key(&group) {
+            continue;
+        }
+        let task_id = task_of_server(&server);
+        let task = tasks.iter().find(|(t, _)| t.id == task_id).map(|(t, _)| t);
+        out.entry(group).or_default().push(TargetRecord {
+            task: task_id.to_string(),
+            service: task.and_then(|t| match &t.group {
+                TaskGroup::Service(s) => Some(s.clone()),
+                TaskGroup::Standalone(_) => None,
+            }),
+            host: task.map(|t| t.host.clone()).unwrap_or_default(),
+            address: task
+                .and_then(|t| input.addresses.get(&t.host).cloned())
+                .unwrap_or_default(),
+            port: task
+                .and_then(|t| server_port(t, &server))
+                .unwrap_or_default(),
+            health: summary(Some(&healths), false).max(TargetHealth::Draining),
+        });
+    }
+    for records in out.values_mut() {
+        records.sort();
+    }
+    out
 }
 
 /// The host port behind a server name's container port.

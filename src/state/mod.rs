@@ -245,6 +245,48 @@ pub struct Runtime {
     /// What the reconciler last saw of each host.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub hosts: BTreeMap<String, HostRuntime>,
+    /// Each target group's targets as its proxies last reported them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub targets: BTreeMap<String, Vec<TargetRecord>>,
+}
+
+/// A target's state, with ELBv2's names (`describe-target-health`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetHealth {
+    /// Registered, its checks not passed yet.
+    Initial,
+    Healthy,
+    Unhealthy,
+    /// Deregistering: no new requests, its sessions finish.
+    Draining,
+    /// Not registered with a reachable proxy.
+    Unused,
+}
+
+impl TargetHealth {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetHealth::Initial => "initial",
+            TargetHealth::Healthy => "healthy",
+            TargetHealth::Unhealthy => "unhealthy",
+            TargetHealth::Draining => "draining",
+            TargetHealth::Unused => "unused",
+        }
+    }
+}
+
+/// One target of a target group: a task's container port on its host.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetRecord {
+    pub task: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    pub host: String,
+    pub address: String,
+    pub port: u16,
+    pub health: TargetHealth,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

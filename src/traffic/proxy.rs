@@ -197,12 +197,33 @@ fn is_not_found(e: &bollard::errors::Error) -> bool {
     )
 }
 
-/// The proxy container's id and whether it runs; `None` when there is none. A container of
-/// that name without our labels (or of another state) is refused, never touched.
-pub async fn find(host: &DockerHost, spec: &ProxySpec) -> Result<Option<(String, bool)>> {
+/// The proxy container as found on a host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub id: String,
+    pub running: bool,
+    /// Made from this spec (image, mounts): else it is re-created.
+    pub current: bool,
+}
+
+impl Found {
+    /// Running as specified: its Runtime API can be used.
+    pub fn serving(&self) -> bool {
+        self.running && self.current
+    }
+}
+
+/// The proxy container; `None` when there is none. A container of that name without our
+/// labels (or of another state) is refused, never touched.
+pub async fn find(host: &DockerHost, spec: &ProxySpec) -> Result<Option<Found>> {
     let name = spec.container_name();
     match host.docker().inspect_container(&name, None).await {
         Ok(c) => {
+            let binds = c.host_config.as_ref().and_then(|h| h.binds.clone());
+            let image = c.config.as_ref().and_then(|c| c.image.clone());
+            let wanted = spec.create_body();
+            let current =
+                image == wanted.image && binds == wanted.host_config.and_then(|h| h.binds);
             let l = c.config.and_then(|c| c.labels).unwrap_or_default();
             if l.get(labels::LINEAGE) != Some(&spec.lineage)
                 || l.get(PROXY_LABEL).map(String::as_str) != Some("haproxy")
@@ -213,19 +234,31 @@ pub async fn find(host: &DockerHost, spec: &ProxySpec) -> Result<Option<(String,
                 );
             }
             let running = c.state.and_then(|s| s.running).unwrap_or(false);
-            Ok(Some((c.id.unwrap_or(name), running)))
+            Ok(Some(Found {
+                id: c.id.unwrap_or(name),
+                running,
+                current,
+            }))
         }
         Err(e) if is_not_found(&e) => Ok(None),
         Err(e) => Err(e).with_context(|| format!("inspecting `{name}` on host `{}`", host.name)),
     }
 }
 
-/// Makes the proxy run with `config`: creates it when missing (config first, then start),
-/// or rewrites the config of the existing one (and starts it if stopped). A config change
-/// of a running proxy takes effect on [`reload`]. Returns the container id.
+/// Makes the proxy run with `config`: creates it when missing (config first, then start)
+/// or made from another spec (another image or mounts: removed first), or rewrites the
+/// config of the existing one (and starts it if stopped). A config change of a running proxy
+/// takes effect on [`reload`]. Returns the container id.
 pub async fn ensure(host: &DockerHost, spec: &ProxySpec, config: &str) -> Result<String> {
-    let (id, running) = match find(host, spec).await? {
-        Some(found) => found,
+    let found = match find(host, spec).await? {
+        Some(found) if !found.current => {
+            remove(host, spec).await?;
+            None
+        }
+        found => found,
+    };
+    let (id, running) = match found {
+        Some(found) => (found.id, found.running),
         None => {
             let options = CreateContainerOptionsBuilder::default()
                 .name(&spec.container_name())
@@ -278,7 +311,7 @@ pub async fn reload(host: &DockerHost, id: &str) -> Result<()> {
 
 /// Removes the proxy (if it is ours).
 pub async fn remove(host: &DockerHost, spec: &ProxySpec) -> Result<()> {
-    let Some((id, _)) = find(host, spec).await? else {
+    let Some(Found { id, .. }) = find(host, spec).await? else {
         return Ok(());
     };
     let options = RemoveContainerOptionsBuilder::default().force(true).build();

@@ -219,7 +219,10 @@ fn a_running_task_is_registered_at_weight_zero_on_every_reached_proxy() {
     // Reached proxies add it at weight 0 (in their config too) until its check passes; one
     // that was not reached (or is re-created) gets it at its weight, behind its own checks.
     assert_eq!(d.proxies["h1"].config.backends[0].servers[0].weight, 0);
-    assert_eq!(d.proxies["h3"].config.backends[0].servers[0].weight, TARGET_WEIGHT);
+    assert_eq!(
+        d.proxies["h3"].config.backends[0].servers[0].weight,
+        TARGET_WEIGHT
+    );
     assert_eq!(d.requeue_after, Some(TRAFFIC_REQUEUE));
 }
 
@@ -265,6 +268,16 @@ fn a_target_gets_its_weight_only_once_its_check_passes() {
         TargetHealth::Healthy
     );
     assert!(d.events.is_empty());
+    let target = &d.targets["web"][0];
+    assert_eq!(
+        (
+            target.task.as_str(),
+            target.address.as_str(),
+            target.port,
+            target.health
+        ),
+        ("t1", "10.0.0.1", 32001, TargetHealth::Healthy)
+    );
 }
 
 #[test]
