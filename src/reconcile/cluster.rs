@@ -249,9 +249,10 @@ pub fn decide(input: &ClusterInput<'_>, ids: &mut dyn IdSource) -> ClusterDecisi
             assess_task(t, input.services, input.runtime, spec, input.now)
         })
         .collect();
+    let mut failed_checks = Vec::new();
     if let Some(traffic) = &input.traffic {
         let health = traffic::target_health(traffic, input.services, &tasks);
-        with_target_health(input, &tasks, &mut states, &health);
+        failed_checks = with_target_health(input, &tasks, &mut states, &health);
     }
     let mut out = ClusterDecision {
         steps: container_steps(input, &tasks, &states),
@@ -261,7 +262,12 @@ pub fn decide(input: &ClusterInput<'_>, ids: &mut dyn IdSource) -> ClusterDecisi
     };
     let usage = usage(tasks.iter().zip(&states), input.task_definitions);
     for name in input.services.keys() {
-        let decision = decide_service(input, name, &tasks, &states, &usage, ids);
+        let mut decision = decide_service(input, name, &tasks, &states, &usage, ids);
+        for (service, event) in &failed_checks {
+            if service == name {
+                decision.events.insert(0, event.clone());
+            }
+        }
         service_steps(input, name, &decision, &tasks, &mut out.steps);
         out.services.insert(name.clone(), decision);
     }
@@ -291,13 +297,15 @@ pub fn decide(input: &ClusterInput<'_>, ids: &mut dyn IdSource) -> ClusterDecisi
 
 /// The load balancers' word on a task: a task is healthy for its deployment only once it is
 /// healthy in every target group; one its target groups find unhealthy after the grace
-/// period is stopped with ECS's reason (and replaced).
+/// period is stopped with ECS's reason (and replaced). Returns the events of those, by
+/// service.
 fn with_target_health(
     input: &ClusterInput<'_>,
     tasks: &[ObservedTask],
     states: &mut [TaskState],
     health: &BTreeMap<String, TargetHealth>,
-) {
+) -> Vec<(String, String)> {
+    let mut events = Vec::new();
     for (t, st) in tasks.iter().zip(states.iter_mut()) {
         let Some(target) = health.get(&t.id) else {
             continue;
@@ -319,9 +327,18 @@ fn with_target_health(
                 if in_grace {
                     st.health = Health::Starting;
                 } else {
+                    let reason = traffic::elb_health_failure(record);
+                    events.push((
+                        name.clone(),
+                        format!(
+                            "(service {name}) (task {}) {}.",
+                            t.short_id(),
+                            reason.replacen("Task failed", "failed", 1)
+                        ),
+                    ));
                     st.desired_status = DesiredStatus::Stopped;
                     st.health = Health::Unhealthy;
-                    st.stop_reason = Some(StopReason::failure(traffic::elb_health_failure(record)));
+                    st.stop_reason = Some(StopReason::failure(reason));
                 }
             }
             _ => {
@@ -331,6 +348,7 @@ fn with_target_health(
             }
         }
     }
+    events
 }
 
 /// Decides the proxies' targets and holds back the stops of tasks still registered: they are

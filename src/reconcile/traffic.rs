@@ -438,8 +438,10 @@ fn plan_host(
             let key: ServerKey = (host.to_string(), target_group.clone(), name.clone());
             let settings = EffectiveTargetGroup::of(&input.target_groups[target_group]);
             let state = admin_state(stat);
+            // A DOWN server takes no traffic (its status then hides a drain): nothing to wait
+            // for, it is deleted at once.
             let delete = match state {
-                AdminState::Ready if alive => {
+                AdminState::Ready if alive && !stat.is_down() => {
                     ops.push(RuntimeOp::Drain {
                         target_group: target_group.clone(),
                         server: name.clone(),

@@ -151,7 +151,25 @@ net_up() {
   in_ns "$i" ip link set lo up
   in_ns "$i" ip addr replace "$(addr "$i")/24" dev eth0
   in_ns "$i" ip link set eth0 up
-  # No default route inside: a host only reaches the root side of its own link.
+  # No default route inside: a host reaches the root side of its own link and, through it,
+  # the other rig hosts (the rig's subnet only; see mesh_up).
+  in_ns "$i" ip route replace "$NET.0.0/16" via "$NET.$i.1" dev eth0
+  # Packets that come in on this link may be forwarded (to another rig link only: mesh_up).
+  sysctl -qw "net.ipv4.conf.$v.forwarding=1"
+}
+
+# The rig hosts reach each other (a proxy on one host, targets on another) and nothing else:
+# forwarding is allowed only from a rig link to a rig link within the rig's subnet; anything
+# else that comes in on a rig link is dropped. The guard route stays first.
+MESH_ACCEPT=(-i ve-ecsh+ -o ve-ecsh+ -s "$NET.0.0/16" -d "$NET.0.0/16" -j ACCEPT)
+MESH_DROP=(-i ve-ecsh+ -j DROP)
+mesh_up() {
+  iptables -C FORWARD "${MESH_DROP[@]}" 2>/dev/null || iptables -I FORWARD 1 "${MESH_DROP[@]}"
+  iptables -C FORWARD "${MESH_ACCEPT[@]}" 2>/dev/null || iptables -I FORWARD 1 "${MESH_ACCEPT[@]}"
+}
+mesh_down() {
+  while iptables -C FORWARD "${MESH_ACCEPT[@]}" 2>/dev/null; do iptables -D FORWARD "${MESH_ACCEPT[@]}"; done
+  while iptables -C FORWARD "${MESH_DROP[@]}" 2>/dev/null; do iptables -D FORWARD "${MESH_DROP[@]}"; done
 }
 
 # Stale pid files of a killed daemon make dockerd / containerd refuse to start.
@@ -445,6 +463,7 @@ cmd_up() {
   if command -v ip >/dev/null; then guard_route; fi
   ensure_packages
   guard_route # ip may just have been installed
+  mesh_up
   client_key
   rm -f "$RIG_DIR/env"
   for i in $(known_hosts_idx all); do
@@ -475,6 +494,7 @@ cmd_down() {
   rm -f "$RIG_DIR/env"
   for i in $(known_hosts_idx all); do host_down "$i" & done
   wait
+  mesh_down
   rmdir "$DATA_BASE" 2>/dev/null || true
   # The guard route (unreachable 10.250.0.0/16) is kept on purpose: it is harmless and keeps
   # any later traffic to the rig's addresses from leaving the machine.

@@ -429,6 +429,22 @@ fn a_drain_no_longer_wanted_is_undone_and_a_dead_task_is_deleted_at_once() {
 }
 
 #[test]
+fn a_down_target_of_a_task_being_stopped_is_deleted_without_a_drain() {
+    let tasks = [task("t1", "h1", 32001, true)];
+    let stopping = BTreeSet::from(["t1".to_string()]);
+    let world = World::new(&[(
+        "h1",
+        Some(view(&[stat("t1-8080", "DOWN", Some("L7STS"), 100, 0)])),
+    )]);
+    let d = decide(&world.input(), &services(), &tasks, &stopping, at(10));
+    assert!(matches!(ops(&d, "h1")[..], [RuntimeOp::Delete { .. }]));
+    assert_eq!(
+        d.events["web"],
+        ["(service web) deregistered 1 targets in (target-group web)"]
+    );
+}
+
+#[test]
 fn an_unreached_proxy_holds_no_stop() {
     let tasks = [task("t1", "h1", 32001, true)];
     let stopping = BTreeSet::from(["t1".to_string()]);
