@@ -20,6 +20,7 @@
 //! ranks every host anew at every placement: it scans. [`Placer::linear`] is the simple scan,
 //! kept for comparison: both give the same placements.
 
+pub mod capacity;
 pub mod query;
 
 use std::collections::{BTreeMap, BTreeSet};
