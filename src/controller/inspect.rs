@@ -327,6 +327,7 @@ mod tests {
         let observed = vec![unhealthy_task()];
         let (records, in_flight, settings) =
             (BTreeMap::new(), InFlight::default(), Settings::default());
+        let providers = crate::schedule::pools::Providers::default();
         let decide_at = |now| {
             let input = ClusterInput {
                 services: &services,
@@ -338,6 +339,7 @@ mod tests {
                 in_flight: &in_flight,
                 now,
                 settings: &settings,
+                providers: &providers,
             };
             crate::reconcile::cluster::decide(&input, &mut SequentialIds::default())
         };

@@ -25,6 +25,7 @@ use crate::model::names::TaskDefRef;
 use crate::reconcile::cluster::{self, ClusterDecision, ClusterInput, LaunchTask};
 use crate::reconcile::service::{self, HostStatus, Settings};
 use crate::reconcile::task::ObservedTask;
+use crate::schedule::pools::Providers;
 use crate::state::store::StateDir;
 use crate::state::{DeploymentProgress, HostRuntime, Runtime, ServiceStatus, State};
 use crate::time::Timestamp;
@@ -290,6 +291,7 @@ impl Reconciler {
         let hosts = self.host_views_at(now);
         let host_records = self.host_records();
         let in_flight = self.executor.take_for_pass();
+        let providers = Providers::of(&state.cluster_spec(&self.cluster).unwrap_or_default());
         let input = ClusterInput {
             services: &services,
             task_definitions: &spec_of,
@@ -300,6 +302,7 @@ impl Reconciler {
             in_flight: &in_flight,
             now,
             settings: &self.options.settings,
+            providers: &providers,
         };
         let decision = cluster::decide(&input, &mut self.ids);
         for (name, d) in &decision.services {

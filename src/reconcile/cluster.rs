@@ -21,6 +21,7 @@ use super::task::{
 use crate::ids::IdSource;
 use crate::model::ecs::TaskDefinitionSpec;
 use crate::model::names::TaskDefRef;
+use crate::schedule::pools::Providers;
 use crate::state::{
     Deployment, HostRuntime, RolloutState, Runtime, ServiceRecord, ServiceRuntime, ServiceStatus,
 };
@@ -61,6 +62,8 @@ pub struct ClusterInput<'a> {
     pub in_flight: &'a InFlight,
     pub now: Timestamp,
     pub settings: &'a Settings,
+    /// The cluster's capacity providers (see [`Providers::of`]).
+    pub providers: &'a Providers,
 }
 
 /// A task to create on a host.
@@ -337,6 +340,7 @@ fn decide_service(
         now: input.now,
         settings: input.settings,
         launch_failures: &failures,
+        providers: input.providers,
     };
     service::decide(&service_input, ids)
 }
@@ -517,6 +521,7 @@ fn quiet(input: &ClusterInput<'_>, out: &ClusterDecision) -> bool {
             && recorded.is_some_and(|s| s.steady_since.is_some()) == d.steady
             && !(d.steady && stale_mark)
             && recorded.and_then(|s| s.counts) == Some(d.counts)
+            && recorded.is_some_and(|s| s.capacity_providers == d.capacity_providers)
     });
     let hosts_quiet = runtime.hosts.len() == out.host_records.len()
         && out.host_records.iter().all(|(name, now_seen)| {

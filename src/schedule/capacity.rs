@@ -22,13 +22,8 @@
 
 use std::cmp::Ordering;
 
-/// One item of a validated strategy.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Item {
-    pub provider: String,
-    pub base: u32,
-    pub weight: u32,
-}
+/// One item of a strategy, with its defaults (see [`crate::model::effective::StrategyItem`]).
+pub use crate::model::effective::StrategyItem as Item;
 
 /// A capacity provider strategy, in its written order (the order breaks ties).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

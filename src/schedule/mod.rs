@@ -21,6 +21,7 @@
 //! kept for comparison: both give the same placements.
 
 pub mod capacity;
+pub mod pools;
 pub mod query;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -102,4 +102,5 @@ pub(super) fn check(m: &Manifest<ClusterSpec>, out: &mut Diagnostics) {
             }
         }
     }
+    super::capacity::cluster(&mut c, &m.spec);
 }

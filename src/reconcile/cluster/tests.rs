@@ -146,6 +146,7 @@ impl World {
             in_flight: &self.in_flight,
             now: self.now,
             settings: &self.settings,
+            providers: &crate::schedule::pools::Providers::default(),
         };
         decide(&input, &mut SequentialIds::default())
     }
