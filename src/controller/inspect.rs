@@ -14,6 +14,7 @@ use crate::docker::transport::Transport;
 use crate::reconcile::cluster;
 use crate::reconcile::service::{HostInfo, HostUsage};
 use crate::reconcile::task::{ObservedTask, TaskGroup, TaskState};
+use crate::schedule::pools::Providers;
 use crate::state::{Runtime, State};
 use crate::time::Timestamp;
 
@@ -25,6 +26,9 @@ pub struct TaskView {
     pub task: ObservedTask,
     #[serde(flatten)]
     pub state: TaskState,
+    /// The capacity provider of the task's host, as ECS's `capacityProviderName`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity_provider_name: Option<String>,
 }
 
 impl TaskView {
@@ -146,12 +150,17 @@ pub fn assess_observed(
     now: Timestamp,
 ) -> Vec<TaskView> {
     let services = state.services.get(cluster).cloned().unwrap_or_default();
+    let providers = Providers::of(&state.cluster_spec(cluster).unwrap_or_default());
     tasks
         .into_iter()
         .map(|t| {
             let spec = state.revision(&t.task_definition).map(|r| &r.spec);
             let st = cluster::assess_task(&t, &services, runtime, spec, now);
-            TaskView { task: t, state: st }
+            TaskView {
+                capacity_provider_name: providers.provider_of(&t.host).map(str::to_string),
+                task: t,
+                state: st,
+            }
         })
         .collect()
 }

@@ -55,13 +55,13 @@ pub(super) fn check(m: &Manifest<ClusterSpec>, out: &mut Diagnostics) {
                     _ => endpoint.to_string(),
                 };
                 if let Some(first) = endpoints.insert(key, name) {
-                    c.error(
+                    c.warning(
                         &format!("{path}.endpoint"),
                         format!(
-                            "hosts `{first}` and `{name}` are the same Docker daemon ({endpoint})"
+                            "hosts `{first}` and `{name}` are the same Docker daemon ({endpoint}): they share its cpu, memory and ports"
                         ),
                     )
-                    .help("each host must be listed once, or its tasks would be counted twice");
+                    .help("each sees only the tasks placed on it; list a daemon once unless you mean to split it (capacity providers on one machine)");
                 }
                 if let Some(socket) = host.docker_socket.as_deref() {
                     if !ssh {
