@@ -169,3 +169,74 @@ fn a_strategy_places_the_base_then_the_weighted_split_over_two_providers() {
         plan.stdout
     );
 }
+
+#[test]
+fn run_task_splits_over_providers_and_refuses_a_provider_the_cluster_lacks() {
+    let cluster = TestCluster::new("caprun");
+    let env = Env::new();
+    // The service has no tasks: only the run's tasks are on the hosts.
+    env.write(
+        "m/all.yaml",
+        &manifests(&cluster, 0, SPOT_BASE_1_WEIGHT_1_ONDEMAND_WEIGHT_3),
+    );
+    let apply = env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "60s"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+
+    let run = env.run(&[
+        "run-task",
+        "worker",
+        "--cluster",
+        &cluster.name,
+        "--count",
+        "4",
+        "--capacity-provider-strategy",
+        "capacityProvider=spot,base=1,weight=1",
+        "--capacity-provider-strategy",
+        "capacityProvider=ondemand,weight=1",
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    // 1 for the base, then 3 split 1:1 (1.5: the half goes to the earlier item).
+    common::docker::wait_for(
+        "4 running tasks",
+        std::time::Duration::from_secs(60),
+        || running_tasks(&env, &cluster).0.values().sum::<usize>() == 4,
+    );
+    let (providers, _) = running_tasks(&env, &cluster);
+    assert_eq!(
+        providers,
+        BTreeMap::from([("ondemand".to_string(), 1), ("spot".to_string(), 3)])
+    );
+
+    let refused = env.run(&[
+        "run-task",
+        "worker",
+        "--cluster",
+        &cluster.name,
+        "--capacity-provider-strategy",
+        "capacityProvider=FARGATE,weight=1",
+    ]);
+    assert_eq!(refused.code, 1, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("capacity provider `FARGATE` has no hosts in this cluster: Capacity is unavailable at this time."),
+        "{}",
+        refused.stderr
+    );
+    let unknown = env.run(&[
+        "run-task",
+        "worker",
+        "--cluster",
+        &cluster.name,
+        "--capacity-provider-strategy",
+        "capacityProvider=spto,weight=1",
+    ]);
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown
+            .stderr
+            .contains("unknown capacity provider `spto` in cluster"),
+        "{}",
+        unknown.stderr
+    );
+}

@@ -104,54 +104,71 @@ pub(super) fn cluster(c: &mut Check<'_>, spec: &ClusterSpec) {
     known_providers(c, "defaultCapacityProviderStrategy", items, &declared, None);
 }
 
-/// The items of a strategy on their own (ranges, one base, a weight above 0).
-pub(super) fn strategy(c: &mut Check<'_>, path: &str, items: &[CapacityProviderStrategyItem]) {
+/// A problem of a strategy: where in it (`[1].base`, or empty for the whole), what, and how
+/// to fix it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub at: String,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// The items of a strategy on their own (ranges, one base, a weight above 0), as ECS checks
+/// them. One home for the rules: manifests and `run-task --capacity-provider-strategy`.
+pub fn strategy_problems(items: &[CapacityProviderStrategyItem]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut problem = |at: String, message: String, help: Option<String>| {
+        problems.push(Problem { at, message, help })
+    };
     if items.is_empty() {
-        return;
+        return problems;
     }
     if items.len() > MAX_ITEMS {
-        c.error(
-            path,
+        problem(
+            String::new(),
             format!(
                 "a capacity provider strategy has at most {MAX_ITEMS} items; this one has {}",
                 items.len()
             ),
+            None,
         );
     }
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     let mut with_base: Option<usize> = None;
     for (i, item) in items.iter().enumerate() {
-        let at = format!("{path}[{i}]");
+        let at = format!("[{i}]");
         match item.capacity_provider.as_deref() {
-            None | Some("") => {
-                c.error(&at, "the item has no `capacityProvider`")
-                    .help("name one of the cluster's capacity providers");
-            }
+            None | Some("") => problem(
+                at.clone(),
+                "the item has no `capacityProvider`".into(),
+                Some("name one of the cluster's capacity providers".into()),
+            ),
             Some(name) => {
                 if let Some(first) = seen.insert(name, i) {
-                    c.error(
-                        &format!("{at}.capacityProvider"),
+                    problem(
+                        format!("{at}.capacityProvider"),
                         format!("capacity provider `{name}` is in the strategy twice"),
-                    )
-                    .help(format!("the first is {path}[{first}]; merge them"));
+                        Some(format!("the first is item [{first}]; merge them")),
+                    );
                 }
             }
         }
         if let Some(base) = item.base {
             if !(0..=MAX_BASE).contains(&base) {
-                c.error(
-                    &format!("{at}.base"),
+                problem(
+                    format!("{at}.base"),
                     format!("`base` is {base}; it must be between 0 and {MAX_BASE}"),
+                    None,
                 );
             } else if base > 0 {
                 if let Some(first) = with_base {
-                    c.error(
-                        &format!("{at}.base"),
-                        "only one capacity provider in a strategy can have a base",
-                    )
-                    .help(format!(
-                        "{path}[{first}] has one already; set `base: 0` on the others"
-                    ));
+                    problem(
+                        format!("{at}.base"),
+                        "only one capacity provider in a strategy can have a base".into(),
+                        Some(format!(
+                            "item [{first}] has one already; set `base: 0` on the others"
+                        )),
+                    );
                 } else {
                     with_base = Some(i);
                 }
@@ -160,18 +177,31 @@ pub(super) fn strategy(c: &mut Check<'_>, path: &str, items: &[CapacityProviderS
         if let Some(weight) = item.weight
             && !(0..=MAX_WEIGHT).contains(&weight)
         {
-            c.error(
-                &format!("{at}.weight"),
+            problem(
+                format!("{at}.weight"),
                 format!("`weight` is {weight}; it must be between 0 and {MAX_WEIGHT}"),
+                None,
             );
         }
     }
     if items.iter().all(|i| i.weight.unwrap_or(0) <= 0) {
-        c.error(
-            path,
-            "at least one capacity provider in the strategy must have a weight greater than zero",
-        )
-        .help("add `weight: 1` to the provider that takes the tasks beyond the base");
+        problem(
+            String::new(),
+            "at least one capacity provider in the strategy must have a weight greater than zero"
+                .into(),
+            Some("add `weight: 1` to the provider that takes the tasks beyond the base".into()),
+        );
+    }
+    problems
+}
+
+/// [`strategy_problems`], reported at `path` in a manifest.
+pub(super) fn strategy(c: &mut Check<'_>, path: &str, items: &[CapacityProviderStrategyItem]) {
+    for p in strategy_problems(items) {
+        let d = c.error(&format!("{path}{}", p.at), p.message);
+        if let Some(help) = p.help {
+            d.help(help);
+        }
     }
 }
 

@@ -10,7 +10,7 @@
 //! What is already recorded (the state) is passed in as [`Known`], so `plan` accepts a service
 //! that follows a family registered earlier, while `validate` (which reads no state) does not.
 
-mod capacity;
+pub mod capacity;
 mod cluster;
 mod service;
 mod task_definition;
