@@ -164,9 +164,25 @@ fn a_strategy_places_the_base_then_the_weighted_split_over_two_providers() {
     let plan = env.run(&["plan", "-f", "m", "--detailed-exitcode"]);
     assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
     assert!(
-        plan.stdout.contains("capacityProviderStrategy[1].weight"),
+        plan.stdout
+            .contains("capacityProviderStrategy[1].weight: 3 → 1"),
         "{}",
         plan.stdout
+    );
+    // Applied, tasks move one at a time to the new split: 1 + (7 split 1:1 → 4 and 3).
+    let apply = env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "180s"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    common::docker::wait_for("the new split", std::time::Duration::from_secs(120), || {
+        running_tasks(&env, &cluster).0
+            == BTreeMap::from([("ondemand".to_string(), 3), ("spot".to_string(), 5)])
+    });
+    let events = env.run(&["events", "service/worker", "--cluster", &cluster.name]);
+    assert!(
+        events
+            .stdout
+            .contains("is moving a task from capacity provider `ondemand` to `spot`"),
+        "{}",
+        events.stdout
     );
 }
 

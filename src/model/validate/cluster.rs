@@ -54,7 +54,7 @@ pub(super) fn check(m: &Manifest<ClusterSpec>, out: &mut Diagnostics) {
                     (Endpoint::Ssh { .. }, Some(socket)) => format!("{endpoint}{socket}"),
                     _ => endpoint.to_string(),
                 };
-                if let Some(first) = endpoints.insert(key, name) {
+                if let Some(first) = endpoints.get(&key).copied() {
                     c.warning(
                         &format!("{path}.endpoint"),
                         format!(
@@ -62,6 +62,8 @@ pub(super) fn check(m: &Manifest<ClusterSpec>, out: &mut Diagnostics) {
                         ),
                     )
                     .help("each sees only the tasks placed on it; list a daemon once unless you mean to split it (capacity providers on one machine)");
+                } else {
+                    endpoints.insert(key, name);
                 }
                 if let Some(socket) = host.docker_socket.as_deref() {
                     if !ssh {

@@ -77,10 +77,9 @@ pub(super) fn decide(
         old.extend(outside);
     }
 
-    // A balanced spread drifts when hosts join or come back: move one task at a time.
-    // (Within capacity providers the split decides where tasks are, not the spread.)
-    let settled = strategy.is_empty()
-        && old.is_empty()
+    // A balanced spread drifts when hosts join or come back, a split when the strategy
+    // changes: move one task at a time.
+    let settled = old.is_empty()
         && stopping.is_empty()
         && current.len() as u32 == desired
         && current.iter().all(|t| healthy(t))
@@ -93,15 +92,25 @@ pub(super) fn decide(
             super::current_progress(input, decision, &p.id).rollout_state
                 == crate::state::RolloutState::Completed
         });
-    if settled
-        && let Some(request) = request_for(input)
-        && let Some((moved, field)) = rebalance(input, &current, request)
-    {
-        decision.events.push(format!(
-            "(service {name}) is rebalancing its tasks across `{field}`."
-        ));
-        current.retain(|t| t.task.id != moved.task.id);
-        old.push(moved);
+    if settled && let Some(request) = request_for(input) {
+        let moved = if strategy.is_empty() {
+            rebalance(input, &current, request).map(|(moved, field)| {
+                let event = format!("(service {name}) is rebalancing its tasks across `{field}`.");
+                (moved, event)
+            })
+        } else {
+            rebalance_providers(input, &strategy, &current, request).map(|(moved, from, to)| {
+                let event = format!(
+                    "(service {name}) is moving a task from capacity provider `{from}` to `{to}` to follow its capacity provider strategy."
+                );
+                (moved, event)
+            })
+        };
+        if let Some((moved, event)) = moved {
+            decision.events.push(event);
+            current.retain(|t| t.task.id != moved.task.id);
+            old.push(moved);
+        }
     }
 
     let total = (current.len() + old.len() + stopping.len()) as u32;
@@ -421,6 +430,41 @@ fn from_provider<'a>(
         .copied()
         .filter(|t| providers.position(strategy, &t.task.host) == Some(i))
         .collect()
+}
+
+/// The task to move when the tasks per provider are not the split of their number (the
+/// strategy changed, a provider had no room for a while): the newest task of the provider
+/// most over its share, when the provider the split gives the next task to is another one
+/// and has a host that takes it. `(task, from, to)`.
+fn rebalance_providers<'a>(
+    input: &ServiceInput<'_>,
+    strategy: &Strategy,
+    current: &[&'a Assessed<'a>],
+    request: Request,
+) -> Option<(&'a Assessed<'a>, String, String)> {
+    let providers = input.providers;
+    let counts = providers.counts(strategy, current.iter().map(|t| t.task.host.as_str()));
+    let target = strategy.split(counts.iter().sum());
+    let from = (0..counts.len())
+        .filter(|&i| counts[i] > target[i])
+        .max_by_key(|&i| (counts[i] - target[i], std::cmp::Reverse(i)))?;
+    let mut after = counts.clone();
+    after[from] -= 1;
+    let to = strategy.next(&after).filter(|&to| to != from)?;
+    let to_name = strategy.items()[to].provider.clone();
+    let members = providers.hosts(&to_name)?;
+    let mut pool: Vec<schedule::Host> = placement_hosts(input, current)
+        .into_iter()
+        .filter(|h| members.contains(&h.name))
+        .collect();
+    Placer::new(&mut pool, request, seed(input.name, input.now))
+        .place()
+        .ok()?;
+    let moved = current
+        .iter()
+        .filter(|t| providers.position(strategy, &t.task.host) == Some(from))
+        .max_by_key(|t| (t.task.created_at, t.task.id.clone()))?;
+    Some((moved, strategy.items()[from].provider.clone(), to_name))
 }
 
 /// Still on its way to healthy: provisioning, pending, or running with a health check that

@@ -1085,3 +1085,25 @@ fn tasks_outside_the_strategy_are_replaced_inside_it() {
     assert_eq!(per_provider(&w), (0, 4));
     assert!(w.up() == 4);
 }
+
+#[test]
+fn a_changed_strategy_moves_tasks_one_at_a_time_to_the_new_split() {
+    let mut w = World::new(record(8, 100, 200, vec![deployment("d1", 1)]), hosts(4));
+    with_pools(&mut w, &[("spot", 1, 1), ("ondemand", 0, 3)]);
+    w.settle(5);
+    assert_eq!(per_provider(&w), (3, 5));
+    with_pools(&mut w, &[("spot", 1, 1), ("ondemand", 0, 1)]);
+    let d = w.step();
+    assert_eq!(
+        d.events[0],
+        "(service web) is moving a task from capacity provider `ondemand` to `spot` to follow its capacity provider strategy."
+    );
+    assert_eq!(d.starts.len(), 1);
+    assert!(d.starts[0].host == "h0" || d.starts[0].host == "h1");
+    w.settle(30);
+    // 1 + (7 split 1:1 → 3.5: the half goes to the earlier item).
+    assert_eq!(per_provider(&w), (5, 3));
+    assert!(w.up() <= 16, "within maximumPercent");
+    let d = w.step();
+    assert!(d.steady && d.starts.is_empty() && d.stops.is_empty());
+}
