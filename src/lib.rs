@@ -8,7 +8,7 @@
 //! | [`diagnostics`] | errors and warnings about user input, with file:line:column; rendering | yes |
 //! | [`model`] | manifests: parsing with positions, the typed ECS model, validation, normal form | yes (but `model::load` reads files) |
 //! | [`plan`] | desired vs recorded state → plan; plan → next state; rendering | yes |
-//! | [`schedule`] | placement: strategies and constraints over hosts with capacity, the cluster query language | yes |
+//! | [`schedule`] | placement: strategies and constraints over hosts with capacity, the cluster query language, capacity provider pools and their base/weight split | yes |
 //! | [`reconcile`] | decisions: a task's status and container steps, a service's starts/stops/rollbacks | yes |
 //! | [`state`] | the state directory: versioned files, atomic writes, locks, leases | adapter (disk) |
 //! | [`docker`] | one Docker host (bollard), local or through a [`docker::transport::Transport`] (SSH); labels, events, logs, exec | adapter (Docker, SSH) |

@@ -35,7 +35,13 @@ pub fn prune(value: Value) -> Value {
 }
 
 pub fn cluster(arns: &Arns, state: &State, runtime: &Runtime, name: &str) -> Value {
-    let hosts = state.cluster_spec(name).map_or(0, |s| s.hosts.len());
+    let spec = state.cluster_spec(name).unwrap_or_default();
+    let hosts = spec.hosts.len();
+    let providers: Vec<&str> = spec
+        .capacity_providers
+        .iter()
+        .filter_map(|p| p.name.as_deref())
+        .collect();
     let services = state
         .all_services()
         .filter(|(c, _, r)| *c == name && r.status == ServiceStatus::Active)
@@ -56,8 +62,8 @@ pub fn cluster(arns: &Arns, state: &State, runtime: &Runtime, name: &str) -> Val
         "statistics": [],
         "tags": [],
         "settings": [{"name": "containerInsights", "value": "disabled"}],
-        "capacityProviders": [],
-        "defaultCapacityProviderStrategy": [],
+        "capacityProviders": providers,
+        "defaultCapacityProviderStrategy": spec.default_capacity_provider_strategy,
     })
 }
 
@@ -181,7 +187,10 @@ pub fn service(
             map.insert(key.to_string(), v.clone());
         }
     }
-    map.entry("launchType").or_insert_with(|| "EC2".into());
+    // ECS gives a service a launch type or a capacity provider strategy, never both.
+    if !map.contains_key("capacityProviderStrategy") {
+        map.entry("launchType").or_insert_with(|| "EC2".into());
+    }
     map.entry("deploymentController")
         .or_insert_with(|| json!({"type": "ECS"}));
     let revision = record.task_definition.revision.unwrap_or_default();

@@ -147,6 +147,25 @@ fn service_text(d: &ServiceDescription) -> anyhow::Result<String> {
     for (label, value) in fields {
         let _ = writeln!(out, "{:<17}{value}", format!("{label}:"));
     }
+    if !d.capacity_providers.is_empty() {
+        let _ = writeln!(out, "\nCapacity providers:");
+        let rows = d
+            .capacity_providers
+            .iter()
+            .map(|p| {
+                vec![
+                    p.capacity_provider.clone(),
+                    p.base.to_string(),
+                    p.weight.to_string(),
+                    p.tasks.to_string(),
+                    p.target.to_string(),
+                ]
+            })
+            .collect();
+        for line in table(&["provider", "base", "weight", "tasks", "target"], rows).lines() {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
     let _ = writeln!(out, "\nDeployments:");
     let rows = d
         .deployment_states

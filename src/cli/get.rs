@@ -75,6 +75,18 @@ fn dash_join(items: &[String]) -> String {
     }
 }
 
+/// `spot 3/3, ondemand 5/5`: each provider's tasks and its share of the desired count.
+fn split_text(split: &[views::ProviderSplit]) -> String {
+    if split.is_empty() {
+        return "-".into();
+    }
+    split
+        .iter()
+        .map(|p| format!("{} {}/{}", p.capacity_provider, p.tasks, p.target))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn age(since: Timestamp) -> String {
     short_age(Timestamp::now().since(since))
 }
@@ -223,20 +235,22 @@ pub fn run(cx: &Context, args: GetArgs) -> Outcome {
         Kind::Service => {
             let views = views::services(&session, &state, only, name)?;
             let count = |n: Option<u32>| n.map_or_else(|| "-".to_string(), |n| n.to_string());
-            emit!(
-                views,
-                &[
-                    "cluster",
-                    "name",
-                    "status",
-                    "task definition",
-                    "desired",
-                    "running",
-                    "pending",
-                    "scheduling",
-                    "age"
-                ],
-                |v: &ServiceView| vec![
+            let mut headers = vec![
+                "cluster",
+                "name",
+                "status",
+                "task definition",
+                "desired",
+                "running",
+                "pending",
+                "scheduling",
+            ];
+            if wide {
+                headers.push("capacity providers (tasks/target)");
+            }
+            headers.push("age");
+            emit!(views, &headers, |v: &ServiceView| {
+                let mut row = vec![
                     v.cluster.clone(),
                     v.name.clone(),
                     views::serde_name(&v.status),
@@ -245,9 +259,13 @@ pub fn run(cx: &Context, args: GetArgs) -> Outcome {
                     count(v.running_count),
                     count(v.pending_count),
                     v.scheduling_strategy.clone(),
-                    age(v.created_at),
-                ]
-            )
+                ];
+                if wide {
+                    row.push(split_text(&v.capacity_providers));
+                }
+                row.push(age(v.created_at));
+                row
+            })
         }
     }
     Ok(exit::OK)

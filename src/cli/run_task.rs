@@ -12,7 +12,7 @@ use clap::Args;
 use super::reconcile::{runtime, transport};
 use super::{Context, Outcome};
 use crate::controller::reconciler::Options;
-use crate::model::ecs::{KeyValuePair, TaskDefinitionSpec};
+use crate::model::ecs::{CapacityProviderStrategyItem, KeyValuePair, TaskDefinitionSpec};
 use crate::model::names::TaskDefRef;
 use crate::ops::Session;
 use crate::ops::run_task::{self, Progress, RunTask};
@@ -51,9 +51,46 @@ pub struct RunTaskArgs {
     /// `type=distinctInstance` (repeatable)
     #[arg(long = "placement-constraint", value_name = "EXPR")]
     pub placement_constraints: Vec<String>,
+    /// Which capacity providers the tasks go to, as `aws ecs run-task
+    /// --capacity-provider-strategy`: `capacityProvider=NAME[,base=N][,weight=N]` (repeatable,
+    /// in order); without it, the cluster's `defaultCapacityProviderStrategy`
+    #[arg(long = "capacity-provider-strategy", value_name = "ITEM")]
+    pub capacity_provider_strategy: Vec<String>,
     /// The command to run instead of the container's, after `--`
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+/// One `--capacity-provider-strategy` item: `capacityProvider=NAME,base=N,weight=N` (the AWS
+/// CLI's shorthand; `base` and `weight` optional).
+pub fn strategy_item(text: &str) -> Result<CapacityProviderStrategyItem> {
+    let mut item = CapacityProviderStrategyItem::default();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((key, value)) = part.split_once('=') else {
+            bail!(
+                "--capacity-provider-strategy takes `capacityProvider=NAME,base=N,weight=N`, not `{text}`"
+            );
+        };
+        let number = || {
+            value.trim().parse::<i32>().with_context(|| {
+                format!(
+                    "--capacity-provider-strategy: `{key}` must be a whole number, not `{value}`"
+                )
+            })
+        };
+        match key.trim() {
+            "capacityProvider" => item.capacity_provider = Some(value.trim().to_string()),
+            "base" => item.base = Some(number()?),
+            "weight" => item.weight = Some(number()?),
+            other => bail!(
+                "--capacity-provider-strategy: unknown key `{other}` (expected `capacityProvider`, `base` or `weight`)"
+            ),
+        }
+    }
+    if item.capacity_provider.is_none() {
+        bail!("--capacity-provider-strategy `{text}` names no `capacityProvider=NAME`");
+    }
+    Ok(item)
 }
 
 /// Splits a command line the way a POSIX shell would, for quotes and backslashes only.
@@ -183,6 +220,11 @@ pub fn run(cx: &Context, args: RunTaskArgs) -> Outcome {
         count: args.count,
         started_by: args.started_by.clone(),
         constraints,
+        capacity_provider_strategy: args
+            .capacity_provider_strategy
+            .iter()
+            .map(|text| strategy_item(text))
+            .collect::<Result<_>>()?,
         wait: args.wait.then_some(*args.timeout),
     };
     let session = Session::new(cx.state_dir()?, transport());
@@ -237,5 +279,24 @@ mod tests {
         );
         assert_eq!(split_words("  ").expect("ok"), Vec::<String>::new());
         assert!(split_words("'open").is_err());
+    }
+
+    #[test]
+    fn strategy_items_parse_like_the_aws_cli_shorthand() {
+        let item = strategy_item("capacityProvider=spot,base=1,weight=2").expect("ok");
+        assert_eq!(
+            (item.capacity_provider.as_deref(), item.base, item.weight),
+            (Some("spot"), Some(1), Some(2))
+        );
+        let bare = strategy_item("capacityProvider=FARGATE").expect("ok");
+        assert_eq!((bare.base, bare.weight), (None, None));
+        for bad in [
+            "spot",
+            "capacityProvider=a,weight=x",
+            "weight=1",
+            "provider=a",
+        ] {
+            assert!(strategy_item(bad).is_err(), "{bad}");
+        }
     }
 }

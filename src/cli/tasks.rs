@@ -96,7 +96,14 @@ pub fn get(cx: &Context, state: &State, filter: &Filter<'_>, format: DataFormat)
                 "age",
             ];
             if wide {
-                headers.extend(["cpu", "memory", "restarts", "cluster", "stopped reason"]);
+                headers.extend([
+                    "cpu",
+                    "memory",
+                    "restarts",
+                    "cluster",
+                    "capacity provider",
+                    "stopped reason",
+                ]);
             }
             let rows = views
                 .iter()
@@ -137,6 +144,11 @@ pub fn get(cx: &Context, state: &State, filter: &Filter<'_>, format: DataFormat)
                                 .to_string(),
                         );
                         row.push(cluster.clone());
+                        row.push(
+                            v.capacity_provider_name
+                                .clone()
+                                .unwrap_or_else(|| "-".into()),
+                        );
                         row.push(
                             v.state
                                 .stop_reason

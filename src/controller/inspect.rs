@@ -14,6 +14,7 @@ use crate::docker::transport::Transport;
 use crate::reconcile::cluster;
 use crate::reconcile::service::{HostInfo, HostUsage};
 use crate::reconcile::task::{ObservedTask, TaskGroup, TaskState};
+use crate::schedule::pools::Providers;
 use crate::state::{Runtime, State};
 use crate::time::Timestamp;
 
@@ -25,6 +26,9 @@ pub struct TaskView {
     pub task: ObservedTask,
     #[serde(flatten)]
     pub state: TaskState,
+    /// The capacity provider of the task's host, as ECS's `capacityProviderName`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity_provider_name: Option<String>,
 }
 
 impl TaskView {
@@ -154,12 +158,17 @@ pub fn assess_observed(
     now: Timestamp,
 ) -> Vec<TaskView> {
     let services = state.services.get(cluster).cloned().unwrap_or_default();
+    let providers = Providers::of(&state.cluster_spec(cluster).unwrap_or_default());
     tasks
         .into_iter()
         .map(|t| {
             let spec = state.revision(&t.task_definition).map(|r| &r.spec);
             let st = cluster::assess_task(&t, &services, runtime, spec, now);
-            TaskView { task: t, state: st }
+            TaskView {
+                capacity_provider_name: providers.provider_of(&t.host).map(str::to_string),
+                task: t,
+                state: st,
+            }
         })
         .collect()
 }
@@ -335,6 +344,7 @@ mod tests {
         let observed = vec![unhealthy_task()];
         let (records, in_flight, settings) =
             (BTreeMap::new(), InFlight::default(), Settings::default());
+        let providers = crate::schedule::pools::Providers::default();
         let decide_at = |now| {
             let input = ClusterInput {
                 services: &services,
@@ -347,6 +357,7 @@ mod tests {
                 now,
                 settings: &settings,
                 traffic: None,
+                providers: &providers,
             };
             crate::reconcile::cluster::decide(&input, &mut SequentialIds::default())
         };

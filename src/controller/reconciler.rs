@@ -27,6 +27,7 @@ use crate::reconcile::cluster::{self, ClusterDecision, ClusterInput, LaunchTask}
 use crate::reconcile::service::{self, HostStatus, Settings};
 use crate::reconcile::task::ObservedTask;
 use crate::reconcile::traffic::{self, ProxyView, TrafficDecision, TrafficInput};
+use crate::schedule::pools::Providers;
 use crate::state::store::StateDir;
 use crate::state::{DeploymentProgress, HostRuntime, Runtime, ServiceStatus, State};
 use crate::time::Timestamp;
@@ -418,6 +419,7 @@ impl Reconciler {
             draining_since: &self.traffic.draining_since,
             held_before: &self.traffic.held,
         });
+        let providers = Providers::of(&state.cluster_spec(&self.cluster).unwrap_or_default());
         let input = ClusterInput {
             services: &services,
             task_definitions: &spec_of,
@@ -429,6 +431,7 @@ impl Reconciler {
             now,
             settings: &self.options.settings,
             traffic,
+            providers: &providers,
         };
         let decision = cluster::decide(&input, &mut self.ids);
         for (name, d) in &decision.services {

@@ -58,6 +58,7 @@ pub fn record(
         FailureCount::Unchanged => {}
     }
     runtime.counts = Some(decision.counts);
+    runtime.capacity_providers = decision.capacity_providers.clone();
     if decision.steady {
         if runtime.steady_since.is_none_or(|since| since < changed_at) {
             runtime.steady_since = Some(now);

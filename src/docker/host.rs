@@ -297,8 +297,11 @@ impl DockerHost {
     async fn create(
         &self,
         name: &str,
-        body: bollard::models::ContainerCreateBody,
+        mut body: bollard::models::ContainerCreateBody,
     ) -> Result<String, LaunchError> {
+        body.labels
+            .get_or_insert_with(HashMap::new)
+            .insert(labels::HOST.into(), self.name.clone());
         let options = CreateContainerOptionsBuilder::default().name(name).build();
         self.docker
             .create_container(Some(options), body)

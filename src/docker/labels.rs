@@ -14,6 +14,9 @@ pub const DEPLOYMENT: &str = "ecsctl.deployment";
 pub const ESSENTIAL: &str = "ecsctl.essential";
 pub const PAUSE: &str = "ecsctl.pause";
 pub const CREATED: &str = "ecsctl.task-created";
+/// The cluster host (by its name in the Cluster manifest) the task was placed on: several
+/// hosts may share one Docker daemon, and each sees only its own tasks.
+pub const HOST: &str = "ecsctl.host";
 /// On task-scoped Docker volumes, so they are removed with their task.
 pub const VOLUME_TASK: &str = "ecsctl.volume-task";
 

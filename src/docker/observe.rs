@@ -138,12 +138,17 @@ pub fn facts(inspect: &ContainerInspectResponse) -> Option<Facts> {
     })
 }
 
-/// Groups containers into tasks. Containers of another lineage are returned as foreign.
+/// Groups containers into tasks. Containers of another lineage are returned as foreign;
+/// containers placed on another host of the cluster that shares this Docker daemon
+/// (`ecsctl.host`) are not this host's.
 pub fn tasks(host: &str, lineage: &str, facts: Vec<Facts>) -> (Vec<ObservedTask>, Vec<Foreign>) {
     let mut by_task: BTreeMap<String, ObservedTask> = BTreeMap::new();
     let mut foreign = Vec::new();
     for fact in facts {
         let l = &fact.labels;
+        if l.get(labels::HOST).is_some_and(|h| h != host) {
+            continue;
+        }
         let their_lineage = l.get(labels::LINEAGE).cloned().unwrap_or_default();
         if their_lineage != lineage {
             foreign.push(Foreign {
@@ -271,6 +276,36 @@ mod tests {
         }
         let f = facts(&stopped).expect("facts");
         assert_eq!(f.container.health, Health::Unknown);
+    }
+
+    /// Issue 13: two cluster hosts on one Docker daemon (pools on one machine) each see
+    /// only the tasks placed on them; containers from before the label belong to both.
+    #[test]
+    fn hosts_sharing_a_daemon_see_only_their_own_tasks() {
+        let on = |host: &'static str, task: &'static str| {
+            let mut labels = OURS.to_vec();
+            labels[2] = ("ecsctl.task", task);
+            labels.push(("ecsctl.host", host));
+            facts(&inspect(task, &labels, ContainerStateStatusEnum::RUNNING)).expect("f")
+        };
+        let mut old = OURS;
+        old[2] = ("ecsctl.task", "t0");
+        let all = || {
+            vec![
+                on("spot-1", "t1"),
+                on("ondemand-1", "t2"),
+                facts(&inspect("old", &old, ContainerStateStatusEnum::RUNNING)).expect("f"),
+            ]
+        };
+        let ids = |host: &str| -> Vec<String> {
+            tasks(host, "L", all())
+                .0
+                .into_iter()
+                .map(|t| t.id)
+                .collect()
+        };
+        assert_eq!(ids("spot-1"), ["t0", "t1"]);
+        assert_eq!(ids("ondemand-1"), ["t0", "t2"]);
     }
 
     #[test]

@@ -5,14 +5,33 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::ecs::ecs_struct;
+use super::ecs::{CapacityProviderStrategyItem, ecs_struct};
 
 ecs_struct! {
     /// The spec of `kind: Cluster`.
     ClusterSpec {
         hosts: Vec<HostSpec>,
+        /// Named pools of the cluster's hosts, used by capacity provider strategies.
+        capacity_providers: Vec<CapacityProviderSpec>,
+        /// The strategy of services and runs that give neither `launchType` nor a strategy.
+        default_capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
     }
 }
+
+ecs_struct! {
+    /// A capacity provider: a named pool of the cluster's hosts, listed by name or chosen by
+    /// an expression in the cluster query language (`attribute:pool == spot`). `FARGATE` and
+    /// `FARGATE_SPOT` are names like any other.
+    CapacityProviderSpec {
+        name: Option<String>,
+        hosts: Vec<String>,
+        expression: Option<String>,
+    }
+}
+
+/// The capacity providers every ECS account has: a cluster has them only when it declares
+/// them (as pools of its own hosts); a strategy may name them either way.
+pub const FARGATE_PROVIDERS: [&str; 2] = ["FARGATE", "FARGATE_SPOT"];
 
 ecs_struct! {
     /// One Docker host of a cluster (an ECS "container instance").
@@ -53,6 +72,7 @@ impl ClusterSpec {
                 endpoint: Some("local".to_string()),
                 ..HostSpec::default()
             }],
+            ..ClusterSpec::default()
         }
     }
 }

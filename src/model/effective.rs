@@ -18,8 +18,8 @@ use std::fmt;
 use std::time::Duration;
 
 use super::ecs::{
-    ContainerDefinition, HealthCheck, NetworkMode, PortMapping, SchedulingStrategy, ServiceSpec,
-    TaskDefinitionSpec, TransportProtocol,
+    CapacityProviderStrategyItem, ContainerDefinition, HealthCheck, NetworkMode, PortMapping,
+    SchedulingStrategy, ServiceSpec, TaskDefinitionSpec, TransportProtocol,
 };
 use super::units::{parse_cpu, parse_memory};
 
@@ -55,6 +55,59 @@ pub fn desired_count(spec: &ServiceSpec) -> u32 {
 pub fn health_check_grace_period(spec: &ServiceSpec) -> Duration {
     spec.health_check_grace_period_seconds
         .map_or(Duration::ZERO, seconds)
+}
+
+/// A capacity provider strategy item with ECS's defaults (`base` and `weight`: 0).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StrategyItem {
+    pub provider: String,
+    pub base: u32,
+    pub weight: u32,
+}
+
+impl StrategyItem {
+    pub fn of(item: &CapacityProviderStrategyItem) -> Self {
+        StrategyItem {
+            provider: item.capacity_provider.clone().unwrap_or_default(),
+            base: item.base.map_or(0, non_negative),
+            weight: item.weight.map_or(0, non_negative),
+        }
+    }
+}
+
+/// The strategy tasks are placed with, as ECS chooses it: the one written; with neither a
+/// strategy nor a `launchType`, the cluster's `defaultCapacityProviderStrategy`. Empty: no
+/// capacity providers, every host of the cluster. DAEMON services (one task per host) never
+/// use one.
+pub fn capacity_provider_strategy(
+    written: &[CapacityProviderStrategyItem],
+    has_launch_type: bool,
+    daemon: bool,
+    cluster_default: &[CapacityProviderStrategyItem],
+) -> Vec<StrategyItem> {
+    let items = if daemon {
+        &[][..]
+    } else if !written.is_empty() {
+        written
+    } else if has_launch_type {
+        &[][..]
+    } else {
+        cluster_default
+    };
+    items.iter().map(StrategyItem::of).collect()
+}
+
+/// A service's strategy (see [`capacity_provider_strategy`]).
+pub fn service_capacity_provider_strategy(
+    spec: &ServiceSpec,
+    cluster_default: &[CapacityProviderStrategyItem],
+) -> Vec<StrategyItem> {
+    capacity_provider_strategy(
+        &spec.capacity_provider_strategy,
+        spec.launch_type.is_some(),
+        scheduling_strategy(spec) == SchedulingStrategy::Daemon,
+        cluster_default,
+    )
 }
 
 /// A rolling deployment's `minimumHealthyPercent` and `maximumPercent`.

@@ -224,7 +224,7 @@ impl Ignored {
                 );
             }
         }
-        let fields: [(&str, bool, &'static str); 17] = [
+        let fields: [(&str, bool, &'static str); 16] = [
             ("serviceRegistries", !s.service_registries.is_empty(), LB),
             (
                 "serviceConnectConfiguration",
@@ -243,11 +243,6 @@ impl Ignored {
                 NET,
             ),
             ("launchType", s.launch_type.is_some(), LAUNCH),
-            (
-                "capacityProviderStrategy",
-                !s.capacity_provider_strategy.is_empty(),
-                LAUNCH,
-            ),
             ("platformVersion", s.platform_version.is_some(), LAUNCH),
             (
                 "availabilityZoneRebalancing",

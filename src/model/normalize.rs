@@ -81,7 +81,17 @@ pub fn cluster(spec: &ClusterSpec) -> ClusterSpec {
     for host in &mut spec.hosts {
         host.endpoint = host.endpoint.as_ref().map(|e| e.trim().to_string());
     }
+    strategy_defaults(&mut spec.default_capacity_provider_strategy);
     spec
+}
+
+/// `base` and `weight` written out (ECS's default: 0), so that `base: 0` and no `base` are
+/// the same strategy.
+fn strategy_defaults(items: &mut [crate::model::ecs::CapacityProviderStrategyItem]) {
+    for item in items {
+        item.base = Some(item.base.unwrap_or(0));
+        item.weight = Some(item.weight.unwrap_or(0));
+    }
 }
 
 pub fn task_definition(spec: &TaskDefinitionSpec) -> TaskDefinitionSpec {
@@ -138,6 +148,7 @@ pub fn service(name: &str, spec: &ServiceSpec) -> ServiceSpec {
     spec.task_sets = None;
     let strategy = effective::scheduling_strategy(&spec);
     spec.scheduling_strategy = Some(strategy);
+    strategy_defaults(&mut spec.capacity_provider_strategy);
     let bounds = DeploymentBounds::of(&spec);
     let percent = |p: u32| Some(i32::try_from(p).unwrap_or(i32::MAX));
     let config = spec

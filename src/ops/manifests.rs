@@ -29,6 +29,17 @@ pub fn known(state: Option<&State>) -> Known {
             .iter()
             .flat_map(|(c, groups)| groups.keys().map(move |n| (c.clone(), n.clone())))
             .collect();
+        known.capacity_providers = state
+            .clusters
+            .iter()
+            .map(|(name, c)| {
+                let providers = c.spec.capacity_providers.iter();
+                (
+                    name.clone(),
+                    providers.filter_map(|p| p.name.clone()).collect(),
+                )
+            })
+            .collect();
     }
     known
 }

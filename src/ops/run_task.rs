@@ -24,12 +24,15 @@ use crate::controller::run::drive;
 use crate::docker::host::DockerHost;
 use crate::docker::logs;
 use crate::ids::{IdSource, RandomIds};
-use crate::model::ecs::TaskDefinitionSpec;
+use crate::model::cluster::FARGATE_PROVIDERS;
+use crate::model::ecs::{CapacityProviderStrategyItem, TaskDefinitionSpec};
 use crate::model::names::TaskDefRef;
+use crate::model::validate::capacity::strategy_problems;
 use crate::reconcile::cluster;
 use crate::reconcile::service::{HostInfo, HostUsage};
-use crate::reconcile::standalone::{self, Constraints};
+use crate::reconcile::standalone::{self, Capacity, Constraints};
 use crate::reconcile::task::{ObservedTask, TaskGroup, TaskState, TaskStatus};
+use crate::schedule::pools::Providers;
 use crate::state::State;
 use crate::state::lock;
 use crate::time::Timestamp;
@@ -44,6 +47,9 @@ pub struct RunTask {
     pub count: u32,
     pub started_by: String,
     pub constraints: Constraints,
+    /// As `aws ecs run-task --capacity-provider-strategy`; empty: the cluster's default
+    /// strategy, else every host.
+    pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
     /// Wait this long for the tasks to stop, streaming their logs (None: launch and return).
     pub wait: Option<Duration>,
 }
@@ -115,21 +121,71 @@ fn check(state: &State, request: &RunTask) -> OpsResult<()> {
             "in the state",
         ));
     }
-    Ok(())
+    check_strategy(state, request)
 }
 
-/// The hosts for each task, from the host views and usage the reconciler would use.
+/// The run's strategy, by the rules manifests follow, naming providers the cluster has.
+fn check_strategy(state: &State, request: &RunTask) -> OpsResult<()> {
+    let items = &request.capacity_provider_strategy;
+    let flag = "--capacity-provider-strategy";
+    let mut problems: Vec<String> = strategy_problems(items)
+        .into_iter()
+        .map(|p| match p.help {
+            Some(help) => format!("{flag}{}: {} ({help})", p.at, p.message),
+            None => format!("{flag}{}: {}", p.at, p.message),
+        })
+        .collect();
+    let spec = state.cluster_spec(&request.cluster).unwrap_or_default();
+    let declared: Vec<&str> = spec
+        .capacity_providers
+        .iter()
+        .filter_map(|p| p.name.as_deref())
+        .collect();
+    for (i, item) in items.iter().enumerate() {
+        if let Some(name) = item.capacity_provider.as_deref()
+            && !name.is_empty()
+            && !declared.contains(&name)
+            && !FARGATE_PROVIDERS.contains(&name)
+        {
+            let known = if declared.is_empty() {
+                "it declares none".to_string()
+            } else {
+                format!("its capacity providers are `{}`", declared.join("`, `"))
+            };
+            problems.push(format!(
+                "{flag}[{i}]: unknown capacity provider `{name}` in cluster `{}`: {known}",
+                request.cluster
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(OpsError::invalid(problems.join("\n")))
+    }
+}
+
+/// The hosts for each task, from the host views and usage the reconciler would use, and
+/// the run's capacity provider strategy (else the cluster's default).
 fn choose(
+    state: &State,
     request: &RunTask,
     hosts: &[HostInfo],
     usage: &BTreeMap<String, HostUsage>,
 ) -> OpsResult<Vec<(String, String)>> {
     let seed = Timestamp::now().unix_millis();
+    let providers = Providers::of(&state.cluster_spec(&request.cluster).unwrap_or_default());
+    let strategy = providers.run_strategy(&request.capacity_provider_strategy, false);
+    let capacity = Capacity {
+        providers: &providers,
+        strategy: &strategy,
+    };
     let chosen = standalone::place(
         hosts,
         usage,
         &request.spec,
         &request.constraints,
+        capacity,
         request.count,
         seed,
     )
@@ -215,7 +271,7 @@ async fn run_here(
     reconciler.pass().await?;
     let runtime = session.store.read_runtime(&request.cluster)?;
     let usage = reconciler_usage(&reconciler, state, &runtime, &request.cluster);
-    let chosen = choose(request, &reconciler.host_views(), &usage)?;
+    let chosen = choose(state, request, &reconciler.host_views(), &usage)?;
     let mut plans = Vec::new();
     for (task_id, host) in &chosen {
         plans.push((
@@ -367,7 +423,7 @@ async fn run_beside(
     let observation =
         inspect::observe(state, &runtime, &request.cluster, &session.transport).await?;
     let views = observation.host_views(state, &request.cluster);
-    let chosen = choose(request, &views, &observation.usage(state))?;
+    let chosen = choose(state, request, &views, &observation.usage(state))?;
     let mut executor = Executor::new(&request.cluster);
     for (task_id, host) in &chosen {
         let Some(conn) = observation.host(host).cloned() else {

@@ -7,8 +7,10 @@ use serde::Serialize;
 use super::error::OpsResult;
 use super::resolve;
 use super::session::Session;
+use crate::schedule::pools::Providers;
 use crate::state::{
-    Event, Revision, RevisionStatus, RolloutState, Runtime, ServiceRecord, ServiceStatus, State,
+    Event, Revision, RevisionStatus, RolloutState, Runtime, ServiceRecord, ServiceRuntime,
+    ServiceStatus, State,
 };
 use crate::time::Timestamp;
 
@@ -138,9 +140,53 @@ pub struct ServiceView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_count: Option<u32>,
     pub scheduling_strategy: String,
+    /// The capacity provider strategy it places with (its own or the cluster's default),
+    /// with the tasks of each provider.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub capacity_providers: Vec<ProviderSplit>,
     pub deployments: usize,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// One item of a service's capacity provider strategy and its tasks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderSplit {
+    pub capacity_provider: String,
+    pub base: u32,
+    pub weight: u32,
+    /// Active tasks on the provider's hosts, as the reconciler last counted them.
+    pub tasks: u32,
+    /// What the split gives the provider for the desired count.
+    pub target: u32,
+}
+
+/// The strategy a service places with, item by item, with its tasks and its share of the
+/// desired count (the split of [`crate::schedule::capacity`]).
+pub fn capacity_split(
+    state: &State,
+    cluster: &str,
+    record: &ServiceRecord,
+    runtime: Option<&ServiceRuntime>,
+) -> Vec<ProviderSplit> {
+    let providers = Providers::of(&state.cluster_spec(cluster).unwrap_or_default());
+    let strategy = providers.service_strategy(&record.spec);
+    let targets = strategy.split(record.desired_count);
+    strategy
+        .items()
+        .iter()
+        .zip(targets)
+        .map(|(item, target)| ProviderSplit {
+            capacity_provider: item.provider.clone(),
+            base: item.base,
+            weight: item.weight,
+            tasks: runtime
+                .and_then(|r| r.capacity_providers.get(&item.provider).copied())
+                .unwrap_or(0),
+            target,
+        })
+        .collect()
 }
 
 /// Services of every cluster (or one; or one service by name), with the counts their
@@ -166,10 +212,8 @@ pub fn services(
         if !runtimes.contains_key(c) {
             runtimes.insert(c.to_string(), session.store.read_runtime(c)?);
         }
-        let counts = runtimes
-            .get(c)
-            .and_then(|r| r.services.get(n))
-            .and_then(|s| s.counts);
+        let service_runtime = runtimes.get(c).and_then(|r| r.services.get(n));
+        let counts = service_runtime.and_then(|s| s.counts);
         views.push(ServiceView {
             cluster: c.to_string(),
             name: n.to_string(),
@@ -179,6 +223,7 @@ pub fn services(
             running_count: counts.map(|c| c.running),
             pending_count: counts.map(|c| c.pending + c.unplaced),
             scheduling_strategy: record.effective().scheduling_strategy.to_string(),
+            capacity_providers: capacity_split(state, c, record, service_runtime),
             deployments: record.deployments.len(),
             created_at: record.created_at,
             updated_at: record.updated_at,
@@ -194,6 +239,9 @@ pub struct ServiceDescription {
     pub name: String,
     #[serde(flatten)]
     pub record: ServiceRecord,
+    /// Tasks per capacity provider of its strategy (see [`capacity_split`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub capacity_providers: Vec<ProviderSplit>,
     pub deployment_states: Vec<DeploymentState>,
     pub events: Vec<Event>,
 }
@@ -275,6 +323,7 @@ pub fn describe_service(
         .map(|s| s.events.iter().cloned().collect())
         .unwrap_or_default();
     Ok(ServiceDescription {
+        capacity_providers: capacity_split(state, &cluster, record, runtime.services.get(name)),
         deployment_states: deployment_states(record, &runtime, name),
         cluster,
         name: name.to_string(),

@@ -23,6 +23,7 @@ use super::traffic::{self, TargetHealth, TrafficDecision, TrafficInput};
 use crate::ids::IdSource;
 use crate::model::ecs::TaskDefinitionSpec;
 use crate::model::names::TaskDefRef;
+use crate::schedule::pools::Providers;
 use crate::state::{
     Deployment, HostRuntime, RolloutState, Runtime, ServiceRecord, ServiceRuntime, ServiceStatus,
 };
@@ -65,6 +66,8 @@ pub struct ClusterInput<'a> {
     pub settings: &'a Settings,
     /// The cluster's load balancers and what their proxies showed; `None` when it has none.
     pub traffic: Option<TrafficInput<'a>>,
+    /// The cluster's capacity providers (see [`Providers::of`]).
+    pub providers: &'a Providers,
 }
 
 /// A task to create on a host.
@@ -491,6 +494,7 @@ fn decide_service(
         now: input.now,
         settings: input.settings,
         launch_failures: &failures,
+        providers: input.providers,
     };
     service::decide(&service_input, ids)
 }
@@ -671,6 +675,7 @@ fn quiet(input: &ClusterInput<'_>, out: &ClusterDecision) -> bool {
             && recorded.is_some_and(|s| s.steady_since.is_some()) == d.steady
             && !(d.steady && stale_mark)
             && recorded.and_then(|s| s.counts) == Some(d.counts)
+            && recorded.is_some_and(|s| s.capacity_providers == d.capacity_providers)
     });
     let hosts_quiet = runtime.hosts.len() == out.host_records.len()
         && out.host_records.iter().all(|(name, now_seen)| {

@@ -20,6 +20,8 @@
 //! ranks every host anew at every placement: it scans. [`Placer::linear`] is the simple scan,
 //! kept for comparison: both give the same placements.
 
+pub mod capacity;
+pub mod pools;
 pub mod query;
 
 use std::collections::{BTreeMap, BTreeSet};

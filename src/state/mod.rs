@@ -338,6 +338,9 @@ pub struct ServiceRuntime {
     pub last_failure_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counts: Option<ServiceCounts>,
+    /// Active tasks per capacity provider, as last counted (absent without providers).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub capacity_providers: BTreeMap<String, u32>,
 }
 
 /// Why a task stopped, as ECS words it (`Essential container in task exited`).

@@ -54,14 +54,16 @@ pub(super) fn check(m: &Manifest<ClusterSpec>, out: &mut Diagnostics) {
                     (Endpoint::Ssh { .. }, Some(socket)) => format!("{endpoint}{socket}"),
                     _ => endpoint.to_string(),
                 };
-                if let Some(first) = endpoints.insert(key, name) {
-                    c.error(
+                if let Some(first) = endpoints.get(&key).copied() {
+                    c.warning(
                         &format!("{path}.endpoint"),
                         format!(
-                            "hosts `{first}` and `{name}` are the same Docker daemon ({endpoint})"
+                            "hosts `{first}` and `{name}` are the same Docker daemon ({endpoint}): they share its cpu, memory and ports"
                         ),
                     )
-                    .help("each host must be listed once, or its tasks would be counted twice");
+                    .help("each sees only the tasks placed on it; list a daemon once unless you mean to split it (capacity providers on one machine)");
+                } else {
+                    endpoints.insert(key, name);
                 }
                 if let Some(socket) = host.docker_socket.as_deref() {
                     if !ssh {
@@ -102,4 +104,5 @@ pub(super) fn check(m: &Manifest<ClusterSpec>, out: &mut Diagnostics) {
             }
         }
     }
+    super::capacity::cluster(&mut c, &m.spec);
 }

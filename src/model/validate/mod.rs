@@ -10,6 +10,7 @@
 //! What is already recorded (the state) is passed in as [`Known`], so `plan` accepts a service
 //! that follows a family registered earlier, while `validate` (which reads no state) does not.
 
+pub mod capacity;
 mod cluster;
 mod service;
 mod task_definition;
@@ -35,6 +36,8 @@ pub struct Known {
     pub families: BTreeSet<String>,
     /// (cluster, name) of recorded target groups.
     pub target_groups: BTreeSet<(String, String)>,
+    /// Cluster → the capacity providers it declares, for recorded clusters.
+    pub capacity_providers: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// The objects of a run, checked, keyed by identity.
@@ -240,6 +243,29 @@ fn check_references(set: &ManifestSet, known: &Known, out: &mut Diagnostics) {
             check
                 .error_at(&s.cluster_path, format!("unknown cluster `{}`", s.cluster))
                 .help(help);
+        }
+        let declared = match set.clusters.get(&s.cluster) {
+            Some(cluster) => Some(
+                cluster
+                    .spec
+                    .capacity_providers
+                    .iter()
+                    .filter_map(|p| p.name.clone())
+                    .collect(),
+            ),
+            None => known.capacity_providers.get(&s.cluster).cloned(),
+        };
+        if let Some(declared) = declared.or_else(|| {
+            // The embedded default cluster declares none.
+            (s.cluster == DEFAULT_CLUSTER).then(BTreeSet::new)
+        }) {
+            capacity::known_providers(
+                &mut check,
+                "capacityProviderStrategy",
+                &m.spec.capacity_provider_strategy,
+                &declared,
+                Some(&s.cluster),
+            );
         }
         let Ok(reference) = task_definition_of(&m.name, &m.spec) else {
             continue; // reported by the service check

@@ -61,6 +61,31 @@ pub(super) fn check(s: &ServiceManifest, out: &mut Diagnostics) {
     }
     check_deployment(spec, daemon, &mut c);
     check_placement(spec, daemon, &mut c);
+    check_capacity(spec, daemon, &mut c);
+}
+
+/// `capacityProviderStrategy`: ECS's item rules, not with a `launchType`, not for DAEMON
+/// services. Whether the cluster has the providers is checked across objects.
+fn check_capacity(spec: &ServiceSpec, daemon: bool, c: &mut Check<'_>) {
+    let items = &spec.capacity_provider_strategy;
+    if items.is_empty() {
+        return;
+    }
+    if spec.launch_type.is_some() {
+        c.error(
+            "capacityProviderStrategy",
+            "specifying both a launch type and capacity provider strategy is not supported",
+        )
+        .help("remove one and try again: `launchType` places on every host of the cluster, a strategy on its capacity providers");
+    }
+    if daemon {
+        c.error(
+            "capacityProviderStrategy",
+            "a DAEMON service runs one task on every host; a capacity provider strategy does not apply",
+        )
+        .help("remove `capacityProviderStrategy`, or use `placementConstraints` to choose the hosts");
+    }
+    super::capacity::strategy(c, "capacityProviderStrategy", items);
 }
 
 fn check_deployment(spec: &ServiceSpec, daemon: bool, c: &mut Check<'_>) {

@@ -259,14 +259,23 @@ fn cluster_rules() {
         .into_iter()
         .map(|e| format!("{} {}", e.2, e.3))
         .collect();
-    assert_eq!(messages.len(), 4, "{messages:#?}");
+    assert_eq!(messages.len(), 3, "{messages:#?}");
     assert!(messages[0].starts_with("spec.hosts[1].name two hosts are named `a`"));
     assert!(messages[1].starts_with("spec.hosts[1].endpoint unknown endpoint `tcp://b`"));
-    assert!(
-        messages[2]
-            .starts_with("spec.hosts[2].endpoint hosts `a` and `c` are the same Docker daemon")
+    assert!(messages[2].starts_with("spec.hosts[2].capacity.cpu"));
+    // Two hosts on one daemon (pools on one machine): each sees only its own tasks, so it
+    // is allowed, with a warning about what they share.
+    let shared: Vec<String> = check(text)
+        .into_iter()
+        .filter(|d| d.0 == Severity::Warning)
+        .map(|d| format!("{} {}", d.3, d.4))
+        .collect();
+    assert_eq!(
+        shared,
+        [
+            "spec.hosts[2].endpoint hosts `a` and `c` are the same Docker daemon (ssh://deploy@a:22): they share its cpu, memory and ports"
+        ]
     );
-    assert!(messages[3].starts_with("spec.hosts[2].capacity.cpu"));
 }
 
 #[test]
@@ -332,5 +341,154 @@ fn secrets_that_cannot_be_resolved_here_are_warnings() {
     assert_eq!(
         all[0].3,
         "spec.containerDefinitions[0].secrets[0].valueFrom"
+    );
+}
+
+/// Issue 13: a cluster with two pools, and services that use them.
+const POOLS: &str = "apiVersion: ecsctl/v1
+kind: Cluster
+metadata: {name: prod}
+spec:
+  hosts:
+    - {name: a, endpoint: local, attributes: {pool: spot}}
+    - {name: b, endpoint: unix:///b.sock, attributes: {pool: ondemand}}
+  capacityProviders:
+    - {name: spot, expression: 'attribute:pool == spot'}
+    - {name: ondemand, hosts: [b]}
+  defaultCapacityProviderStrategy: [{capacityProvider: ondemand, weight: 1}]
+---
+apiVersion: ecsctl/v1
+kind: TaskDefinition
+metadata: {name: web}
+spec:
+  containerDefinitions: [{name: web, image: nginx}]
+";
+
+fn pools_with_service(body: &str) -> String {
+    format!(
+        "{POOLS}---\napiVersion: ecsctl/v1\nkind: Service\nmetadata: {{name: web, cluster: prod}}\nspec:\n  desiredCount: 8\n{body}"
+    )
+}
+
+#[test]
+fn capacity_providers_and_a_strategy_that_uses_them_are_clean() {
+    let text = pools_with_service(
+        "  capacityProviderStrategy:\n    - {capacityProvider: spot, base: 1, weight: 1}\n    - {capacityProvider: ondemand, weight: 3}\n",
+    );
+    assert_eq!(check(&text), vec![]);
+}
+
+#[test]
+fn strategy_items_are_checked_as_ecs_checks_them() {
+    let text = pools_with_service(
+        "  capacityProviderStrategy:\n    - {capacityProvider: spto, base: 1, weight: 0}\n    - {capacityProvider: ondemand, base: 2, weight: 1001}\n    - {capacityProvider: FARGATE, base: -1}\n    - {weight: 0}\n",
+    );
+    let messages: Vec<(u32, u32, String, String)> = errors(&text);
+    let found: Vec<String> = messages
+        .iter()
+        .map(|e| format!("{}:{} {} {}", e.0, e.1, e.2, e.3))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "25:26 spec.capacityProviderStrategy[0].capacityProvider unknown capacity provider `spto` in cluster `prod`",
+            "26:42 spec.capacityProviderStrategy[1].base only one capacity provider in a strategy can have a base",
+            "26:53 spec.capacityProviderStrategy[1].weight `weight` is 1001; it must be between 0 and 1000",
+            "27:41 spec.capacityProviderStrategy[2].base `base` is -1; it must be between 0 and 100000",
+            "28:7 spec.capacityProviderStrategy[3] the item has no `capacityProvider`",
+        ],
+        "{messages:?}"
+    );
+    assert_eq!(
+        help_of(&text, "unknown capacity provider").as_deref(),
+        Some("did you mean `spot`?")
+    );
+}
+
+#[test]
+fn every_weight_zero_is_an_error() {
+    let text = pools_with_service(
+        "  capacityProviderStrategy: [{capacityProvider: spot, base: 2}, {capacityProvider: ondemand, weight: 0}]\n",
+    );
+    let e = errors(&text);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].2, "spec.capacityProviderStrategy");
+    assert_eq!(
+        e[0].3,
+        "at least one capacity provider in the strategy must have a weight greater than zero"
+    );
+}
+
+#[test]
+fn a_launch_type_with_a_strategy_is_ecs_error() {
+    let text = pools_with_service(
+        "  launchType: EC2\n  capacityProviderStrategy: [{capacityProvider: spot, weight: 1}]\n",
+    );
+    let e = errors(&text);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(
+        (e[0].0, e[0].2.as_str()),
+        (25, "spec.capacityProviderStrategy")
+    );
+    assert_eq!(
+        e[0].3,
+        "specifying both a launch type and capacity provider strategy is not supported"
+    );
+    assert!(
+        help_of(&text, "specifying both")
+            .is_some_and(|h| h.starts_with("remove one and try again"))
+    );
+}
+
+#[test]
+fn fargate_is_known_to_every_cluster() {
+    let text = pools_with_service(
+        "  capacityProviderStrategy: [{capacityProvider: FARGATE_SPOT, weight: 1}]\n",
+    );
+    assert_eq!(errors(&text), vec![]);
+    let default_cluster = "apiVersion: ecsctl/v1\nkind: Service\nmetadata: {name: web}\nspec:\n  desiredCount: 1\n  capacityProviderStrategy: [{capacityProvider: spot, weight: 1}]\n";
+    let e = errors(default_cluster);
+    assert!(
+        e.iter()
+            .any(|e| e.3 == "unknown capacity provider `spot` in cluster `default`"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn cluster_pools_are_checked() {
+    let text = "apiVersion: ecsctl/v1
+kind: Cluster
+metadata: {name: prod}
+spec:
+  hosts:
+    - {name: a, endpoint: local, attributes: {pool: spot}}
+    - {name: b, endpoint: unix:///b.sock}
+  capacityProviders:
+    - {name: spot, expression: 'attribute:pool == spot'}
+    - {name: more, hosts: [a, c]}
+    - {name: spot, hosts: [b]}
+    - {name: bad, expression: 'attribute:pool =='}
+    - {name: empty}
+    - {hosts: [b]}
+    - {name: none, expression: 'attribute:pool == gpu'}
+  defaultCapacityProviderStrategy: [{capacityProvider: sopt, weight: 1}]
+";
+    let found: Vec<String> = check(text)
+        .iter()
+        .map(|d| format!("{:?} {}:{} {} {}", d.0, d.1, d.2, d.3, d.4))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "Error 10:7 spec.capacityProviders[1] host `a` is in capacity providers `spot` and `more`",
+            "Error 10:31 spec.capacityProviders[1].hosts[1] capacity provider `more` names the unknown host `c`",
+            "Error 11:14 spec.capacityProviders[2].name two capacity providers are named `spot`",
+            "Error 12:31 spec.capacityProviders[3].expression invalid expression `attribute:pool ==`: expected a value at the end of the expression",
+            "Error 13:7 spec.capacityProviders[4] capacity provider `empty` has neither `hosts` nor `expression`",
+            "Error 14:7 spec.capacityProviders[5] the capacity provider has no `name`",
+            "Error 16:56 spec.defaultCapacityProviderStrategy[0].capacityProvider unknown capacity provider `sopt`",
+            "Warning 15:7 spec.capacityProviders[6] capacity provider `none` holds no host: its tasks will stay PENDING",
+        ]
     );
 }

@@ -147,6 +147,7 @@ impl World {
             now: self.now,
             settings: &self.settings,
             traffic: None,
+            providers: &crate::schedule::pools::Providers::default(),
         };
         decide(&input, &mut SequentialIds::default())
     }

@@ -25,6 +25,7 @@ use crate::model::ecs::{
 };
 use crate::model::effective::{self, EffectiveService, EffectiveTaskDefinition, TaskSize};
 use crate::model::names::TaskDefRef;
+use crate::schedule::pools::Providers;
 use crate::schedule::query::Expr;
 use crate::schedule::{self, Request};
 use crate::state::{
@@ -106,6 +107,8 @@ pub struct ServiceInput<'a> {
     pub now: Timestamp,
     pub settings: &'a Settings,
     pub launch_failures: &'a [LaunchFailure],
+    /// The cluster's capacity providers (pools of its hosts) and default strategy.
+    pub providers: &'a Providers,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,6 +151,8 @@ pub struct Decision {
     pub failures: FailureCount,
     pub requeue_after: Option<Duration>,
     pub counts: Counts,
+    /// Active tasks per capacity provider (of the hosts they run on).
+    pub capacity_providers: BTreeMap<String, u32>,
 }
 
 /// How the service's failure streak changes (it throttles launches).

@@ -6,13 +6,15 @@ use super::{
     health_pending, healthy, is_primary, new_start, observed_counts, placement_hosts, request_for,
     requeue_at, seed, settle, stop_intentionally, stop_order, stop_within_budget, throttled_until,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ids::IdSource;
 use crate::model::effective::EffectiveService;
 use crate::reconcile::task::{Health, TaskStatus};
-use crate::schedule::Placer;
-use crate::state::ServiceStatus;
+use crate::schedule::capacity::Strategy;
+use crate::schedule::pools::CAPACITY_UNAVAILABLE;
+use crate::schedule::{self, Placer, Request, Unplaced};
+use crate::state::{Deployment, ServiceStatus};
 
 pub(super) fn decide(
     input: &ServiceInput<'_>,
@@ -64,7 +66,19 @@ pub(super) fn decide(
     current = kept;
     old.extend(on_draining);
 
-    // A balanced spread drifts when hosts join or come back: move one task at a time.
+    // With a capacity provider strategy, tasks on hosts outside its providers (the strategy
+    // changed, a host left its pool) are replaced like old ones: started in a provider first.
+    let strategy = input.providers.service_strategy(&record.spec);
+    if !strategy.is_empty() {
+        let (inside, outside): (Vec<&Assessed<'_>>, Vec<&Assessed<'_>>) = current
+            .into_iter()
+            .partition(|t| input.providers.position(&strategy, &t.task.host).is_some());
+        current = inside;
+        old.extend(outside);
+    }
+
+    // A balanced spread drifts when hosts join or come back, a split when the strategy
+    // changes: move one task at a time.
     let settled = old.is_empty()
         && stopping.is_empty()
         && current.len() as u32 == desired
@@ -78,21 +92,34 @@ pub(super) fn decide(
             super::current_progress(input, decision, &p.id).rollout_state
                 == crate::state::RolloutState::Completed
         });
-    if settled
-        && let Some(request) = request_for(input)
-        && let Some((moved, field)) = rebalance(input, &current, request)
-    {
-        decision.events.push(format!(
-            "(service {name}) is rebalancing its tasks across `{field}`."
-        ));
-        current.retain(|t| t.task.id != moved.task.id);
-        old.push(moved);
+    if settled && let Some(request) = request_for(input) {
+        let moved = if strategy.is_empty() {
+            rebalance(input, &current, request).map(|(moved, field)| {
+                let event = format!("(service {name}) is rebalancing its tasks across `{field}`.");
+                (moved, event)
+            })
+        } else {
+            rebalance_providers(input, &strategy, &current, request).map(|(moved, from, to)| {
+                let event = format!(
+                    "(service {name}) is moving a task from capacity provider `{from}` to `{to}` to follow its capacity provider strategy."
+                );
+                (moved, event)
+            })
+        };
+        if let Some((moved, event)) = moved {
+            decision.events.push(event);
+            current.retain(|t| t.task.id != moved.task.id);
+            old.push(moved);
+        }
     }
 
     let total = (current.len() + old.len() + stopping.len()) as u32;
     let healthy_current = current.iter().filter(|t| healthy(t)).count() as u32;
     let healthy_old = old.iter().filter(|t| healthy(t)).count() as u32;
     decision.counts = observed_counts(desired, &active, healthy_current + healthy_old);
+    decision.capacity_providers = input
+        .providers
+        .tally(active.iter().map(|t| t.task.host.as_str()));
 
     // Stop: old tasks that are not healthy (they count for nothing), then old healthy ones
     // as far as minimumHealthyPercent allows, then surplus current tasks.
@@ -103,7 +130,7 @@ pub(super) fn decide(
     stop_within_budget(&old, &mut budget, reason_deployment, &mut stops);
     if current.len() as u32 > desired {
         let excess = current.len() - desired as usize;
-        for t in scale_in(input, &current, excess, &mut budget) {
+        for t in scale_in(input, &strategy, &current, excess, &mut budget) {
             stops.push(stop_intentionally(t, reason_deployment));
         }
     }
@@ -125,20 +152,16 @@ pub(super) fn decide(
     if let (Some(primary), true) = (primary, launch > 0) {
         match request_for(input) {
             Some(request) => {
-                let mut hosts = placement_hosts(input, &active);
-                let mut placer = Placer::new(&mut hosts, request, seed(name, input.now));
-                for _ in 0..launch {
-                    match placer.place() {
-                        Ok(index) => {
-                            let host = placer.hosts()[index].name.clone();
-                            decision.starts.push(new_start(ids, &host, primary));
-                        }
-                        Err(unplaced) => {
-                            decision.events.push(unplaced.event(name));
-                            decision.counts.unplaced = launch - decision.starts.len() as u32;
-                            break;
-                        }
-                    }
+                let hosts = placement_hosts(input, &active);
+                let launch = Launch {
+                    request,
+                    count: launch,
+                    primary,
+                };
+                if strategy.is_empty() {
+                    place_anywhere(input, hosts, launch, ids, decision);
+                } else {
+                    place_by_strategy(input, &strategy, &current, hosts, launch, ids, decision);
                 }
             }
             None => decision.events.push(format!(
@@ -165,6 +188,123 @@ pub(super) fn decide(
             input.now,
             input.now.plus(std::time::Duration::from_secs(5)),
         );
+    }
+}
+
+/// New tasks of the primary deployment to place.
+struct Launch<'d> {
+    request: Request,
+    count: u32,
+    primary: &'d Deployment,
+}
+
+/// Without capacity providers: over every host of the cluster.
+fn place_anywhere(
+    input: &ServiceInput<'_>,
+    mut hosts: Vec<schedule::Host>,
+    launch: Launch<'_>,
+    ids: &mut dyn IdSource,
+    decision: &mut Decision,
+) {
+    let name = input.name;
+    let mut placer = Placer::new(&mut hosts, launch.request, seed(name, input.now));
+    for _ in 0..launch.count {
+        match placer.place() {
+            Ok(index) => {
+                let host = placer.hosts()[index].name.clone();
+                decision.starts.push(new_start(ids, &host, launch.primary));
+            }
+            Err(unplaced) => {
+                decision.events.push(unplaced.event(name));
+                decision.counts.unplaced = launch.count - decision.starts.len() as u32;
+                break;
+            }
+        }
+    }
+}
+
+/// With a capacity provider strategy: each new task goes to the provider the split gives it
+/// ([`Strategy::next`], counting the tasks already there), then to one of that provider's
+/// hosts by the placement strategies and constraints. A provider that cannot take its task
+/// keeps it PENDING (unplaced): the split is not bent towards the other providers.
+fn place_by_strategy(
+    input: &ServiceInput<'_>,
+    strategy: &Strategy,
+    current: &[&Assessed<'_>],
+    hosts: Vec<schedule::Host>,
+    launch: Launch<'_>,
+    ids: &mut dyn IdSource,
+    decision: &mut Decision,
+) {
+    let name = input.name;
+    let providers = input.providers;
+    let mut counts = providers.counts(strategy, current.iter().map(|t| t.task.host.as_str()));
+    let mut pools: Vec<Vec<schedule::Host>> = strategy
+        .items()
+        .iter()
+        .map(|item| {
+            let members = providers.hosts(&item.provider).unwrap_or(&[]);
+            hosts
+                .iter()
+                .filter(|h| members.contains(&h.name))
+                .cloned()
+                .collect()
+        })
+        .collect();
+    let mut placers: Vec<Placer<'_>> = pools
+        .iter_mut()
+        .map(|pool| Placer::new(pool, launch.request.clone(), seed(name, input.now)))
+        .collect();
+    let mut failed: BTreeSet<usize> = BTreeSet::new();
+    let mut unplaced = 0;
+    for _ in 0..launch.count {
+        let Some(i) = strategy.next(&counts) else {
+            unplaced += 1;
+            continue;
+        };
+        counts[i] += 1;
+        if failed.contains(&i) {
+            unplaced += 1;
+            continue;
+        }
+        match placers[i].place() {
+            Ok(index) => {
+                let host = placers[i].hosts()[index].name.clone();
+                decision.starts.push(new_start(ids, &host, launch.primary));
+            }
+            Err(why) => {
+                failed.insert(i);
+                unplaced += 1;
+                let provider = &strategy.items()[i].provider;
+                decision.events.push(unplaced_on_provider(
+                    name,
+                    provider,
+                    providers.hosts(provider),
+                    &why,
+                ));
+            }
+        }
+    }
+    decision.counts.unplaced = unplaced;
+}
+
+/// The service event for a task its capacity provider cannot take: ECS's words for a
+/// provider without capacity (the cluster has no such pool, as `FARGATE` in a cluster that
+/// does not declare it), else why no host of the pool fits.
+fn unplaced_on_provider(
+    service: &str,
+    provider: &str,
+    pool: Option<&[String]>,
+    why: &Unplaced,
+) -> String {
+    match pool {
+        None | Some([]) => format!(
+            "(service {service}) was unable to place a task. Reason: {CAPACITY_UNAVAILABLE} (capacity provider `{provider}` has no hosts in this cluster)"
+        ),
+        Some(_) => format!(
+            "(service {service}) was unable to place a task on capacity provider `{provider}` because no host met all of its requirements: {}.",
+            why.0
+        ),
     }
 }
 
@@ -227,8 +367,12 @@ impl<'r, 'i> Places<'r, 'i> {
 /// task is stopped only within the minimumHealthyPercent `budget`; when that blocks the best
 /// choice while another task is still starting, nothing more is chosen this pass: stopping
 /// the starting task instead would undo a rebalance move (or a replacement) forever.
+///
+/// With a capacity provider strategy, each task is taken from the provider the split says
+/// ([`Strategy::next_to_take`]), then as above among that provider's tasks.
 fn scale_in<'a>(
     input: &ServiceInput<'_>,
+    strategy: &Strategy,
     current: &[&'a Assessed<'a>],
     excess: usize,
     budget: &mut u32,
@@ -237,7 +381,8 @@ fn scale_in<'a>(
     let mut remaining: Vec<&'a Assessed<'a>> = current.to_vec();
     let mut chosen = Vec::new();
     while chosen.len() < excess {
-        let load = places.load(&remaining);
+        let pool = from_provider(input, strategy, &remaining);
+        let load = places.load(&pool);
         let key = |t: &&Assessed<'_>| {
             (
                 std::cmp::Reverse(places.load_of(&load, &t.task.host)),
@@ -246,19 +391,15 @@ fn scale_in<'a>(
                 t.task.id.clone(),
             )
         };
-        let Some(best) = remaining.iter().min_by_key(|t| key(t)).copied() else {
+        let Some(best) = pool.iter().min_by_key(|t| key(t)).copied() else {
             break;
         };
         let pick = if !healthy(best) || *budget > 0 {
             best
-        } else if remaining.iter().any(|t| starting(t)) {
+        } else if pool.iter().any(|t| starting(t)) {
             break;
         } else {
-            match remaining
-                .iter()
-                .filter(|t| !healthy(t))
-                .min_by_key(|t| key(t))
-            {
+            match pool.iter().filter(|t| !healthy(t)).min_by_key(|t| key(t)) {
                 Some(t) => t,
                 None => break,
             }
@@ -270,6 +411,60 @@ fn scale_in<'a>(
         chosen.push(pick);
     }
     chosen
+}
+
+/// The tasks to choose the next scale-in from: those of the provider the split takes from
+/// next, or all of them without a strategy.
+fn from_provider<'a>(
+    input: &ServiceInput<'_>,
+    strategy: &Strategy,
+    remaining: &[&'a Assessed<'a>],
+) -> Vec<&'a Assessed<'a>> {
+    let providers = input.providers;
+    let counts = providers.counts(strategy, remaining.iter().map(|t| t.task.host.as_str()));
+    let Some(i) = strategy.next_to_take(&counts) else {
+        return remaining.to_vec();
+    };
+    remaining
+        .iter()
+        .copied()
+        .filter(|t| providers.position(strategy, &t.task.host) == Some(i))
+        .collect()
+}
+
+/// The task to move when the tasks per provider are not the split of their number (the
+/// strategy changed, a provider had no room for a while): the newest task of the provider
+/// most over its share, when the provider the split gives the next task to is another one
+/// and has a host that takes it. `(task, from, to)`.
+fn rebalance_providers<'a>(
+    input: &ServiceInput<'_>,
+    strategy: &Strategy,
+    current: &[&'a Assessed<'a>],
+    request: Request,
+) -> Option<(&'a Assessed<'a>, String, String)> {
+    let providers = input.providers;
+    let counts = providers.counts(strategy, current.iter().map(|t| t.task.host.as_str()));
+    let target = strategy.split(counts.iter().sum());
+    let from = (0..counts.len())
+        .filter(|&i| counts[i] > target[i])
+        .max_by_key(|&i| (counts[i] - target[i], std::cmp::Reverse(i)))?;
+    let mut after = counts.clone();
+    after[from] -= 1;
+    let to = strategy.next(&after).filter(|&to| to != from)?;
+    let to_name = strategy.items()[to].provider.clone();
+    let members = providers.hosts(&to_name)?;
+    let mut pool: Vec<schedule::Host> = placement_hosts(input, current)
+        .into_iter()
+        .filter(|h| members.contains(&h.name))
+        .collect();
+    Placer::new(&mut pool, request, seed(input.name, input.now))
+        .place()
+        .ok()?;
+    let moved = current
+        .iter()
+        .filter(|t| providers.position(strategy, &t.task.host) == Some(from))
+        .max_by_key(|t| (t.task.created_at, t.task.id.clone()))?;
+    Some((moved, strategy.items()[from].provider.clone(), to_name))
 }
 
 /// Still on its way to healthy: provisioning, pending, or running with a health check that

@@ -154,6 +154,7 @@ struct World {
     /// New tasks of this revision exit at once with code 1.
     broken_revision: Option<u32>,
     launch_failures: Vec<LaunchFailure>,
+    providers: crate::schedule::pools::Providers,
 }
 
 impl World {
@@ -174,6 +175,7 @@ impl World {
             settings: Settings::default(),
             broken_revision: None,
             launch_failures: Vec::new(),
+            providers: crate::schedule::pools::Providers::default(),
         }
     }
 
@@ -219,6 +221,7 @@ impl World {
             now: Timestamp::from_unix_millis(now),
             settings: &self.settings,
             launch_failures: &self.launch_failures,
+            providers: &self.providers,
         };
         decide(&input, &mut self.ids)
     }
@@ -604,6 +607,7 @@ fn unhealthy_tasks_are_reported_and_replaced() {
         now: Timestamp::from_unix_millis(now),
         settings: &w.settings,
         launch_failures: &[],
+        providers: &w.providers,
     };
     let d = decide(&input, &mut SequentialIds::default());
     assert_eq!(d.starts.len(), 1, "replaced");
@@ -961,4 +965,145 @@ fn rebalancing_follows_the_spread_attribute_and_needs_room() {
     w.hosts = hosts(2);
     let d = w.decide();
     assert!(d.starts.is_empty() && d.stops.is_empty());
+}
+
+/// Issue 13: a cluster with `spot` (h0, h1) and `ondemand` (h2, h3) pools.
+fn with_pools(w: &mut World, strategy: &[(&str, i32, i32)]) {
+    use crate::model::cluster::{CapacityProviderSpec, ClusterSpec, HostSpec};
+    use crate::model::ecs::CapacityProviderStrategyItem;
+    let spec = ClusterSpec {
+        hosts: w
+            .hosts
+            .iter()
+            .map(|h| HostSpec {
+                name: Some(h.name.clone()),
+                ..HostSpec::default()
+            })
+            .collect(),
+        capacity_providers: vec![
+            CapacityProviderSpec {
+                name: Some("spot".into()),
+                hosts: vec!["h0".into(), "h1".into()],
+                expression: None,
+            },
+            CapacityProviderSpec {
+                name: Some("ondemand".into()),
+                hosts: vec!["h2".into(), "h3".into()],
+                expression: None,
+            },
+        ],
+        ..ClusterSpec::default()
+    };
+    w.providers = crate::schedule::pools::Providers::of(&spec);
+    w.record.spec.capacity_provider_strategy = strategy
+        .iter()
+        .map(|(p, base, weight)| CapacityProviderStrategyItem {
+            capacity_provider: Some(p.to_string()),
+            base: Some(*base),
+            weight: Some(*weight),
+        })
+        .collect();
+}
+
+fn per_provider(w: &World) -> (usize, usize) {
+    let live: Vec<&Sim> = w
+        .tasks
+        .iter()
+        .filter(|t| t.phase == Phase::Running && !t.stopping)
+        .collect();
+    let spot = live
+        .iter()
+        .filter(|t| t.host == "h0" || t.host == "h1")
+        .count();
+    (spot, live.len() - spot)
+}
+
+#[test]
+fn a_strategy_places_the_base_then_the_weighted_split_and_scales_in_along_it() {
+    let mut w = World::new(record(8, 100, 200, vec![deployment("d1", 1)]), hosts(4));
+    with_pools(&mut w, &[("spot", 1, 1), ("ondemand", 0, 3)]);
+    w.record.spec.placement_strategy = vec![PlacementStrategy {
+        r#type: Some(PlacementStrategyType::Spread),
+        field: Some("instanceId".into()),
+    }];
+    let d = w.step();
+    assert_eq!(d.starts.len(), 8);
+    w.settle(5);
+    // 1 for the base, then 7 split 1:3 (1.75 rounds to 2).
+    assert_eq!(per_provider(&w), (3, 5));
+    let d = w.step();
+    assert_eq!(
+        d.capacity_providers,
+        [("ondemand".to_string(), 5), ("spot".to_string(), 3)].into()
+    );
+    // The placement strategy still chooses the hosts inside each provider.
+    let on = |host: &str| w.tasks.iter().filter(|t| t.host == host).count();
+    assert!(on("h0").abs_diff(on("h1")) <= 1 && on("h2").abs_diff(on("h3")) <= 1);
+
+    w.record.desired_count = 4;
+    w.settle(5);
+    // 1 + (3 split 1:3 → 0.75 rounds to 1).
+    assert_eq!(per_provider(&w), (2, 2));
+    w.record.desired_count = 1;
+    w.settle(5);
+    assert_eq!(per_provider(&w), (1, 0), "the base goes last");
+}
+
+#[test]
+fn a_provider_the_cluster_lacks_keeps_its_tasks_pending_with_ecs_reason() {
+    let mut w = World::new(record(4, 100, 200, vec![deployment("d1", 1)]), hosts(4));
+    with_pools(&mut w, &[("ondemand", 0, 1), ("FARGATE", 0, 1)]);
+    let d = w.step();
+    assert_eq!(d.starts.len(), 2, "ondemand's half starts");
+    assert!(d.starts.iter().all(|s| s.host == "h2" || s.host == "h3"));
+    assert_eq!(d.counts.unplaced, 2);
+    assert!(
+        d.events.iter().any(|e| e
+            == "(service web) was unable to place a task. Reason: Capacity is unavailable at this time. Please try again later or in a different availability zone. (capacity provider `FARGATE` has no hosts in this cluster)"),
+        "{:?}",
+        d.events
+    );
+    for _ in 0..5 {
+        let d = w.step();
+        assert!(!d.steady);
+        assert_eq!(d.counts.unplaced, 2);
+    }
+    assert_eq!(
+        per_provider(&w),
+        (0, 2),
+        "the split is not bent to ondemand"
+    );
+}
+
+#[test]
+fn tasks_outside_the_strategy_are_replaced_inside_it() {
+    let mut w = World::new(record(4, 100, 200, vec![deployment("d1", 1)]), hosts(4));
+    w.settle(5);
+    assert!(w.tasks.iter().any(|t| t.host == "h0" || t.host == "h1"));
+    with_pools(&mut w, &[("ondemand", 0, 1)]);
+    w.settle(10);
+    assert_eq!(per_provider(&w), (0, 4));
+    assert!(w.up() == 4);
+}
+
+#[test]
+fn a_changed_strategy_moves_tasks_one_at_a_time_to_the_new_split() {
+    let mut w = World::new(record(8, 100, 200, vec![deployment("d1", 1)]), hosts(4));
+    with_pools(&mut w, &[("spot", 1, 1), ("ondemand", 0, 3)]);
+    w.settle(5);
+    assert_eq!(per_provider(&w), (3, 5));
+    with_pools(&mut w, &[("spot", 1, 1), ("ondemand", 0, 1)]);
+    let d = w.step();
+    assert_eq!(
+        d.events[0],
+        "(service web) is moving a task from capacity provider `ondemand` to `spot` to follow its capacity provider strategy."
+    );
+    assert_eq!(d.starts.len(), 1);
+    assert!(d.starts[0].host == "h0" || d.starts[0].host == "h1");
+    w.settle(30);
+    // 1 + (7 split 1:1 → 3.5: the half goes to the earlier item).
+    assert_eq!(per_provider(&w), (5, 3));
+    assert!(w.up() <= 16, "within maximumPercent");
+    let d = w.step();
+    assert!(d.steady && d.starts.is_empty() && d.stops.is_empty());
 }
