@@ -575,7 +575,10 @@ fn a_killed_long_running_task_is_replaced_at_once() {
         short_id(&d.starts[0].task_id)
     );
     let at = d.events.iter().position(|e| *e == line);
-    let started = d.events.iter().position(|e| e.contains("has started 1 task"));
+    let started = d
+        .events
+        .iter()
+        .position(|e| e.contains("has started 1 task"));
     assert!(at.is_some() && at < started, "{:#?}", d.events);
     // Once: the next pass says nothing more about it.
     let again = w.step();
