@@ -854,5 +854,20 @@ spec: {{ desiredCount: 1 }}
         "each stop is told once:\n{}",
         watch.log()
     );
+    wait_for(
+        "the second replacement to run",
+        Duration::from_secs(30),
+        || {
+            let now = task_ids(&env, &cluster);
+            now.len() == 1 && now[0] != second
+        },
+    );
     watch.stop();
+    assert!(
+        watch
+            .log()
+            .contains("stopped watching; 1 task keeps running"),
+        "{}",
+        watch.log()
+    );
 }

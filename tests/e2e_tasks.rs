@@ -461,7 +461,7 @@ fn a_missing_image_stops_the_task_with_cannot_pull() {
     assert_eq!(apply.code, 1);
     assert!(
         apply.stderr.contains(
-            "CannotPullContainerError: pull image `localhost:1/ecsctl-missing/image:none`"
+            "CannotPullContainerError: pull image `localhost:1/ecsctl-missing/image:none` (not on host `local`)"
         ),
         "{}",
         apply.stderr
