@@ -802,7 +802,7 @@ spec: {{ desiredCount: 1 }}
     );
     let apply = env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "60s"]);
     assert_eq!(apply.code, 0, "{}", apply.stderr);
-    let mut watch = env.spawn(&["watch", "--cluster", &cluster.name], &[]);
+    let mut watch = env.spawn(&["watch", "-f", "m", "--cluster", &cluster.name], &[]);
     wait_for("the watch to start", Duration::from_secs(20), || {
         watch.log().contains("watching")
     });
@@ -862,6 +862,28 @@ spec: {{ desiredCount: 1 }}
             now.len() == 1 && now[0] != second
         },
     );
+
+    // A manifest change: the deployment it starts is told before the tasks it starts.
+    let text = std::fs::read_to_string(env.path("m/c.yaml")).expect("manifest");
+    env.write(
+        "m/c.yaml",
+        &text.replace("stopTimeout: 2", "stopTimeout: 3"),
+    );
+    wait_for(
+        "the new deployment to complete",
+        Duration::from_secs(40),
+        || watch.log().contains("deployment completed."),
+    );
+    let log = watch.log();
+    let after = &log[log.find("manifests changed").expect("the change is seen")..];
+    let deployment = after
+        .find("started deployment")
+        .expect("the deployment is told");
+    let started = after.find("has started 1 task").expect("its task is told");
+    assert!(deployment < started, "{after}");
+    wait_for("the rolled task to run", Duration::from_secs(30), || {
+        task_ids(&env, &cluster).len() == 1
+    });
     watch.stop();
     assert!(
         watch
