@@ -139,6 +139,19 @@ fn logs_follow_new_lines_and_replacement_tasks() {
         &["logs", "-f", "service/chatty", "--cluster", &cluster.name],
         &[],
     );
+    // `--tail 0 -f`: only what comes next, not the history.
+    let mut only_new = env.spawn(
+        &[
+            "logs",
+            "-f",
+            "--tail",
+            "0",
+            "service/chatty",
+            "--cluster",
+            &cluster.name,
+        ],
+        &[],
+    );
     std::thread::sleep(Duration::from_secs(2));
     let first = cluster.running("chatty");
     assert_eq!(first.len(), 1);
@@ -151,8 +164,14 @@ fn logs_follow_new_lines_and_replacement_tasks() {
         "echo a-late-line > /proc/1/fd/1",
     ]);
     wait_for("the late line", Duration::from_secs(10), || {
-        follow.log().contains("a-late-line")
+        follow.log().contains("a-late-line") && only_new.log().contains("a-late-line")
     });
+    only_new.stop();
+    assert!(
+        !only_new.log().contains("started v1"),
+        "--tail 0 prints no history:\n{}",
+        only_new.log()
+    );
     // A task that replaces a killed one appears without restarting the command.
     let old_id = task_ids(&env, &cluster)[0].clone();
     docker_ok(&["kill", &first[0]]);
