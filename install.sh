@@ -31,13 +31,13 @@ done
 done_list=()
 
 if [ -n "$prefix" ]; then
-  log "building ecsctl (release: a few minutes on 2 cores)…"
+  log "building ecsctl (release: 5 to 10 minutes on 2 cores)…"
   cargo build --release --locked
   mkdir -p "$prefix/bin"
   install -m 0755 "${CARGO_TARGET_DIR:-target}/release/ecsctl" "$prefix/bin/ecsctl"
   bin="$prefix/bin/ecsctl"
 else
-  log "building and installing ecsctl (cargo install --locked, release: a few minutes on 2 cores)…"
+  log "building and installing ecsctl (cargo install --locked, release: 5 to 10 minutes on 2 cores)…"
   cargo install --path . --locked --force
   bin="${CARGO_HOME:-$HOME/.cargo}/bin/ecsctl"
 fi
@@ -89,6 +89,9 @@ case ":$PATH:" in
   *":$(dirname "$bin"):"*) ;;
   *) echo "  note: $(dirname "$bin") is not on your PATH: export PATH=\"$(dirname "$bin"):\$PATH\"" ;;
 esac
+if [ -n "$prefix" ]; then
+  echo "  note: for the man pages: export MANPATH=\"$prefix/share/man:\$MANPATH\""
+fi
 echo
 echo "Next: WORKER_API_TOKEN=demo ecsctl watch -f manifests/   (the example services, kept"
 echo "      converged until Ctrl-C; in another terminal: ecsctl get services; see README.md)"
