@@ -420,7 +420,7 @@ fn manifests_from_stdin() {
         .expect("write");
     let output = child.wait_with_output().expect("wait");
     assert!(output.status.success());
-    assert!(String::from_utf8_lossy(&output.stdout).contains("1 task definitions, 1 services"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("1 task definition, 1 service."));
 }
 
 #[test]
