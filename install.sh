@@ -7,7 +7,9 @@
 #   --with-docker    also install (Debian's docker.io) and start a Docker engine when none answers
 #   --demo-image     build `ecsctl-demo/busybox:1`, the image of the example manifests, from
 #                    Debian's static busybox, with no registry (docker import of a tiny rootfs)
-#   --prefix DIR     install the binary into DIR/bin instead of cargo's bin directory
+#   --prefix DIR     install everything under DIR: the binary in DIR/bin, completions and
+#                    man pages in DIR/share (default: cargo's bin directory; completions and
+#                    man pages system-wide as root, else in your home directory)
 set -euo pipefail
 cd "$(dirname "$0")"
 . .ci/lib.sh
@@ -20,7 +22,7 @@ while [ $# -gt 0 ]; do
     --with-docker) with_docker=true ;;
     --demo-image) demo_image=true ;;
     --prefix) prefix="$2"; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 1 ;;
   esac
   shift
@@ -29,20 +31,26 @@ done
 done_list=()
 
 if [ -n "$prefix" ]; then
-  log "building ecsctl (release: a few minutes on 2 cores)…"
+  log "building ecsctl (release: 5 to 10 minutes on 2 cores)…"
   cargo build --release --locked
   mkdir -p "$prefix/bin"
   install -m 0755 "${CARGO_TARGET_DIR:-target}/release/ecsctl" "$prefix/bin/ecsctl"
   bin="$prefix/bin/ecsctl"
 else
-  log "building and installing ecsctl (cargo install --locked, release: a few minutes on 2 cores)…"
+  log "building and installing ecsctl (cargo install --locked, release: 5 to 10 minutes on 2 cores)…"
   cargo install --path . --locked --force
   bin="${CARGO_HOME:-$HOME/.cargo}/bin/ecsctl"
 fi
 done_list+=("installed the binary: $bin")
 
-# Completions and the man page: system-wide as root, else in the user's directories.
-if [ "$(id -u)" -eq 0 ]; then
+# Completions and the man page: under the prefix, else system-wide as root, else in the
+# user's directories.
+if [ -n "$prefix" ]; then
+  bash_dir="$prefix/share/bash-completion/completions"
+  zsh_dir="$prefix/share/zsh/site-functions"
+  fish_dir="$prefix/share/fish/vendor_completions.d"
+  man_dir="$prefix/share/man/man1"
+elif [ "$(id -u)" -eq 0 ]; then
   bash_dir=/usr/share/bash-completion/completions
   zsh_dir=/usr/local/share/zsh/site-functions
   fish_dir=/usr/share/fish/vendor_completions.d
@@ -79,8 +87,11 @@ echo "ecsctl is installed:"
 for line in "${done_list[@]}"; do echo "  - $line"; done
 case ":$PATH:" in
   *":$(dirname "$bin"):"*) ;;
-  *) echo "  note: $(dirname "$bin") is not on your PATH" ;;
+  *) echo "  note: $(dirname "$bin") is not on your PATH: export PATH=\"$(dirname "$bin"):\$PATH\"" ;;
 esac
+if [ -n "$prefix" ]; then
+  echo "  note: for the man pages: export MANPATH=\"$prefix/share/man:\$MANPATH\""
+fi
 echo
 echo "Next: WORKER_API_TOKEN=demo ecsctl watch -f manifests/   (the example services, kept"
 echo "      converged until Ctrl-C; in another terminal: ecsctl get services; see README.md)"

@@ -99,7 +99,7 @@ fn validate_reads_string_numbers_and_keys_in_another_case_with_warnings() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         run.stdout,
-        "Valid: 1 files: 0 clusters, 1 task definitions, 0 services.\n"
+        "Valid: 1 file: 0 clusters, 1 task definition, 0 services.\n"
     );
     insta::with_settings!({ filters => filters() }, {
         insta::assert_snapshot!(run.stderr);
@@ -126,7 +126,7 @@ fn the_example_manifests_validate() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout
-            .starts_with("Valid: 3 files: 1 clusters, 2 task definitions, 2 services.")
+            .starts_with("Valid: 3 files: 1 cluster, 2 task definitions, 2 services.")
     );
 }
 
@@ -420,7 +420,7 @@ fn manifests_from_stdin() {
         .expect("write");
     let output = child.wait_with_output().expect("wait");
     assert!(output.status.success());
-    assert!(String::from_utf8_lossy(&output.stdout).contains("1 task definitions, 1 services"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("1 task definition, 1 service."));
 }
 
 #[test]

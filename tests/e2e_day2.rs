@@ -139,6 +139,19 @@ fn logs_follow_new_lines_and_replacement_tasks() {
         &["logs", "-f", "service/chatty", "--cluster", &cluster.name],
         &[],
     );
+    // `--tail 0 -f`: only what comes next, not the history.
+    let mut only_new = env.spawn(
+        &[
+            "logs",
+            "-f",
+            "--tail",
+            "0",
+            "service/chatty",
+            "--cluster",
+            &cluster.name,
+        ],
+        &[],
+    );
     std::thread::sleep(Duration::from_secs(2));
     let first = cluster.running("chatty");
     assert_eq!(first.len(), 1);
@@ -151,8 +164,14 @@ fn logs_follow_new_lines_and_replacement_tasks() {
         "echo a-late-line > /proc/1/fd/1",
     ]);
     wait_for("the late line", Duration::from_secs(10), || {
-        follow.log().contains("a-late-line")
+        follow.log().contains("a-late-line") && only_new.log().contains("a-late-line")
     });
+    only_new.stop();
+    assert!(
+        !only_new.log().contains("started v1"),
+        "--tail 0 prints no history:\n{}",
+        only_new.log()
+    );
     // A task that replaces a killed one appears without restarting the command.
     let old_id = task_ids(&env, &cluster)[0].clone();
     docker_ok(&["kill", &first[0]]);
@@ -770,4 +789,126 @@ fn finished_one_off_tasks_are_cleaned_up_by_the_next_apply() {
     wait_for("the finished task removed", Duration::from_secs(20), || {
         cluster.containers(&[], true).is_empty()
     });
+}
+
+/// Issue 9: the watch log says why a replacement started, as ECS's events do: the stop
+/// reason, the exit code of the container that exited, and the task that replaces it.
+#[test]
+fn watch_says_why_a_replacement_started() {
+    let cluster = TestCluster::new("why");
+    let env = Env::new();
+    env.write(
+        "m/c.yaml",
+        &format!(
+            "{}apiVersion: ecsctl/v1
+kind: TaskDefinition
+metadata: {{ name: crashy }}
+spec:
+  containerDefinitions:
+    - name: app
+      image: {IMAGE}
+      command: [sh, -c, \"trap 'exit 0' TERM; trap 'exit 3' USR1; sleep 600 & wait; sleep 600 & wait\"]
+      stopTimeout: 2
+---
+apiVersion: ecsctl/v1
+kind: Service
+metadata: {{ name: crashy, cluster: {} }}
+spec: {{ desiredCount: 1 }}
+",
+            cluster.manifest(),
+            cluster.name
+        ),
+    );
+    let apply = env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "60s"]);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    let mut watch = env.spawn(&["watch", "-f", "m", "--cluster", &cluster.name], &[]);
+    wait_for("the watch to start", Duration::from_secs(20), || {
+        watch.log().contains("watching")
+    });
+
+    // The application exits with code 3 by itself.
+    let first = task_ids(&env, &cluster)[0].clone();
+    let container = cluster.running("crashy")[0].clone();
+    docker_ok(&["kill", "--signal", "USR1", &container]);
+    let exited = format!(
+        "(service crashy) (task {}) stopped: Essential container in task exited (exit code 3); \
+         starting a replacement (task ",
+        &first[..12]
+    );
+    wait_for(
+        "the exit and its replacement",
+        Duration::from_secs(30),
+        || watch.log().contains(&exited),
+    );
+    wait_for("the replacement to run", Duration::from_secs(30), || {
+        let now = task_ids(&env, &cluster);
+        now.len() == 1 && now[0] != first
+    });
+    let second = task_ids(&env, &cluster)[0].clone();
+    let log = watch.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains(&exited))
+        .expect("the line is there");
+    assert!(
+        line.ends_with(&format!("(task {}).", &second[..12])),
+        "the line names the task that replaced it: {line}\n{log}"
+    );
+
+    // Killed from outside: SIGKILL's 137.
+    docker_ok(&["kill", &cluster.running("crashy")[0]]);
+    let killed = format!(
+        "(service crashy) (task {}) stopped: Essential container in task exited (exit code 137); \
+         starting a replacement (task ",
+        &second[..12]
+    );
+    wait_for(
+        "the kill and its replacement",
+        Duration::from_secs(30),
+        || watch.log().contains(&killed),
+    );
+    assert_eq!(
+        watch.log().matches(&exited).count(),
+        1,
+        "each stop is told once:\n{}",
+        watch.log()
+    );
+    wait_for(
+        "the second replacement to run",
+        Duration::from_secs(30),
+        || {
+            let now = task_ids(&env, &cluster);
+            now.len() == 1 && now[0] != second
+        },
+    );
+
+    // A manifest change: the deployment it starts is told before the tasks it starts.
+    let text = std::fs::read_to_string(env.path("m/c.yaml")).expect("manifest");
+    env.write(
+        "m/c.yaml",
+        &text.replace("stopTimeout: 2", "stopTimeout: 3"),
+    );
+    wait_for(
+        "the new deployment to complete",
+        Duration::from_secs(40),
+        || watch.log().contains("deployment completed."),
+    );
+    let log = watch.log();
+    let after = &log[log.find("manifests changed").expect("the change is seen")..];
+    let deployment = after
+        .find("started deployment")
+        .expect("the deployment is told");
+    let started = after.find("has started 1 task").expect("its task is told");
+    assert!(deployment < started, "{after}");
+    wait_for("the rolled task to run", Duration::from_secs(30), || {
+        task_ids(&env, &cluster).len() == 1
+    });
+    watch.stop();
+    assert!(
+        watch
+            .log()
+            .contains("stopped watching; 1 task keeps running"),
+        "{}",
+        watch.log()
+    );
 }

@@ -428,6 +428,12 @@ fn containers_without_our_labels_or_of_another_state_are_never_touched() {
         "--auto-approve",
     ]);
     assert_eq!(delete.code, 0, "{}", delete.stderr);
+    assert!(
+        delete.stderr.contains("service web: draining: 1 task left")
+            && delete.stderr.ends_with("Every deleted service is gone.\n"),
+        "{}",
+        delete.stderr
+    );
     let reconcile = env.run_with(
         &["reconcile", "--cluster", &cluster.name, "--wait", "20s"],
         &[("ECSCTL_LOG", "warn")],
@@ -461,7 +467,7 @@ fn a_missing_image_stops_the_task_with_cannot_pull() {
     assert_eq!(apply.code, 1);
     assert!(
         apply.stderr.contains(
-            "CannotPullContainerError: pull image `localhost:1/ecsctl-missing/image:none`"
+            "CannotPullContainerError: pull image `localhost:1/ecsctl-missing/image:none` (not on host `local`)"
         ),
         "{}",
         apply.stderr

@@ -238,14 +238,17 @@ async fn logs(cx: &Context, state: &State, target: Target, args: LogsArgs) -> Ou
     // Follow: every container, and the containers of tasks that start meanwhile.
     let (lines_tx, mut lines_rx) = mpsc::channel::<(Source, LogLine)>(1024);
     let mut followed: BTreeSet<String> = BTreeSet::new();
-    let follow = |source: Source, after: Option<Timestamp>, tx: mpsc::Sender<(Source, LogLine)>| {
+    let follow = |source: Source,
+                  after: Option<Timestamp>,
+                  tail: Option<u64>,
+                  tx: mpsc::Sender<(Source, LogLine)>| {
         tokio::spawn(async move {
             let mut stream = Box::pin(logs::lines(
                 source.host.docker(),
                 &source.container,
                 true,
                 after,
-                None,
+                tail,
             ));
             while let Some(line) = stream.next().await {
                 let Ok(line) = line else { break };
@@ -262,12 +265,15 @@ async fn logs(cx: &Context, state: &State, target: Target, args: LogsArgs) -> Ou
     let mut handles = Vec::new();
     for source in first {
         followed.insert(source.container.clone());
-        let after = last_seen
-            .get(&source.container)
-            .copied()
-            .flatten()
-            .or(since);
-        handles.push(follow(source, after, lines_tx.clone()));
+        let shown = last_seen.get(&source.container).copied().flatten();
+        let after = shown.or(since);
+        // `--tail N` printed nothing of this container (`--tail 0`, or nothing within the
+        // window): follow only what comes next, not its whole history.
+        let tail = match (shown, args.tail) {
+            (None, Some(_)) => Some(0),
+            _ => None,
+        };
+        handles.push(follow(source, after, tail, lines_tx.clone()));
     }
     let mut discover = tokio::time::interval(Duration::from_secs(1));
     discover.tick().await;
@@ -283,7 +289,7 @@ async fn logs(cx: &Context, state: &State, target: Target, args: LogsArgs) -> Ou
                 let Ok(now) = select(cx, state, &target, args.cluster.as_deref()).await else { continue };
                 for source in sources(cx, &now, args.container.as_deref(), &mut colours, &mut noted) {
                     if followed.insert(source.container.clone()) {
-                        handles.push(follow(source, None, lines_tx.clone()));
+                        handles.push(follow(source, None, None, lines_tx.clone()));
                     }
                 }
             }

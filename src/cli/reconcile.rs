@@ -62,6 +62,11 @@ pub fn converge_all(
     let runtime = runtime()?;
     let transport = transport();
     let mut failed = 0;
+    let expected = expectations.values().flat_map(|s| s.values());
+    let (gone, kept) = expected.fold((0, 0), |(gone, kept), e| match e {
+        Expect::Gone => (gone + 1, kept),
+        _ => (gone, kept + 1),
+    });
     for (cluster, services) in expectations {
         let outcome = runtime.block_on(converge(
             store,
@@ -94,7 +99,11 @@ pub fn converge_all(
         return Ok(exit::ERROR);
     }
     if !wait.is_zero() {
-        cx.out.note("Every service is steady.");
+        cx.out.note(match (gone, kept) {
+            (0, _) => "Every service is steady.",
+            (_, 0) => "Every deleted service is gone.",
+            _ => "Every service is steady; the deleted ones are gone.",
+        });
     }
     Ok(exit::OK)
 }

@@ -41,15 +41,24 @@ pub fn run(cx: &Context, args: ValidateArgs) -> Outcome {
             cx.out.diagnostics(&checked.diagnostics);
             if valid {
                 cx.out.println(&format!(
-                    "{} {} files: {} clusters, {} task definitions, {} services.",
+                    "{} {}: {}, {}, {}.",
                     cx.out.paint.green("Valid:"),
-                    checked.files,
-                    checked.clusters,
-                    checked.task_definitions,
-                    checked.services
+                    counted(checked.files, "file"),
+                    counted(checked.clusters, "cluster"),
+                    counted(checked.task_definitions, "task definition"),
+                    counted(checked.services, "service")
                 ));
             }
         }
     }
     Ok(if valid { exit::OK } else { exit::ERROR })
+}
+
+/// `1 file`, `3 files`.
+fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }

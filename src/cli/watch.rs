@@ -52,6 +52,7 @@ fn print(report: Report, files: &str) {
             };
             eprintln!("{now}  watching{files}; stop with Ctrl-C (containers keep running)");
         }
+        Report::Stopping { tasks: 1 } => eprintln!("{now}  stopped watching; 1 task keeps running"),
         Report::Stopping { tasks } => {
             eprintln!("{now}  stopped watching; {tasks} tasks keep running")
         }

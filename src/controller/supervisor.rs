@@ -127,8 +127,11 @@ pub async fn watch(
                 let (manifests, state, runtime) = debounce(change, &mut changes).await;
                 if manifests {
                     on(Report::ManifestsChanged);
-                    if let Err(e) = apply() {
-                        on(Report::ApplyFailed(format!("{e:#}")));
+                    match apply() {
+                        // What the apply recorded (`started deployment ...`) comes before
+                        // what the reconcilers do about it.
+                        Ok(()) => commands.report(store, running.keys(), &on),
+                        Err(e) => on(Report::ApplyFailed(format!("{e:#}"))),
                     }
                 }
                 if manifests || state {

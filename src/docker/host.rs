@@ -227,12 +227,16 @@ impl DockerHost {
         };
         match tokio::time::timeout(PULL_TIMEOUT, pull).await {
             Ok(Ok(())) => Ok(()),
+            // Say first that the image is not on the host: no registry answering is the
+            // usual cause off AWS, and the fix is to build or load it there.
             Ok(Err(e)) => Err(LaunchError(format!(
-                "CannotPullContainerError: pull image `{image}`: {}",
+                "CannotPullContainerError: pull image `{image}` (not on host `{}`): {}",
+                self.name,
                 docker_message(&e)
             ))),
             Err(_) => Err(LaunchError(format!(
-                "CannotPullContainerError: pull image `{image}`: timed out after {}s",
+                "CannotPullContainerError: pull image `{image}` (not on host `{}`): timed out after {}s",
+                self.name,
                 PULL_TIMEOUT.as_secs()
             ))),
         }

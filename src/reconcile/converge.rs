@@ -52,12 +52,15 @@ pub fn verdict(
         return rollback_failure(record, runtime, failed);
     }
     match expect {
-        Expect::Gone => Verdict::Pending(format!(
-            "draining: {} tasks left",
-            runtime
+        Expect::Gone => {
+            let left = runtime
                 .and_then(|r| r.counts)
-                .map_or(0, |c| c.running + c.pending)
-        )),
+                .map_or(0, |c| c.running + c.pending);
+            Verdict::Pending(match left {
+                1 => "draining: 1 task left".into(),
+                n => format!("draining: {n} tasks left"),
+            })
+        }
         Expect::Deployment(id) => deployment(record, runtime, id),
         Expect::Steady if steady(record, runtime, since) => Verdict::Done,
         Expect::Steady => Verdict::Pending(counts(runtime)),
@@ -266,6 +269,16 @@ mod tests {
                 at(0)
             ),
             Verdict::Pending("draining: 3 tasks left".into())
+        );
+        let mut one = runtime("d1", RolloutState::Completed, None);
+        one.counts = one.counts.map(|c| ServiceCounts {
+            running: 1,
+            pending: 0,
+            ..c
+        });
+        assert_eq!(
+            verdict(&Expect::Gone, Some(&rec), Some(&one), at(0)),
+            Verdict::Pending("draining: 1 task left".into())
         );
         assert!(!verdict(&Expect::Steady, None, None, at(0)).is_final());
     }

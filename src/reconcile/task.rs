@@ -163,6 +163,24 @@ pub const ESSENTIAL_EXITED: &str = "Essential container in task exited";
 pub const HEALTH_CHECKS_FAILED: &str = "Task failed container health checks";
 pub const OUT_OF_MEMORY: &str = "OutOfMemoryError: Container killed due to memory usage";
 
+/// Why a task stopped, as the watch log and the service's events say it: ECS's reason, then
+/// the exit code of the essential container that exited (and its name when the task has
+/// several containers): `Essential container in task exited (exit code 137)`.
+pub fn stop_detail(task: &ObservedTask, reason: &StopReason) -> String {
+    let apps = task.app_containers().count();
+    let exited = task
+        .app_containers()
+        .filter(|c| c.essential && c.has_stopped())
+        .find_map(|c| c.exit_code.map(|code| (c, code)));
+    match exited {
+        Some((c, code)) if apps > 1 => {
+            format!("{} (container `{}`, exit code {code})", reason.text, c.name)
+        }
+        Some((_, code)) => format!("{} (exit code {code})", reason.text),
+        None => reason.text.clone(),
+    }
+}
+
 /// The ECS view of a task: statuses, health and, once it is stopping, why.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

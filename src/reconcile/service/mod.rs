@@ -18,7 +18,7 @@ mod replica;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use super::task::{Health, ObservedTask, TaskState, TaskStatus, short_id};
+use super::task::{Health, ObservedTask, TaskState, TaskStatus, short_id, stop_detail};
 use crate::ids::IdSource;
 use crate::model::ecs::{
     PlacementConstraintType, TaskDefinitionPlacementConstraintType, TaskDefinitionSpec,
@@ -174,12 +174,14 @@ const YOUNG: Duration = Duration::from_secs(5);
 pub fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource) -> Decision {
     let mut decision = Decision::default();
     let service = input.record.effective();
-    record_failures(input, &service, &mut decision);
+    let (at, stopped) = record_failures(input, &service, &mut decision);
     if service.is_daemon() {
         daemon::decide(input, &service, ids, &mut decision);
     } else {
         replica::decide(input, &service, ids, &mut decision);
     }
+    let replaced = replacement_events(input, &decision, &stopped);
+    decision.events.splice(at..at, replaced);
     cleanup(input, &mut decision);
     if input.record.status == ServiceStatus::Draining {
         let anything_left = input
@@ -191,13 +193,27 @@ pub fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource) -> Decision {
     decision
 }
 
+/// A task that stopped by itself (or failed its health checks), noticed in this pass.
+struct SelfStop {
+    task_id: String,
+    host: String,
+    /// Its reason with the exit code (see [`stop_detail`]).
+    detail: String,
+}
+
 /// Tasks that stopped by themselves (not by ecsctl's hand) are recorded once: their reason,
 /// an event for failed health checks, the failure streak, and the circuit breaker's count.
-fn record_failures(input: &ServiceInput<'_>, service: &EffectiveService, decision: &mut Decision) {
+/// Returns them, with where in the events the lines about their replacements go.
+fn record_failures(
+    input: &ServiceInput<'_>,
+    service: &EffectiveService,
+    decision: &mut Decision,
+) -> (usize, Vec<SelfStop>) {
     let name = input.name;
     let mut young_failures = 0;
     let primary = input.record.primary();
     let mut primary_failures = 0;
+    let mut stopped = Vec::new();
     for t in input.tasks {
         let Some(reason) = &t.state.stop_reason else {
             continue;
@@ -214,6 +230,11 @@ fn record_failures(input: &ServiceInput<'_>, service: &EffectiveService, decisio
                 t.task.short_id()
             ));
         }
+        stopped.push(SelfStop {
+            task_id: t.task.id.clone(),
+            host: t.task.host.clone(),
+            detail: stop_detail(t.task, reason),
+        });
         let lived = match (t.task.started_at(), t.task.stopped_at()) {
             (Some(start), Some(stop)) => stop.since(start),
             (Some(start), None) => input.now.since(start),
@@ -232,6 +253,7 @@ fn record_failures(input: &ServiceInput<'_>, service: &EffectiveService, decisio
             primary_failures += 1;
         }
     }
+    let at = decision.events.len();
     for failure in input.launch_failures {
         decision.record_stops.push((
             failure.task_id.clone(),
@@ -251,11 +273,11 @@ fn record_failures(input: &ServiceInput<'_>, service: &EffectiveService, decisio
         decision.failures = FailureCount::Add(young_failures);
     }
     let Some(primary) = primary else {
-        return;
+        return (at, stopped);
     };
     let progress = progress_of(input, &primary.id);
     if primary_failures == 0 || progress.rollout_state != RolloutState::InProgress {
-        return;
+        return (at, stopped);
     }
     let mut progress = progress;
     progress.failed_tasks += primary_failures;
@@ -296,6 +318,65 @@ fn record_failures(input: &ServiceInput<'_>, service: &EffectiveService, decisio
         }
     }
     decision.progress.push((primary.id.clone(), progress));
+    (at, stopped)
+}
+
+/// One line per task that stopped by itself: why (ECS's reason and the exit code), and
+/// whether a replacement starts in this pass (`starting a replacement (task 9d8e..)`) or why
+/// not. A start on the same host goes with a task first (DAEMON services), then in order.
+fn replacement_events(
+    input: &ServiceInput<'_>,
+    decision: &Decision,
+    stopped: &[SelfStop],
+) -> Vec<String> {
+    let name = input.name;
+    let mut free: Vec<&StartTask> = decision.starts.iter().collect();
+    let mut lines = Vec::new();
+    for stop in stopped {
+        let paired = free
+            .iter()
+            .position(|s| s.host == stop.host)
+            .or_else(|| (!free.is_empty()).then_some(0))
+            .map(|i| free.remove(i));
+        let next = match paired {
+            Some(start) => format!("starting a replacement (task {})", short_id(&start.task_id)),
+            None => no_replacement(input, decision),
+        };
+        lines.push(format!(
+            "(service {name}) (task {}) stopped: {}; {next}.",
+            short_id(&stop.task_id),
+            stop.detail
+        ));
+    }
+    lines
+}
+
+/// Why a task that stopped by itself is not replaced in this pass.
+fn no_replacement(input: &ServiceInput<'_>, decision: &Decision) -> String {
+    if input.record.status == ServiceStatus::Draining {
+        return "not replaced: the service is being deleted".into();
+    }
+    if failed_deployment(input, decision) {
+        return match &decision.rollback {
+            Some(target) => format!(
+                "not replaced: the deployment failed, rolling back to {}",
+                target.task_definition
+            ),
+            None => "not replaced: the deployment failed".into(),
+        };
+    }
+    if let Some(until) = throttled_until(input, decision) {
+        let streak = match decision.failures {
+            FailureCount::Add(n) => input.runtime.consecutive_failures + n,
+            _ => input.runtime.consecutive_failures,
+        };
+        let secs = until.since(input.now).as_millis().div_ceil(1000);
+        return format!("a replacement starts in {secs}s: {streak} tasks failed in a row");
+    }
+    if decision.counts.unplaced > 0 {
+        return "no host can take a replacement yet".into();
+    }
+    "no replacement needed".into()
 }
 
 /// ECS's circuit breaker threshold: half the desired count, at least 3, at most 200.

@@ -569,6 +569,72 @@ fn a_killed_long_running_task_is_replaced_at_once() {
         FailureCount::Unchanged,
         "a task that ran a minute is not a crash loop"
     );
+    // The event says why the task stopped, with its exit code, and which task replaces it,
+    // before the ECS line about the start.
+    let line = format!(
+        "(service web) (task {}) stopped: Essential container in task exited (exit code 137); \
+         starting a replacement (task {}).",
+        short_id(&w.tasks[0].id),
+        short_id(&d.starts[0].task_id)
+    );
+    let at = d.events.iter().position(|e| *e == line);
+    let started = d
+        .events
+        .iter()
+        .position(|e| e.contains("has started 1 task"));
+    assert!(at.is_some() && at < started, "{:#?}", d.events);
+    // Once: the next pass says nothing more about it.
+    let again = w.step();
+    assert!(
+        !again.events.iter().any(|e| e.contains("stopped:")),
+        "{:#?}",
+        again.events
+    );
+}
+
+#[test]
+fn a_throttled_crash_loop_says_when_the_replacement_starts() {
+    let mut w = World::new(record(1, 100, 200, vec![deployment("d1", 1)]), hosts(1));
+    w.broken_revision = Some(1);
+    let mut lines = Vec::new();
+    for _ in 0..8 {
+        let d = w.step();
+        lines.extend(d.events.into_iter().filter(|e| e.contains("stopped:")));
+    }
+    assert!(
+        lines[0].ends_with(
+            "stopped: Essential container in task exited (exit code 1); starting a replacement \
+             (task 000000000000)."
+        ),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.ends_with(
+            "stopped: Essential container in task exited (exit code 1); a replacement starts \
+             in 1s: 3 tasks failed in a row."
+        )),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn a_stop_that_is_not_replaced_says_why() {
+    // The service is being deleted: a task that dies then is not replaced.
+    let mut w = World::new(record(2, 100, 200, vec![deployment("d1", 1)]), hosts(1));
+    w.settle(5);
+    w.now += 60_000;
+    w.record.status = ServiceStatus::Draining;
+    w.tasks[0].phase = Phase::Exited(3);
+    let d = w.step();
+    assert!(d.starts.is_empty());
+    assert!(
+        d.events.iter().any(|e| e.ends_with(
+            "stopped: Essential container in task exited (exit code 3); not replaced: the \
+             service is being deleted."
+        )),
+        "{:#?}",
+        d.events
+    );
 }
 
 #[test]
@@ -616,6 +682,13 @@ fn unhealthy_tasks_are_reported_and_replaced() {
             .iter()
             .any(|e| e.ends_with("failed container health checks."))
     );
+    let replaced = format!(
+        "(service web) (task {}) stopped: Task failed container health checks; starting a \
+         replacement (task {}).",
+        o.short_id(),
+        short_id(&d.starts[0].task_id)
+    );
+    assert!(d.events.contains(&replaced), "{:#?}", d.events);
     assert!(!d.steady);
 }
 

@@ -326,3 +326,32 @@ fn links_and_volumes_from_order_creation_and_starts() {
         "web waits for the container it links to"
     );
 }
+
+#[test]
+fn stop_details_carry_the_exit_code_of_the_essential_container() {
+    let exited_alone = task(vec![exited("app", 137)]);
+    assert_eq!(
+        stop_detail(&exited_alone, &StopReason::failure(ESSENTIAL_EXITED)),
+        "Essential container in task exited (exit code 137)"
+    );
+    let mut oom = exited("app", 137);
+    oom.oom_killed = true;
+    assert_eq!(
+        stop_detail(&task(vec![oom]), &StopReason::failure(OUT_OF_MEMORY)),
+        "OutOfMemoryError: Container killed due to memory usage (exit code 137)"
+    );
+    // With a sidecar, the container that exited is named; a non-essential one is not it.
+    let mut sidecar = exited("log", 0);
+    sidecar.essential = false;
+    let two = task(vec![sidecar, exited("app", 3)]);
+    assert_eq!(
+        stop_detail(&two, &StopReason::failure(ESSENTIAL_EXITED)),
+        "Essential container in task exited (container `app`, exit code 3)"
+    );
+    // Still running (failed health checks): no exit code to give.
+    let running = task(vec![container("app", ContainerState::Running)]);
+    assert_eq!(
+        stop_detail(&running, &StopReason::failure(HEALTH_CHECKS_FAILED)),
+        "Task failed container health checks"
+    );
+}
