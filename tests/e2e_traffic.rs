@@ -467,4 +467,26 @@ fn a_service_behind_a_listener_rolls_without_a_failed_request() {
         back = bodies(port, 20);
     }
     assert_eq!(back, second, "the re-created proxy carries both targets");
+
+    // Without its load balancer, the cluster's proxy goes; the service keeps running.
+    let without: String = behind_a_listener(&cluster, port, "v2")
+        .split("---\n")
+        .filter(|doc| !doc.contains("kind: LoadBalancer") && !doc.contains("kind: TargetGroup"))
+        .map(|doc| doc.replace("  loadBalancers: [{ targetGroupName: web, containerName: web, containerPort: 8080 }]\n", ""))
+        .collect::<Vec<_>>()
+        .join("---\n");
+    env.write("m/web.yaml", &without);
+    let apply = env.run(&[
+        "apply",
+        "-f",
+        "m",
+        "--prune",
+        "--auto-approve",
+        "--wait",
+        "60s",
+    ]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let proxy = format!("ecsctl-haproxy-{}", cluster.name);
+    assert!(!docker(&["inspect", &proxy]).0, "the proxy is removed");
+    assert_eq!(cluster.running("web").len(), 2);
 }

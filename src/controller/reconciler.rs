@@ -250,11 +250,53 @@ impl Reconciler {
         let mut decision = self.decide(&state, &runtime, &objects, now);
         let traffic = decision.traffic.take();
         self.act(&state, decision, now, &mut report);
+        let listener_hosts: BTreeSet<String> = traffic
+            .as_ref()
+            .map(|t| t.proxies.keys().cloned().collect())
+            .unwrap_or_default();
         if let Some(traffic) = traffic {
             self.carry_out_traffic(&objects, &state.lineage, traffic, &mut report)
                 .await;
         }
+        self.remove_stray_proxies(&objects, &state.lineage, &listener_hosts)
+            .await;
         Ok(report)
+    }
+
+    /// Removes this cluster's proxy from the hosts that no longer carry a listener (a deleted
+    /// load balancer, a host taken out of `hosts:`). Each host is checked once per change.
+    async fn remove_stray_proxies(
+        &mut self,
+        objects: &TrafficObjects,
+        lineage: &str,
+        listener_hosts: &BTreeSet<String>,
+    ) {
+        self.traffic
+            .without_proxy
+            .retain(|h| !listener_hosts.contains(h));
+        let work: Vec<_> = self
+            .slots
+            .iter()
+            .filter(|(name, _)| {
+                !listener_hosts.contains(*name) && !self.traffic.without_proxy.contains(*name)
+            })
+            .filter_map(|(name, slot)| {
+                let conn = slot.conn.clone()?;
+                let spec = self.proxy_spec(objects, name, lineage);
+                Some(async move {
+                    let removed = crate::traffic::proxy::remove(&conn, &spec).await;
+                    (name.clone(), removed)
+                })
+            })
+            .collect();
+        for (name, removed) in futures_util::future::join_all(work).await {
+            // A container of that name that is not ours is left alone, and said once.
+            if let Err(e) = removed {
+                tracing::warn!(cluster = %self.cluster, "{e:#}");
+            }
+            self.traffic.written.remove(&name);
+            self.traffic.without_proxy.insert(name);
+        }
     }
 
     fn proxy_spec(&self, objects: &TrafficObjects, host: &str, lineage: &str) -> ProxySpec {

@@ -72,6 +72,8 @@ pub struct TrafficMemory {
     pub held: BTreeSet<String>,
     /// By host: the config text last written, and its skeleton (what a reload is for).
     pub written: BTreeMap<String, (String, String)>,
+    /// Hosts known to carry no proxy of this cluster (checked once, not every pass).
+    pub without_proxy: BTreeSet<String>,
 }
 
 /// Reads one proxy: whether it runs, and its servers by (target group, server).
