@@ -155,6 +155,15 @@ fn bodies(address: &str, path: &str, n: usize) -> BTreeSet<String> {
         .collect()
 }
 
+/// Brings a rig host's link back up when dropped (also when the test fails).
+struct LinkBack(&'static common::rig::Rig, u32);
+
+impl Drop for LinkBack {
+    fn drop(&mut self) {
+        self.0.fault("link-up", self.1);
+    }
+}
+
 fn ecsctl(env: &Env, cluster: &RigCluster, args: &[&str]) -> common::Run {
     env.run_with(args, &[("ECSCTL_SSH", cluster.rig.ssh())])
 }
@@ -215,7 +224,15 @@ fn listeners_on_two_hosts_reach_every_task_on_three() {
     assert!(get(h3, "/").is_none(), "h3 carries no listener");
 
     let mut watch = env.spawn(
-        &["watch", "--cluster", &cluster.name, "--resync", "2s"],
+        &[
+            "watch",
+            "--cluster",
+            &cluster.name,
+            "--resync",
+            "2s",
+            "--host-grace",
+            "5s",
+        ],
         &[("ECSCTL_SSH", cluster.rig.ssh())],
     );
 
@@ -274,6 +291,35 @@ fn listeners_on_two_hosts_reach_every_task_on_three() {
         "the listener on h1 back with 6 targets",
         Duration::from_secs(60),
         || bodies(h1, "/", 36) == now_every,
+    );
+
+    // A host that is lost: its tasks are replaced on the others and the listener on h1
+    // carries the replacements; once it returns, its own listener has every current target.
+    let lost: BTreeSet<String> = web_bodies_on(&cluster, 2)
+        .into_iter()
+        .map(|(_, b)| b)
+        .collect();
+    let link = LinkBack(cluster.rig, 2);
+    cluster.rig.fault("link-down", 2);
+    wait_for(
+        "h2's tasks replaced behind h1's listener",
+        Duration::from_secs(90),
+        || {
+            let seen = bodies(h1, "/", 36);
+            seen.len() == 6 && seen.is_disjoint(&lost) && !seen.contains("(failed)")
+        },
+    );
+    drop(link);
+    wait_for(
+        "h2's listener with every current target",
+        Duration::from_secs(90),
+        || {
+            let mut current: BTreeSet<String> = BTreeSet::new();
+            for i in 1..=3 {
+                current.extend(web_bodies_on(&cluster, i).into_iter().map(|(_, b)| b));
+            }
+            current.len() == 6 && bodies(h2, "/", 36) == current
+        },
     );
     assert_eq!(watch.stop(), Some(0), "{}", watch.log());
     // The unhealthy task took no traffic: it was deregistered (no drain to wait for), then
