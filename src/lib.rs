@@ -37,6 +37,7 @@ pub mod ids;
 pub mod model;
 pub mod ops;
 pub mod plan;
+pub mod proxy;
 pub mod reconcile;
 pub mod schedule;
 pub mod state;

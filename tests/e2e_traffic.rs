@@ -13,9 +13,9 @@ use common::docker::{IMAGE, docker, docker_ok, ensure_image};
 use ecsctl::docker::host::DockerHost;
 use ecsctl::model::effective::traffic::{CodeRange, EffectiveTargetGroup, HealthCheckKind};
 use ecsctl::model::traffic::TrafficProtocol;
-use ecsctl::traffic::client::RuntimeClient;
+use ecsctl::proxy::client::RuntimeClient;
+use ecsctl::proxy::container::{self as proxy, ProxySpec};
 use ecsctl::traffic::config::{AdminState, Backend, Frontend, ProxyConfig, Server, render};
-use ecsctl::traffic::proxy::{self, ProxySpec};
 
 const HAPROXY_IMAGE: &str = "ecsctl-test/haproxy:2.6";
 

@@ -23,6 +23,7 @@ use crate::docker::transport::Transport;
 use crate::ids::{IdSource, RandomIds};
 use crate::model::cluster::ClusterSpec;
 use crate::model::names::TaskDefRef;
+use crate::proxy::container::ProxySpec;
 use crate::reconcile::cluster::{self, ClusterDecision, ClusterInput, LaunchTask};
 use crate::reconcile::service::{self, HostStatus, Settings};
 use crate::reconcile::task::ObservedTask;
@@ -31,7 +32,6 @@ use crate::schedule::pools::Providers;
 use crate::state::store::StateDir;
 use crate::state::{DeploymentProgress, HostRuntime, Runtime, ServiceStatus, State};
 use crate::time::Timestamp;
-use crate::traffic::proxy::ProxySpec;
 
 pub use crate::reconcile::cluster::{ServiceReport, usage};
 
@@ -284,7 +284,7 @@ impl Reconciler {
                 let conn = slot.conn.clone()?;
                 let spec = self.proxy_spec(objects, name, lineage);
                 Some(async move {
-                    let removed = crate::traffic::proxy::remove(&conn, &spec).await;
+                    let removed = crate::proxy::container::remove(&conn, &spec).await;
                     (name.clone(), removed)
                 })
             })

@@ -15,12 +15,12 @@ use anyhow::{Context as _, Result};
 use crate::docker::host::DockerHost;
 use crate::model::effective::traffic::EffectiveTargetGroup;
 use crate::model::traffic::{LoadBalancerSpec, TargetGroupSpec};
+use crate::proxy::client::RuntimeClient;
+use crate::proxy::container::{self as proxy, ProxySpec};
 use crate::reconcile::traffic::{ProxyPlan, ProxyView, RuntimeOp, ServerKey};
 use crate::state::State;
 use crate::time::Timestamp;
-use crate::traffic::client::RuntimeClient;
 use crate::traffic::config::{backend_name, render, skeleton_of};
-use crate::traffic::proxy::{self, ProxySpec};
 use crate::traffic::runtime::SHOW_SERVERS_STATE;
 
 /// How long `del server` is retried while connections remain, within one pass.

@@ -109,7 +109,7 @@ traffic_struct! {
     LoadBalancerSpec {
         /// Where the listeners run; empty means every ACTIVE host of the cluster.
         hosts: Vec<String>,
-        /// The proxy image; default `traffic::proxy::DEFAULT_IMAGE`.
+        /// The proxy image; default `proxy::container::DEFAULT_IMAGE`.
         image: Option<String>,
         listeners: Vec<Listener>,
     }

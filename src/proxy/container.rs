@@ -22,10 +22,10 @@ use bollard::query_parameters::{
     KillContainerOptionsBuilder, RemoveContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 
-use super::config::RUN_DIR;
 use crate::docker::host::DockerHost;
 use crate::docker::labels;
 use crate::docker::transport::proxy_admin_socket;
+use crate::traffic::config::RUN_DIR;
 
 pub const DEFAULT_IMAGE: &str = "haproxy:2.8";
 pub const CONFIG_DIR: &str = "/etc/ecsctl-haproxy";

@@ -17,9 +17,9 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::UnixStream;
 
-use super::config::{AdminState, Server, backend_name};
-use super::runtime::{self, Answer, ServerStat};
 use crate::model::effective::traffic::EffectiveTargetGroup;
+use crate::traffic::config::{AdminState, Server, backend_name};
+use crate::traffic::runtime::{self, Answer, ServerStat};
 
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 const POLL: Duration = Duration::from_millis(200);
