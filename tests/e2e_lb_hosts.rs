@@ -12,25 +12,14 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use common::Env;
-use common::docker::{IMAGE, docker, wait_for};
+use common::docker::{HAPROXY_IMAGE, IMAGE, ensure_haproxy_image, wait_for};
 use common::rig::RigCluster;
 
-const HAPROXY_IMAGE: &str = "ecsctl-test/haproxy:2.6";
 const PORT: u16 = 18480;
 
 /// The proxy image on the main daemon (built from Debian's package) and on every rig host.
-fn ensure_haproxy_image(cluster: &RigCluster) {
-    if !docker(&["image", "inspect", HAPROXY_IMAGE]).0 {
-        let status = std::process::Command::new("bash")
-            .args([
-                "-c",
-                &format!(". .ci/lib.sh; ensure_haproxy_image {HAPROXY_IMAGE}"),
-            ])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("bash");
-        assert!(status.success(), "building {HAPROXY_IMAGE} failed");
-    }
+fn ensure_haproxy_image_on_the_rig(cluster: &RigCluster) {
+    ensure_haproxy_image();
     for i in 1..=3 {
         if cluster
             .rig
@@ -191,7 +180,7 @@ fn web_bodies_on(cluster: &RigCluster, i: u32) -> Vec<(String, String)> {
 #[test]
 fn listeners_on_two_hosts_reach_every_task_on_three() {
     let cluster = RigCluster::new("lb");
-    ensure_haproxy_image(&cluster);
+    ensure_haproxy_image_on_the_rig(&cluster);
     let env = Env::new();
     env.write("m/all.yaml", &manifests(&cluster));
     let apply = ecsctl(

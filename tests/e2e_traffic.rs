@@ -9,30 +9,13 @@ use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use common::docker::{IMAGE, docker, docker_ok, ensure_image};
+use common::docker::{HAPROXY_IMAGE, IMAGE, docker, docker_ok, ensure_haproxy_image, ensure_image};
 use ecsctl::docker::host::DockerHost;
 use ecsctl::model::effective::traffic::{CodeRange, EffectiveTargetGroup, HealthCheckKind};
 use ecsctl::model::traffic::TrafficProtocol;
 use ecsctl::proxy::client::RuntimeClient;
 use ecsctl::proxy::container::{self as proxy, ProxySpec};
 use ecsctl::traffic::config::{AdminState, Backend, Frontend, ProxyConfig, Server, render};
-
-const HAPROXY_IMAGE: &str = "ecsctl-test/haproxy:2.6";
-
-fn ensure_haproxy_image() {
-    if docker(&["image", "inspect", HAPROXY_IMAGE]).0 {
-        return;
-    }
-    let status = std::process::Command::new("bash")
-        .args([
-            "-c",
-            &format!(". .ci/lib.sh; ensure_haproxy_image {HAPROXY_IMAGE}"),
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("bash");
-    assert!(status.success(), "building {HAPROXY_IMAGE} failed");
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

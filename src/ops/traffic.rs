@@ -88,12 +88,20 @@ fn forwarding_to(
         .collect()
 }
 
-fn not_found(kind: ObjectKind, name: &str, known: &[&str]) -> OpsError {
+/// `no target group `wbe` in any cluster; did you mean `web`?`, over every cluster's objects.
+fn not_found<T>(
+    kind: ObjectKind,
+    name: &str,
+    by_cluster: &BTreeMap<String, BTreeMap<String, T>>,
+) -> OpsError {
+    let known = by_cluster
+        .values()
+        .flat_map(|g| g.keys().map(String::as_str));
     OpsError::NotFound {
         kind,
         name: name.to_string(),
         place: "in any cluster".into(),
-        suggestion: did_you_mean(name, known.iter().copied()).map(str::to_string),
+        suggestion: did_you_mean(name, known).map(str::to_string),
     }
 }
 
@@ -141,12 +149,11 @@ pub fn target_groups(
         }
     }
     if let (Some(name), true) = (name, views.is_empty()) {
-        let known: Vec<&str> = state
-            .target_groups
-            .values()
-            .flat_map(|g| g.keys().map(String::as_str))
-            .collect();
-        return Err(not_found(ObjectKind::TargetGroup, name, &known));
+        return Err(not_found(
+            ObjectKind::TargetGroup,
+            name,
+            &state.target_groups,
+        ));
     }
     Ok(views)
 }
@@ -200,12 +207,11 @@ pub fn load_balancers(
         }
     }
     if let (Some(name), true) = (name, views.is_empty()) {
-        let known: Vec<&str> = state
-            .load_balancers
-            .values()
-            .flat_map(|g| g.keys().map(String::as_str))
-            .collect();
-        return Err(not_found(ObjectKind::LoadBalancer, name, &known));
+        return Err(not_found(
+            ObjectKind::LoadBalancer,
+            name,
+            &state.load_balancers,
+        ));
     }
     Ok(views)
 }
@@ -225,12 +231,11 @@ pub fn describe_target_group(
     let (c, record) = match found[..] {
         [one] => one,
         [] => {
-            let known: Vec<&str> = state
-                .target_groups
-                .values()
-                .flat_map(|g| g.keys().map(String::as_str))
-                .collect();
-            return Err(not_found(ObjectKind::TargetGroup, name, &known));
+            return Err(not_found(
+                ObjectKind::TargetGroup,
+                name,
+                &state.target_groups,
+            ));
         }
         _ => {
             return Err(OpsError::Ambiguous {

@@ -203,3 +203,22 @@ pub fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) 
     }
     panic!("timed out after {timeout:?} waiting for {what}");
 }
+
+/// The proxy image of the traffic tests, built from Debian's haproxy package (no registry).
+pub const HAPROXY_IMAGE: &str = "ecsctl-test/haproxy:2.6";
+
+/// Builds [`HAPROXY_IMAGE`] on the main daemon unless it is there.
+pub fn ensure_haproxy_image() {
+    if docker(&["image", "inspect", HAPROXY_IMAGE]).0 {
+        return;
+    }
+    let status = std::process::Command::new("bash")
+        .args([
+            "-c",
+            &format!(". .ci/lib.sh; ensure_haproxy_image {HAPROXY_IMAGE}"),
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("bash");
+    assert!(status.success(), "building {HAPROXY_IMAGE} failed");
+}
