@@ -338,7 +338,13 @@ fn a_service_behind_a_listener_rolls_without_a_failed_request() {
         "{}",
         apply.stderr
     );
-    let first = bodies(port, 20);
+    // Both tasks answer through the listener (a loaded machine may need a moment).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut first = bodies(port, 20);
+    while first.len() != 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(500));
+        first = bodies(port, 20);
+    }
     assert_eq!(
         first.len(),
         2,
