@@ -34,8 +34,23 @@ pub fn prune(value: Value) -> Value {
     }
 }
 
+/// A `Cluster`, with everything ECS can include (DescribeClusters leaves out what its
+/// `include` does not ask for: [`CLUSTER_INCLUDES`]). Settings not set read as ECS's
+/// defaults (`containerInsights`: `disabled`).
 pub fn cluster(arns: &Arns, state: &State, runtime: &Runtime, name: &str) -> Value {
     let hosts = state.cluster_spec(name).map_or(0, |s| s.hosts.len());
+    let record = state.clusters.get(name);
+    let mut settings = vec![json!({"name": "containerInsights", "value": "disabled"})];
+    for s in record.map(|r| r.settings.as_slice()).unwrap_or_default() {
+        match settings.iter_mut().find(|d| d["name"] == json!(s.name)) {
+            Some(d) => d["value"] = json!(s.value),
+            None => settings.push(json!(s)),
+        }
+    }
+    let tags = record.map_or_else(|| json!([]), |r| json!(r.tags));
+    let configuration = record
+        .and_then(|r| r.configuration.as_ref())
+        .map(|c| json!(c));
     let services = state
         .all_services()
         .filter(|(c, _, r)| *c == name && r.status == ServiceStatus::Active)
@@ -54,11 +69,33 @@ pub fn cluster(arns: &Arns, state: &State, runtime: &Runtime, name: &str) -> Val
         "pendingTasksCount": pending,
         "activeServicesCount": services,
         "statistics": [],
-        "tags": [],
-        "settings": [{"name": "containerInsights", "value": "disabled"}],
+        "tags": tags,
+        "settings": settings,
+        "configuration": configuration,
         "capacityProviders": [],
         "defaultCapacityProviderStrategy": [],
     })
+}
+
+/// The members of a `Cluster` that DescribeClusters returns only when `include` names them:
+/// (include value, member).
+pub const CLUSTER_INCLUDES: [(&str, &str); 4] = [
+    ("CONFIGURATIONS", "configuration"),
+    ("SETTINGS", "settings"),
+    ("STATISTICS", "statistics"),
+    ("TAGS", "tags"),
+];
+
+/// `shape` without the members `include` does not ask for (see [`CLUSTER_INCLUDES`]).
+pub fn cluster_included(mut shape: Value, include: &[String]) -> Value {
+    if let Some(map) = shape.as_object_mut() {
+        for (field, member) in CLUSTER_INCLUDES {
+            if !include.iter().any(|i| i == field) {
+                map.remove(member);
+            }
+        }
+    }
+    shape
 }
 
 pub fn task_definition(arns: &Arns, family: &str, revision: &Revision) -> Value {
@@ -78,6 +115,7 @@ pub fn task_definition(arns: &Arns, family: &str, revision: &Revision) -> Value 
         match revision.status {
             RevisionStatus::Active => "ACTIVE",
             RevisionStatus::Inactive => "INACTIVE",
+            RevisionStatus::DeleteInProgress => "DELETE_IN_PROGRESS",
         }
         .into(),
     );
@@ -341,6 +379,53 @@ mod tests {
         let v =
             prune(json!({"a": null, "b": {}, "c": {"d": {}}, "e": [], "f": [{"g": null}], "h": 0}));
         assert_eq!(v, json!({"e": [], "f": [{}], "h": 0}));
+    }
+
+    #[test]
+    fn describe_clusters_includes_only_what_it_is_asked_for() {
+        let shape = json!({"clusterName": "c", "tags": [], "settings": [], "configuration": {}, "statistics": []});
+        assert_eq!(
+            cluster_included(shape.clone(), &[]),
+            json!({"clusterName": "c"})
+        );
+        assert_eq!(
+            cluster_included(shape, &["TAGS".into(), "SETTINGS".into()]),
+            json!({"clusterName": "c", "tags": [], "settings": []})
+        );
+    }
+
+    #[test]
+    fn cluster_settings_read_as_ecs_defaults_until_set() {
+        let arns = Arns {
+            region: "r".into(),
+            account: "1".into(),
+        };
+        let mut state = State::empty("l".into());
+        let runtime = Runtime::default();
+        let shape = cluster(&arns, &state, &runtime, "default");
+        assert_eq!(
+            shape["settings"],
+            json!([{"name": "containerInsights", "value": "disabled"}])
+        );
+        let mut record = crate::state::ClusterRecord::new(
+            crate::model::cluster::ClusterSpec::default(),
+            Timestamp::from_unix_millis(0),
+        );
+        record.settings = vec![crate::model::cluster::ClusterSetting {
+            name: Some("containerInsights".into()),
+            value: Some("enhanced".into()),
+        }];
+        record.tags = vec![crate::model::ecs::Tag {
+            key: Some("team".into()),
+            value: Some("a".into()),
+        }];
+        state.clusters.insert("c".into(), record);
+        let shape = cluster(&arns, &state, &runtime, "c");
+        assert_eq!(
+            shape["settings"],
+            json!([{"name": "containerInsights", "value": "enhanced"}])
+        );
+        assert_eq!(shape["tags"], json!([{"key": "team", "value": "a"}]));
     }
 
     #[test]
