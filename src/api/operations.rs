@@ -22,6 +22,7 @@ use crate::model::ecs::Tag;
 use crate::model::node::DocPath;
 use crate::ops::{self, Session, register};
 use crate::reconcile::task::DesiredStatus;
+use crate::state::cache::StateCache;
 use crate::state::{RevisionStatus, ServiceStatus, State};
 
 /// What every operation works with.
@@ -34,6 +35,8 @@ pub struct Api {
     pub nudge: Arc<dyn Fn() + Send + Sync>,
     /// Services deleted through this server, still described (as INACTIVE).
     pub deleted: Deleted,
+    /// The state and runtime files as last parsed: reads parse them only when they change.
+    pub cache: StateCache,
 }
 
 /// How long a deleted service stays describable as INACTIVE.
@@ -201,8 +204,12 @@ fn decode<T: DeserializeOwned>(body: &str) -> Result<T, ApiError> {
     value.ok_or_else(|| ApiError::serialization("the request could not be read"))
 }
 
-fn state(api: &Api) -> Result<State, ApiError> {
-    Ok(api.session.state_or_empty().map_err(ops::OpsError::Other)?)
+/// The state as recorded now (shared: parsed again only when the file was replaced).
+fn state(api: &Api) -> Result<Arc<State>, ApiError> {
+    Ok(api
+        .cache
+        .state(&api.session.store)
+        .map_err(ops::OpsError::Other)?)
 }
 
 fn cluster_or_default(cluster: Option<&str>) -> Result<String, ApiError> {
@@ -218,11 +225,10 @@ fn known_cluster(state: &State, cluster: Option<&str>) -> Result<String, ApiErro
     Ok(name)
 }
 
-fn runtime(api: &Api, cluster: &str) -> Result<crate::state::Runtime, ApiError> {
+fn runtime(api: &Api, cluster: &str) -> Result<Arc<crate::state::Runtime>, ApiError> {
     Ok(api
-        .session
-        .store
-        .read_runtime(cluster)
+        .cache
+        .runtime(&api.session.store, cluster)
         .map_err(ops::OpsError::Other)?)
 }
 
@@ -336,7 +342,7 @@ fn create_cluster(api: &Api, arns: &Arns, body: &str) -> Out {
     }
     (api.nudge)();
     let state = state(api)?;
-    Ok(json!({"cluster": shapes::cluster(arns, &state, &runtime(api, &name)?, &name)}))
+    Ok(json!({"cluster": shapes::cluster(arns, &state, &*runtime(api, &name)?, &name)}))
 }
 
 #[derive(Deserialize, Default)]
@@ -360,7 +366,7 @@ fn update_cluster(api: &Api, arns: &Arns, body: &str) -> Out {
         ));
     }
     let name = arn::cluster_name(text)?;
-    ops::resolve::cluster(&state(api)?, &name)?;
+    ops::resolve::cluster(&*state(api)?, &name)?;
     let settings = request.settings.unwrap_or_default();
     checked_settings(&mut Vec::new(), &settings, request.configuration.as_ref())?;
     register::change_cluster(
@@ -376,7 +382,7 @@ fn update_cluster(api: &Api, arns: &Arns, body: &str) -> Out {
         api.lock_timeout,
     )?;
     let state = state(api)?;
-    Ok(json!({"cluster": shapes::cluster(arns, &state, &runtime(api, &name)?, &name)}))
+    Ok(json!({"cluster": shapes::cluster(arns, &state, &*runtime(api, &name)?, &name)}))
 }
 
 #[derive(Deserialize, Default)]
@@ -407,7 +413,7 @@ fn delete_cluster(api: &Api, arns: &Arns, body: &str) -> Out {
     let request: ClusterRequest = decode(body)?;
     let state = state(api)?;
     let name = known_cluster(&state, request.cluster.as_deref())?;
-    let mut shape = shapes::cluster(arns, &state, &runtime(api, &name)?, &name);
+    let mut shape = shapes::cluster(arns, &state, &*runtime(api, &name)?, &name);
     register::delete_cluster(&api.session, &name, api.lock_timeout)?;
     (api.nudge)();
     shape["status"] = json!("INACTIVE");
@@ -446,7 +452,7 @@ fn describe_clusters(api: &Api, arns: &Arns, body: &str) -> Out {
     for text in names {
         let name = arn::cluster_name(&text)?;
         if existing.contains(&name) {
-            let shape = shapes::cluster(arns, &state, &runtime(api, &name)?, &name);
+            let shape = shapes::cluster(arns, &state, &*runtime(api, &name)?, &name);
             clusters.push(shapes::cluster_included(shape, &request.include));
         } else {
             failures.push(failure(arns.cluster(&name), "MISSING"));
@@ -748,7 +754,7 @@ fn service_target(
 
 fn check_cluster(api: &Api, cluster: Option<&str>) -> Result<(), ApiError> {
     if let Some(c) = cluster {
-        ops::resolve::cluster(&state(api)?, c)?;
+        ops::resolve::cluster(&*state(api)?, c)?;
     }
     Ok(())
 }
