@@ -232,6 +232,14 @@ fn runtime(api: &Api, cluster: &str) -> Result<Arc<crate::state::Runtime>, ApiEr
         .map_err(ops::OpsError::Other)?)
 }
 
+/// `{MEMBER: items, "failures": failures}`, moving the shapes (`json!` would copy them).
+fn listed(member: &str, items: Vec<Value>, failures: Vec<Value>) -> Value {
+    let mut map = Map::new();
+    map.insert(member.to_string(), Value::Array(items));
+    map.insert("failures".to_string(), Value::Array(failures));
+    Value::Object(map)
+}
+
 fn failure(arn: String, reason: &str) -> Value {
     json!({"arn": arn, "reason": reason})
 }
@@ -458,7 +466,7 @@ fn describe_clusters(api: &Api, arns: &Arns, body: &str) -> Out {
             failures.push(failure(arns.cluster(&name), "MISSING"));
         }
     }
-    Ok(json!({"clusters": clusters, "failures": failures}))
+    Ok(listed("clusters", clusters, failures))
 }
 
 #[derive(Deserialize, Default)]
@@ -559,7 +567,7 @@ fn delete_task_definitions(api: &Api, arns: &Arns, body: &str) -> Out {
             )
         })
         .collect();
-    Ok(json!({"taskDefinitions": deleted, "failures": failures}))
+    Ok(listed("taskDefinitions", deleted, failures))
 }
 
 fn describe_task_definition(api: &Api, arns: &Arns, body: &str) -> Out {
@@ -857,7 +865,7 @@ fn describe_services(api: &Api, arns: &Arns, body: &str) -> Out {
             }
         }
     }
-    Ok(json!({"services": services, "failures": failures}))
+    Ok(listed("services", services, failures))
 }
 
 fn list_services(api: &Api, arns: &Arns, body: &str) -> Out {
@@ -1173,7 +1181,7 @@ async fn describe_tasks(api: &Api, arns: &Arns, body: &str) -> Out {
             None => failures.push(failure(arns.task(&cluster, &id), "MISSING")),
         }
     }
-    Ok(json!({"tasks": found, "failures": failures}))
+    Ok(listed("tasks", found, failures))
 }
 
 #[derive(Deserialize, Default)]
@@ -1239,7 +1247,7 @@ async fn describe_container_instances(api: &Api, arns: &Arns, body: &str) -> Out
             None => failures.push(failure(arns.container_instance(&cluster, &id), "MISSING")),
         }
     }
-    Ok(json!({"containerInstances": found, "failures": failures}))
+    Ok(listed("containerInstances", found, failures))
 }
 
 #[derive(Deserialize, Default)]
@@ -1323,7 +1331,7 @@ async fn update_container_instances_state(api: &Api, arns: &Arns, body: &str) ->
         .iter()
         .map(|id| failure(arns.container_instance(&cluster, id), "MISSING"))
         .collect();
-    Ok(json!({"containerInstances": found, "failures": failures}))
+    Ok(listed("containerInstances", found, failures))
 }
 
 #[cfg(test)]
@@ -1378,6 +1386,22 @@ mod tests {
         let mut state = State::empty("l".into());
         state.services.insert("gone".into(), Default::default());
         assert!(!state.cluster_names().contains("gone"));
+    }
+
+    #[test]
+    fn tags_and_includes_are_checked_naming_the_member() {
+        assert!(check_tags(&[tag("team", "a")], "tags").is_ok());
+        let e = check_tags(&[tag("team", "a"), tag("", "b")], "tags").expect_err("no key");
+        assert_eq!(e.code, "InvalidParameterException");
+        assert!(e.message.starts_with("`tags[1].key`"), "{}", e.message);
+        let long = "v".repeat(257);
+        let e = check_tags(&[tag("k", &long)], "tags").expect_err("long value");
+        assert!(e.message.starts_with("`tags[0].value`"), "{}", e.message);
+        let many: Vec<Tag> = (0..51).map(|i| tag(&format!("k{i}"), "v")).collect();
+        assert!(check_tags(&many, "tags").is_err());
+        assert!(check_include(&["TAGS".into()], &["TAGS"]).is_ok());
+        let e = check_include(&["TAG".into()], &["TAGS"]).expect_err("unknown");
+        assert!(e.message.contains("`include`: `TAG`"), "{}", e.message);
     }
 
     #[test]

@@ -21,16 +21,22 @@ pub fn ts(t: Timestamp) -> Value {
 }
 
 /// Drops `null`s and empty objects, recursively: ECS leaves absent structures out.
-pub fn prune(value: Value) -> Value {
+pub fn prune(mut value: Value) -> Value {
+    prune_in_place(&mut value);
+    value
+}
+
+/// [`prune`] without moving anything (a pruned value is only walked).
+fn prune_in_place(value: &mut Value) {
     match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k, prune(v)))
-                .filter(|(_, v)| !v.is_null() && !v.as_object().is_some_and(Map::is_empty))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(prune).collect()),
-        other => other,
+        Value::Object(map) => {
+            for v in map.values_mut() {
+                prune_in_place(v);
+            }
+            map.retain(|_, v| !v.is_null() && !v.as_object().is_some_and(Map::is_empty));
+        }
+        Value::Array(items) => items.iter_mut().for_each(prune_in_place),
+        _ => {}
     }
 }
 
@@ -209,14 +215,14 @@ pub fn service(
                 .collect()
         })
         .unwrap_or_default();
-    let spec = match serde_json::to_value(&record.spec) {
+    let mut spec = match serde_json::to_value(&record.spec) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
     };
     let mut map = Map::new();
     for key in SERVICE_MEMBERS {
-        if let Some(v) = spec.get(key) {
-            map.insert(key.to_string(), v.clone());
+        if let Some(v) = spec.remove(key) {
+            map.insert(key.to_string(), v);
         }
     }
     map.entry("launchType").or_insert_with(|| "EC2".into());
@@ -243,7 +249,7 @@ pub fn service(
         ("events", Value::Array(events)),
         ("createdAt", ts(record.created_at)),
         ("createdBy", json!("ecsctl")),
-        ("tags", json!(record.spec.tags)),
+        ("tags", spec.remove("tags").unwrap_or_else(|| json!([]))),
     ] {
         map.insert(k.to_string(), v);
     }
