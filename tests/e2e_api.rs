@@ -626,6 +626,28 @@ fn stop_task_is_replaced_and_tags_are_written_and_removed() {
         let running = cluster.running("stopper");
         running.len() == 1 && running != first
     });
+    // The stopped task keeps the reason it was given, and the stop is no failure.
+    let described = served.aws_ok(&["describe-tasks", "--cluster", c, "--tasks", &task]);
+    let stopped_task = &described["tasks"][0];
+    assert_eq!(stopped_task["lastStatus"], "STOPPED", "{described}");
+    assert_eq!(stopped_task["desiredStatus"], "STOPPED", "{described}");
+    assert_eq!(stopped_task["stoppedReason"], "testing", "{described}");
+    let service = served.aws_ok(&["describe-services", "--cluster", c, "--services", "stopper"]);
+    assert_eq!(
+        service["services"][0]["deployments"][0]["failedTasks"], 0,
+        "{service}"
+    );
+    let long = "x".repeat(256);
+    let (_, _, stderr) = served.aws(&[
+        "stop-task",
+        "--cluster",
+        c,
+        "--task",
+        &task,
+        "--reason",
+        &long,
+    ]);
+    assert_eq!(code_of(&stderr), "InvalidParameterException", "{stderr}");
     let (code, _, stderr) = served.aws(&["stop-task", "--cluster", c, "--task", "nope"]);
     assert_ne!(code, 0);
     assert!(stderr.contains("An error occurred ("), "{stderr}");
@@ -660,6 +682,36 @@ fn stop_task_is_replaced_and_tags_are_written_and_removed() {
             "{arn}"
         );
     }
+    // Tags are described when asked for (`include`), as ECS does.
+    let plain = served.aws_ok(&["describe-services", "--cluster", c, "--services", "stopper"]);
+    assert!(plain["services"][0].get("tags").is_none(), "{plain}");
+    let with_tags = served.aws_ok(&[
+        "describe-services",
+        "--cluster",
+        c,
+        "--services",
+        "stopper",
+        "--include",
+        "TAGS",
+    ]);
+    assert_eq!(
+        with_tags["services"][0]["tags"],
+        serde_json::json!([{"key": "tier", "value": "web"}]),
+        "{with_tags}"
+    );
+    let td_tags = served.aws_ok(&[
+        "describe-task-definition",
+        "--task-definition",
+        &td_arn,
+        "--include",
+        "TAGS",
+    ]);
+    assert_eq!(
+        td_tags["tags"],
+        serde_json::json!([{"key": "tier", "value": "web"}]),
+        "{td_tags}"
+    );
+
     // Tagging started no deployment and registered no revision.
     let described = served.aws_ok(&["describe-services", "--cluster", c, "--services", "stopper"]);
     assert_eq!(
@@ -772,4 +824,401 @@ except botocore.exceptions.ClientError as e:
     assert_eq!(served.env.read_state().map(|s| s.serial), serial);
     let described = served.aws_ok(&["describe-services", "--cluster", &c, "--services", "drift"]);
     assert_eq!(described["services"][0]["desiredCount"], 3, "{described}");
+}
+
+#[test]
+fn cluster_settings_configuration_and_tags_are_kept_and_described_when_included() {
+    let Some(pyenv) = pyenv() else { return };
+    let served = Served::start(pyenv, &["--no-reconcile"]);
+    let created = served.aws_ok(&[
+        "create-cluster",
+        "--cluster-name",
+        "insights",
+        "--tags",
+        "key=team,value=a",
+        "--settings",
+        "name=containerInsights,value=enhanced",
+    ]);
+    let cluster = &created["cluster"];
+    assert_eq!(
+        cluster["settings"],
+        serde_json::json!([{"name": "containerInsights", "value": "enhanced"}]),
+        "{created}"
+    );
+    assert_eq!(
+        cluster["tags"],
+        serde_json::json!([{"key": "team", "value": "a"}])
+    );
+    let arn = cluster["clusterArn"].as_str().expect("arn").to_string();
+
+    // DescribeClusters includes settings, configuration and tags only when asked.
+    let plain = served.aws_ok(&["describe-clusters", "--clusters", "insights"]);
+    let c = &plain["clusters"][0];
+    assert_eq!(c["clusterName"], "insights", "{plain}");
+    assert!(
+        c.get("settings").is_none() && c.get("tags").is_none(),
+        "{plain}"
+    );
+
+    let updated = served.aws_ok(&[
+        "update-cluster",
+        "--cluster",
+        &arn,
+        "--settings",
+        "name=containerInsights,value=disabled",
+        "--configuration",
+        r#"{"executeCommandConfiguration": {"logging": "OVERRIDE", "logConfiguration": {"s3BucketName": "logs", "s3EncryptionEnabled": true}}}"#,
+    ]);
+    assert_eq!(
+        updated["cluster"]["settings"][0]["value"], "disabled",
+        "{updated}"
+    );
+    let full = served.aws_ok(&[
+        "describe-clusters",
+        "--clusters",
+        "insights",
+        "--include",
+        "SETTINGS",
+        "CONFIGURATIONS",
+        "TAGS",
+    ]);
+    let c = &full["clusters"][0];
+    assert_eq!(
+        c["settings"],
+        serde_json::json!([{"name": "containerInsights", "value": "disabled"}]),
+        "{full}"
+    );
+    assert_eq!(
+        c["configuration"]["executeCommandConfiguration"]["logConfiguration"]["s3BucketName"],
+        "logs",
+        "{full}"
+    );
+    assert_eq!(
+        c["tags"],
+        serde_json::json!([{"key": "team", "value": "a"}])
+    );
+    served.aws_ok(&[
+        "update-cluster-settings",
+        "--cluster",
+        "insights",
+        "--settings",
+        "name=containerInsights,value=enabled",
+    ]);
+
+    // Bad input names the member and changes nothing.
+    let serial = served.env.read_state().map(|s| s.serial);
+    let (_, _, stderr) = served.aws(&[
+        "update-cluster",
+        "--cluster",
+        "insights",
+        "--settings",
+        "name=containerInsights,value=loud",
+    ]);
+    assert_eq!(code_of(&stderr), "InvalidParameterException", "{stderr}");
+    assert!(stderr.contains("settings[0].value"), "{stderr}");
+    let (_, _, stderr) = served.aws(&[
+        "update-cluster",
+        "--cluster",
+        "insights",
+        "--configuration",
+        r#"{"executeCommandConfiguration": {"logging": "ALL"}}"#,
+    ]);
+    assert_eq!(code_of(&stderr), "InvalidParameterException", "{stderr}");
+    let (_, _, stderr) = served.aws(&[
+        "update-cluster",
+        "--cluster",
+        "nope",
+        "--settings",
+        "name=containerInsights,value=enabled",
+    ]);
+    assert_eq!(code_of(&stderr), "ClusterNotFoundException", "{stderr}");
+    let (_, _, stderr) = served.aws(&[
+        "tag-resource",
+        "--resource-arn",
+        &arn,
+        "--tags",
+        "value=no-key",
+    ]);
+    assert_eq!(code_of(&stderr), "InvalidParameterException", "{stderr}");
+    assert_eq!(served.env.read_state().map(|s| s.serial), serial);
+    let now = served.aws_ok(&[
+        "describe-clusters",
+        "--clusters",
+        "insights",
+        "--include",
+        "SETTINGS",
+    ]);
+    assert_eq!(
+        now["clusters"][0]["settings"][0]["value"], "enabled",
+        "{now}"
+    );
+
+    // Cluster tags: set, changed, removed.
+    served.aws_ok(&[
+        "tag-resource",
+        "--resource-arn",
+        &arn,
+        "--tags",
+        "key=team,value=b",
+        "key=env,value=prod",
+    ]);
+    let tags = served.aws_ok(&["list-tags-for-resource", "--resource-arn", &arn]);
+    assert_eq!(
+        tags["tags"],
+        serde_json::json!([{"key": "team", "value": "b"}, {"key": "env", "value": "prod"}])
+    );
+    served.aws_ok(&[
+        "untag-resource",
+        "--resource-arn",
+        &arn,
+        "--tag-keys",
+        "team",
+    ]);
+    let tags = served.aws_ok(&["list-tags-for-resource", "--resource-arn", &arn]);
+    assert_eq!(
+        tags["tags"],
+        serde_json::json!([{"key": "env", "value": "prod"}])
+    );
+    // The built-in cluster takes tags too.
+    let default = "arn:aws:ecs:eu-west-1:000000000000:cluster/default";
+    served.aws_ok(&[
+        "tag-resource",
+        "--resource-arn",
+        default,
+        "--tags",
+        "key=k,value=v",
+    ]);
+    let tags = served.aws_ok(&["list-tags-for-resource", "--resource-arn", default]);
+    assert_eq!(
+        tags["tags"],
+        serde_json::json!([{"key": "k", "value": "v"}])
+    );
+    // `ecsctl get clusters` still shows both.
+    let get = served.env.run(&["get", "clusters", "-o", "json"]);
+    assert_eq!(get.code, 0, "{}", get.stderr);
+    assert!(get.stdout.contains("insights"), "{}", get.stdout);
+}
+
+#[test]
+fn only_inactive_task_definitions_are_deleted() {
+    let Some(pyenv) = pyenv() else { return };
+    let served = Served::start(pyenv, &["--no-reconcile"]);
+    for version in ["1", "2"] {
+        served.aws_ok(&[
+            "register-task-definition",
+            "--cli-input-json",
+            &task_definition("gone", version),
+        ]);
+    }
+    served.aws_ok(&["deregister-task-definition", "--task-definition", "gone:1"]);
+    let deleted = served.aws_ok(&[
+        "delete-task-definitions",
+        "--task-definitions",
+        "gone:1",
+        "arn:aws:ecs:eu-west-1:000000000000:task-definition/gone:2",
+        "gone:7",
+    ]);
+    assert_eq!(
+        deleted["taskDefinitions"].as_array().map(Vec::len),
+        Some(1),
+        "{deleted}"
+    );
+    assert_eq!(deleted["taskDefinitions"][0]["revision"], 1);
+    assert_eq!(
+        deleted["taskDefinitions"][0]["status"], "DELETE_IN_PROGRESS",
+        "{deleted}"
+    );
+    let failures = deleted["failures"].as_array().cloned().unwrap_or_default();
+    assert_eq!(failures.len(), 2, "{deleted}");
+    assert!(
+        failures[0]["arn"]
+            .as_str()
+            .is_some_and(|a| a.ends_with("task-definition/gone:2")),
+        "{deleted}"
+    );
+    assert!(
+        failures[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("ACTIVE")),
+        "{deleted}"
+    );
+    assert_eq!(failures[1]["reason"], "MISSING", "{deleted}");
+
+    let described = served.aws_ok(&["describe-task-definition", "--task-definition", "gone:1"]);
+    assert_eq!(described["taskDefinition"]["status"], "DELETE_IN_PROGRESS");
+    let listed = served.aws_ok(&[
+        "list-task-definitions",
+        "--family-prefix",
+        "gone",
+        "--status",
+        "DELETE_IN_PROGRESS",
+    ]);
+    assert_eq!(
+        listed["taskDefinitionArns"],
+        serde_json::json!(["arn:aws:ecs:eu-west-1:000000000000:task-definition/gone:1"])
+    );
+    let inactive = served.aws_ok(&[
+        "list-task-definitions",
+        "--family-prefix",
+        "gone",
+        "--status",
+        "INACTIVE",
+    ]);
+    assert_eq!(inactive["taskDefinitionArns"], serde_json::json!([]));
+
+    // Nothing new may use a deleted revision; its number is not given again.
+    let serial = served.env.read_state().map(|s| s.serial);
+    let (_, _, stderr) = served.aws(&[
+        "create-service",
+        "--service-name",
+        "gone",
+        "--task-definition",
+        "gone:1",
+    ]);
+    assert_eq!(code_of(&stderr), "InvalidParameterException", "{stderr}");
+    let (_, _, stderr) = served.aws(&["delete-task-definitions", "--task-definitions", "gone"]);
+    assert_eq!(code_of(&stderr), "InvalidParameterException", "{stderr}");
+    assert_eq!(served.env.read_state().map(|s| s.serial), serial);
+    let again = served.aws_ok(&[
+        "register-task-definition",
+        "--cli-input-json",
+        &task_definition("gone", "3"),
+    ]);
+    assert_eq!(again["taskDefinition"]["revision"], 3, "{again}");
+    // Deleting again is no error.
+    let twice = served.aws_ok(&["delete-task-definitions", "--task-definitions", "gone:1"]);
+    assert_eq!(twice["taskDefinitions"][0]["status"], "DELETE_IN_PROGRESS");
+}
+
+#[test]
+fn a_draining_container_instance_loses_its_tasks_and_gets_them_back_when_active() {
+    let Some(pyenv) = pyenv() else { return };
+    let (env, cluster) = with_cluster("drain");
+    let served = Served::start_in(env, pyenv, &[]);
+    let c = cluster.name.as_str();
+    served.aws_ok(&[
+        "register-task-definition",
+        "--cli-input-json",
+        &task_definition("drained", "1"),
+    ]);
+    served.aws_ok(&[
+        "create-service",
+        "--cluster",
+        c,
+        "--service-name",
+        "drained",
+        "--task-definition",
+        "drained",
+        "--desired-count",
+        "1",
+        "--deployment-configuration",
+        "minimumHealthyPercent=0,maximumPercent=100",
+    ]);
+    served.aws_ok(&[
+        "wait",
+        "services-stable",
+        "--cluster",
+        c,
+        "--services",
+        "drained",
+    ]);
+    assert_eq!(cluster.running("drained").len(), 1);
+
+    let (_, _, stderr) = served.aws(&[
+        "update-container-instances-state",
+        "--cluster",
+        c,
+        "--container-instances",
+        "local",
+        "--status",
+        "DEREGISTERING",
+    ]);
+    assert_eq!(code_of(&stderr), "InvalidParameterException", "{stderr}");
+
+    let drained = served.aws_ok(&[
+        "update-container-instances-state",
+        "--cluster",
+        c,
+        "--container-instances",
+        &format!("arn:aws:ecs:eu-west-1:000000000000:container-instance/{c}/local"),
+        "nope",
+        "--status",
+        "DRAINING",
+    ]);
+    assert_eq!(
+        drained["containerInstances"][0]["status"], "DRAINING",
+        "{drained}"
+    );
+    assert_eq!(drained["failures"][0]["reason"], "MISSING", "{drained}");
+    // The same record `ecsctl drain` writes.
+    let state = served.env.read_state().expect("state");
+    assert!(
+        state.clusters[c].draining_hosts.contains("local"),
+        "{:?}",
+        state.clusters[c]
+    );
+    // The only host drains: its task is stopped (minimumHealthyPercent 0) and none starts.
+    common::docker::wait_for("the drained task to stop", Duration::from_secs(60), || {
+        cluster.running("drained").is_empty()
+    });
+    let described = served.aws_ok(&[
+        "describe-container-instances",
+        "--cluster",
+        c,
+        "--container-instances",
+        "local",
+    ]);
+    let instance = &described["containerInstances"][0];
+    assert_eq!(instance["status"], "DRAINING", "{described}");
+    assert_eq!(instance["runningTasksCount"], 0, "{described}");
+    let listed = served.aws_ok(&[
+        "list-container-instances",
+        "--cluster",
+        c,
+        "--status",
+        "DRAINING",
+    ]);
+    assert_eq!(
+        listed["containerInstanceArns"].as_array().map(Vec::len),
+        Some(1)
+    );
+    let hosts = served
+        .env
+        .run(&["get", "hosts", "--cluster", c, "-o", "json"]);
+    assert!(hosts.stdout.contains("DRAINING"), "{}", hosts.stdout);
+
+    // ACTIVE again: the service runs its task there again.
+    let active = served.aws_ok(&[
+        "update-container-instances-state",
+        "--cluster",
+        c,
+        "--container-instances",
+        "local",
+        "--status",
+        "ACTIVE",
+    ]);
+    assert_eq!(
+        active["containerInstances"][0]["status"], "ACTIVE",
+        "{active}"
+    );
+    served.aws_ok(&[
+        "wait",
+        "services-stable",
+        "--cluster",
+        c,
+        "--services",
+        "drained",
+    ]);
+    assert_eq!(cluster.running("drained").len(), 1);
+    served.aws_ok(&[
+        "delete-service",
+        "--cluster",
+        c,
+        "--service",
+        "drained",
+        "--force",
+    ]);
+    common::docker::wait_for("the tasks to be stopped", Duration::from_secs(60), || {
+        cluster.running("drained").is_empty()
+    });
 }

@@ -14,12 +14,15 @@ use super::arn::{self, Arns};
 use super::error::ApiError;
 use super::page::page;
 use super::shapes;
-use crate::model::cluster::DEFAULT_CLUSTER;
+use crate::model::cluster::{
+    self as cluster_model, ClusterConfiguration, ClusterSetting, DEFAULT_CLUSTER,
+};
 use crate::model::de::decode as decode_node;
 use crate::model::ecs::Tag;
 use crate::model::node::DocPath;
 use crate::ops::{self, Session, register};
 use crate::reconcile::task::DesiredStatus;
+use crate::state::cache::StateCache;
 use crate::state::{RevisionStatus, ServiceStatus, State};
 
 /// What every operation works with.
@@ -32,6 +35,8 @@ pub struct Api {
     pub nudge: Arc<dyn Fn() + Send + Sync>,
     /// Services deleted through this server, still described (as INACTIVE).
     pub deleted: Deleted,
+    /// The state and runtime files as last parsed: reads parse them only when they change.
+    pub cache: StateCache,
 }
 
 /// How long a deleted service stays describable as INACTIVE.
@@ -73,13 +78,16 @@ impl Deleted {
 }
 
 /// The operations ecsctl answers.
-pub const OPERATIONS: [&str; 22] = [
+pub const OPERATIONS: [&str; 26] = [
     "CreateCluster",
+    "UpdateCluster",
+    "UpdateClusterSettings",
     "DeleteCluster",
     "DescribeClusters",
     "ListClusters",
     "RegisterTaskDefinition",
     "DeregisterTaskDefinition",
+    "DeleteTaskDefinitions",
     "DescribeTaskDefinition",
     "ListTaskDefinitions",
     "ListTaskDefinitionFamilies",
@@ -92,6 +100,7 @@ pub const OPERATIONS: [&str; 22] = [
     "DescribeTasks",
     "ListContainerInstances",
     "DescribeContainerInstances",
+    "UpdateContainerInstancesState",
     "ListTagsForResource",
     "TagResource",
     "UntagResource",
@@ -119,11 +128,14 @@ pub async fn dispatch(api: Arc<Api>, arns: Arns, operation: &str, body: String) 
     };
     match operation {
         "CreateCluster" => blocking(create_cluster).await,
+        "UpdateCluster" => blocking(update_cluster).await,
+        "UpdateClusterSettings" => blocking(update_cluster_settings).await,
         "DeleteCluster" => blocking(delete_cluster).await,
         "DescribeClusters" => blocking(describe_clusters).await,
         "ListClusters" => blocking(list_clusters).await,
         "RegisterTaskDefinition" => blocking(register_task_definition).await,
         "DeregisterTaskDefinition" => blocking(deregister_task_definition).await,
+        "DeleteTaskDefinitions" => blocking(delete_task_definitions).await,
         "DescribeTaskDefinition" => blocking(describe_task_definition).await,
         "ListTaskDefinitions" => blocking(list_task_definitions).await,
         "ListTaskDefinitionFamilies" => blocking(list_task_definition_families).await,
@@ -140,6 +152,9 @@ pub async fn dispatch(api: Arc<Api>, arns: Arns, operation: &str, body: String) 
         "DescribeTasks" => describe_tasks(&api, &arns, &body).await,
         "ListContainerInstances" => list_container_instances(&api, &arns, &body).await,
         "DescribeContainerInstances" => describe_container_instances(&api, &arns, &body).await,
+        "UpdateContainerInstancesState" => {
+            update_container_instances_state(&api, &arns, &body).await
+        }
         other => Err(ApiError::unknown_operation(other)),
     }
 }
@@ -189,8 +204,12 @@ fn decode<T: DeserializeOwned>(body: &str) -> Result<T, ApiError> {
     value.ok_or_else(|| ApiError::serialization("the request could not be read"))
 }
 
-fn state(api: &Api) -> Result<State, ApiError> {
-    Ok(api.session.state_or_empty().map_err(ops::OpsError::Other)?)
+/// The state as recorded now (shared: parsed again only when the file was replaced).
+fn state(api: &Api) -> Result<Arc<State>, ApiError> {
+    Ok(api
+        .cache
+        .state(&api.session.store)
+        .map_err(ops::OpsError::Other)?)
 }
 
 fn cluster_or_default(cluster: Option<&str>) -> Result<String, ApiError> {
@@ -206,16 +225,66 @@ fn known_cluster(state: &State, cluster: Option<&str>) -> Result<String, ApiErro
     Ok(name)
 }
 
-fn runtime(api: &Api, cluster: &str) -> Result<crate::state::Runtime, ApiError> {
+fn runtime(api: &Api, cluster: &str) -> Result<Arc<crate::state::Runtime>, ApiError> {
     Ok(api
-        .session
-        .store
-        .read_runtime(cluster)
+        .cache
+        .runtime(&api.session.store, cluster)
         .map_err(ops::OpsError::Other)?)
+}
+
+/// `{MEMBER: items, "failures": failures}`, moving the shapes (`json!` would copy them).
+fn listed(member: &str, items: Vec<Value>, failures: Vec<Value>) -> Value {
+    let mut map = Map::new();
+    map.insert(member.to_string(), Value::Array(items));
+    map.insert("failures".to_string(), Value::Array(failures));
+    Value::Object(map)
 }
 
 fn failure(arn: String, reason: &str) -> Value {
     json!({"arn": arn, "reason": reason})
+}
+
+/// Every value of `include` must be one of `allowed` (named in the error).
+fn check_include(include: &[String], allowed: &[&str]) -> Result<(), ApiError> {
+    match include.iter().find(|i| !allowed.contains(&i.as_str())) {
+        Some(bad) => Err(ApiError::invalid(format!(
+            "`include`: `{bad}` is not one of {}",
+            allowed.join(", ")
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// At most `max` items in the list member `member`.
+fn at_most<T>(items: &[T], max: usize, member: &str) -> Result<(), ApiError> {
+    if items.len() > max {
+        return Err(ApiError::invalid(format!(
+            "`{member}`: at most {max} per request (found {})",
+            items.len()
+        )));
+    }
+    Ok(())
+}
+
+/// ECS's rules for tags: at most 50, each with a key of 1 to 128 characters and a value of
+/// at most 256.
+fn check_tags(tags: &[Tag], member: &str) -> Result<(), ApiError> {
+    at_most(tags, 50, member)?;
+    for (i, tag) in tags.iter().enumerate() {
+        let key = tag.key.as_deref().unwrap_or_default();
+        if key.is_empty() || key.chars().count() > 128 {
+            return Err(ApiError::invalid(format!(
+                "`{member}[{i}].key`: every tag needs a key of 1 to 128 characters (found {})",
+                json!(tag)
+            )));
+        }
+        if tag.value.as_deref().unwrap_or_default().chars().count() > 256 {
+            return Err(ApiError::invalid(format!(
+                "`{member}[{i}].value`: a tag value has at most 256 characters"
+            )));
+        }
+    }
+    Ok(())
 }
 
 // ---- clusters ----
@@ -224,12 +293,26 @@ fn failure(arn: String, reason: &str) -> Value {
 #[serde(rename_all = "camelCase", default)]
 struct CreateClusterRequest {
     cluster_name: Option<String>,
-    tags: Vec<Value>,
-    settings: Vec<Value>,
-    configuration: Option<Value>,
+    tags: Vec<Tag>,
+    settings: Vec<ClusterSetting>,
+    configuration: Option<ClusterConfiguration>,
     capacity_providers: Vec<String>,
     default_capacity_provider_strategy: Vec<Value>,
     service_connect_defaults: Option<Value>,
+}
+
+/// Settings and configuration checked (every problem named) before anything is written;
+/// `settings` merged into `into`.
+fn checked_settings(
+    into: &mut Vec<ClusterSetting>,
+    settings: &[ClusterSetting],
+    configuration: Option<&ClusterConfiguration>,
+) -> Result<(), ApiError> {
+    cluster_model::merge_settings(into, settings).map_err(ApiError::invalid)?;
+    if let Some(c) = configuration {
+        cluster_model::check_configuration(c).map_err(ApiError::invalid)?;
+    }
+    Ok(())
 }
 
 fn create_cluster(api: &Api, arns: &Arns, body: &str) -> Out {
@@ -237,10 +320,95 @@ fn create_cluster(api: &Api, arns: &Arns, body: &str) -> Out {
     let name = request
         .cluster_name
         .unwrap_or_else(|| DEFAULT_CLUSTER.to_string());
+    check_tags(&request.tags, "tags")?;
+    let mut settings = Vec::new();
+    checked_settings(
+        &mut settings,
+        &request.settings,
+        request.configuration.as_ref(),
+    )?;
     register::create_cluster(&api.session, &name, api.lock_timeout)?;
+    if !request.tags.is_empty() || !settings.is_empty() || request.configuration.is_some() {
+        register::change_cluster(
+            &api.session,
+            &name,
+            |record| {
+                Retag::Set(request.tags).apply(&mut record.tags);
+                for s in settings {
+                    match record.settings.iter_mut().find(|o| o.name == s.name) {
+                        Some(old) => *old = s,
+                        None => record.settings.push(s),
+                    }
+                }
+                record.settings.sort_by(|a, b| a.name.cmp(&b.name));
+                if request.configuration.is_some() {
+                    record.configuration = request.configuration;
+                }
+            },
+            api.lock_timeout,
+        )?;
+    }
     (api.nudge)();
     let state = state(api)?;
-    Ok(json!({"cluster": shapes::cluster(arns, &state, &runtime(api, &name)?, &name)}))
+    Ok(json!({"cluster": shapes::cluster(arns, &state, &*runtime(api, &name)?, &name)}))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct UpdateClusterRequest {
+    cluster: Option<String>,
+    settings: Option<Vec<ClusterSetting>>,
+    configuration: Option<ClusterConfiguration>,
+    service_connect_defaults: Option<Value>,
+}
+
+/// `UpdateCluster`: `settings` are merged by name, `configuration` replaces the cluster's.
+/// Service Connect defaults need a Cloud Map namespace, which ecsctl does not have.
+fn update_cluster(api: &Api, arns: &Arns, body: &str) -> Out {
+    let request: UpdateClusterRequest = decode(body)?;
+    let text = required(&request.cluster, "cluster")?;
+    if request.service_connect_defaults.is_some() {
+        return Err(ApiError::client(
+            "NamespaceNotFoundException",
+            "`serviceConnectDefaults`: ecsctl has no Cloud Map namespaces",
+        ));
+    }
+    let name = arn::cluster_name(text)?;
+    ops::resolve::cluster(&*state(api)?, &name)?;
+    let settings = request.settings.unwrap_or_default();
+    checked_settings(&mut Vec::new(), &settings, request.configuration.as_ref())?;
+    register::change_cluster(
+        &api.session,
+        &name,
+        |record| {
+            // Checked above: merging cannot fail.
+            let _ = cluster_model::merge_settings(&mut record.settings, &settings);
+            if request.configuration.is_some() {
+                record.configuration = request.configuration;
+            }
+        },
+        api.lock_timeout,
+    )?;
+    let state = state(api)?;
+    Ok(json!({"cluster": shapes::cluster(arns, &state, &*runtime(api, &name)?, &name)}))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct UpdateClusterSettingsRequest {
+    cluster: Option<String>,
+    settings: Option<Vec<ClusterSetting>>,
+}
+
+/// `UpdateClusterSettings`: UpdateCluster with `settings` alone (and required).
+fn update_cluster_settings(api: &Api, arns: &Arns, body: &str) -> Out {
+    let request: UpdateClusterSettingsRequest = decode(body)?;
+    required(&request.cluster, "cluster")?;
+    let Some(settings) = request.settings else {
+        return Err(ApiError::invalid("`settings` is required"));
+    };
+    let body = json!({"cluster": request.cluster, "settings": settings}).to_string();
+    update_cluster(api, arns, &body)
 }
 
 #[derive(Deserialize, Default)]
@@ -253,7 +421,7 @@ fn delete_cluster(api: &Api, arns: &Arns, body: &str) -> Out {
     let request: ClusterRequest = decode(body)?;
     let state = state(api)?;
     let name = known_cluster(&state, request.cluster.as_deref())?;
-    let mut shape = shapes::cluster(arns, &state, &runtime(api, &name)?, &name);
+    let mut shape = shapes::cluster(arns, &state, &*runtime(api, &name)?, &name);
     register::delete_cluster(&api.session, &name, api.lock_timeout)?;
     (api.nudge)();
     shape["status"] = json!("INACTIVE");
@@ -269,6 +437,17 @@ struct DescribeClustersRequest {
 
 fn describe_clusters(api: &Api, arns: &Arns, body: &str) -> Out {
     let request: DescribeClustersRequest = decode(body)?;
+    check_include(
+        &request.include,
+        &[
+            "ATTACHMENTS",
+            "CONFIGURATIONS",
+            "SETTINGS",
+            "STATISTICS",
+            "TAGS",
+        ],
+    )?;
+    at_most(&request.clusters, 100, "clusters")?;
     let state = state(api)?;
     let names = if request.clusters.is_empty() {
         vec![DEFAULT_CLUSTER.to_string()]
@@ -281,12 +460,13 @@ fn describe_clusters(api: &Api, arns: &Arns, body: &str) -> Out {
     for text in names {
         let name = arn::cluster_name(&text)?;
         if existing.contains(&name) {
-            clusters.push(shapes::cluster(arns, &state, &runtime(api, &name)?, &name));
+            let shape = shapes::cluster(arns, &state, &*runtime(api, &name)?, &name);
+            clusters.push(shapes::cluster_included(shape, &request.include));
         } else {
             failures.push(failure(arns.cluster(&name), "MISSING"));
         }
     }
-    Ok(json!({"clusters": clusters, "failures": failures}))
+    Ok(listed("clusters", clusters, failures))
 }
 
 #[derive(Deserialize, Default)]
@@ -349,9 +529,51 @@ fn deregister_task_definition(api: &Api, arns: &Arns, body: &str) -> Out {
     Ok(json!({"taskDefinition": shapes::task_definition(arns, &r.family, &r.revision)}))
 }
 
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct DeleteTaskDefinitionsRequest {
+    task_definitions: Vec<String>,
+}
+
+/// `DeleteTaskDefinitions`: INACTIVE revisions become DELETE_IN_PROGRESS; the others are
+/// listed in `failures`.
+fn delete_task_definitions(api: &Api, arns: &Arns, body: &str) -> Out {
+    let request: DeleteTaskDefinitionsRequest = decode(body)?;
+    if request.task_definitions.is_empty() {
+        return Err(ApiError::invalid("`taskDefinitions` is required"));
+    }
+    at_most(&request.task_definitions, 10, "taskDefinitions")?;
+    let references = request
+        .task_definitions
+        .iter()
+        .map(|t| {
+            t.parse::<crate::model::names::TaskDefRef>()
+                .map_err(|e| ApiError::invalid(format!("`taskDefinitions`: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let done = register::delete_task_definitions(&api.session, &references, api.lock_timeout)?;
+    let deleted: Vec<Value> = done
+        .deleted
+        .iter()
+        .map(|r| shapes::task_definition(arns, &r.family, &r.revision))
+        .collect();
+    let failures: Vec<Value> = done
+        .failures
+        .iter()
+        .map(|(r, reason)| {
+            failure(
+                arns.task_definition(&r.family, r.revision.unwrap_or_default()),
+                reason,
+            )
+        })
+        .collect();
+    Ok(listed("taskDefinitions", deleted, failures))
+}
+
 fn describe_task_definition(api: &Api, arns: &Arns, body: &str) -> Out {
     let request: TaskDefinitionRequest = decode(body)?;
     let text = required(&request.task_definition, "taskDefinition")?;
+    check_include(&request.include, &["TAGS"])?;
     let state = state(api)?;
     let reference: crate::model::names::TaskDefRef = text.parse().map_err(ApiError::invalid)?;
     let family = ops::resolve::family(&state, &reference.family)?;
@@ -388,9 +610,10 @@ fn status_filter(status: Option<&str>) -> Result<Option<RevisionStatus>, ApiErro
     match status {
         None | Some("ACTIVE") => Ok(Some(RevisionStatus::Active)),
         Some("INACTIVE") => Ok(Some(RevisionStatus::Inactive)),
+        Some("DELETE_IN_PROGRESS") => Ok(Some(RevisionStatus::DeleteInProgress)),
         Some("ALL") => Ok(None),
         Some(other) => Err(ApiError::invalid(format!(
-            "`status`: `{other}` is not one of ACTIVE, INACTIVE (ALL for families)"
+            "`status`: `{other}` is not one of ACTIVE, INACTIVE, DELETE_IN_PROGRESS (ALL for families)"
         ))),
     }
 }
@@ -466,7 +689,16 @@ fn list_task_definition_families(api: &Api, _arns: &Arns, body: &str) -> Out {
             match status {
                 None => true,
                 Some(RevisionStatus::Active) => active,
-                Some(RevisionStatus::Inactive) => !active,
+                Some(RevisionStatus::Inactive) => {
+                    !active
+                        && r.revisions
+                            .iter()
+                            .any(|x| x.status == RevisionStatus::Inactive)
+                }
+                Some(RevisionStatus::DeleteInProgress) => r
+                    .revisions
+                    .iter()
+                    .any(|x| x.status == RevisionStatus::DeleteInProgress),
             }
         })
         .map(|(f, _)| (f.clone(), f.clone()))
@@ -530,7 +762,7 @@ fn service_target(
 
 fn check_cluster(api: &Api, cluster: Option<&str>) -> Result<(), ApiError> {
     if let Some(c) = cluster {
-        ops::resolve::cluster(&state(api)?, c)?;
+        ops::resolve::cluster(&*state(api)?, c)?;
     }
     Ok(())
 }
@@ -608,6 +840,9 @@ fn describe_services(api: &Api, arns: &Arns, body: &str) -> Out {
     if request.services.is_empty() {
         return Err(ApiError::invalid("`services` is required"));
     }
+    at_most(&request.services, 10, "services")?;
+    check_include(&request.include, &["TAGS"])?;
+    let tags = request.include.iter().any(|i| i == "TAGS");
     let state = state(api)?;
     let cluster = known_cluster(&state, request.cluster.as_deref())?;
     let runtime = runtime(api, &cluster)?;
@@ -623,7 +858,14 @@ fn describe_services(api: &Api, arns: &Arns, body: &str) -> Out {
             },
         }
     }
-    Ok(json!({"services": services, "failures": failures}))
+    if !tags {
+        for service in &mut services {
+            if let Some(map) = service.as_object_mut() {
+                map.remove("tags");
+            }
+        }
+    }
+    Ok(listed("services", services, failures))
 }
 
 fn list_services(api: &Api, arns: &Arns, body: &str) -> Out {
@@ -677,7 +919,11 @@ fn list_tags(api: &Api, _arns: &Arns, body: &str) -> Out {
     } else if text.contains(":cluster/") {
         let name = arn::cluster_name(text)?;
         ops::resolve::cluster(&state, &name)?;
-        Vec::new()
+        state
+            .clusters
+            .get(&name)
+            .map(|r| r.tags.clone())
+            .unwrap_or_default()
     } else {
         return Err(ApiError::invalid(format!(
             "`{text}`: tags are kept for clusters, services and task definitions"
@@ -713,7 +959,7 @@ impl Retag {
 }
 
 /// `TagResource`/`UntagResource` on a service (an update of its `tags`, which starts no
-/// deployment) or a task definition revision. Cluster tags are not kept.
+/// deployment), a task definition revision or a cluster.
 fn retag(api: &Api, text: &str, change: Retag) -> Out {
     if text.contains(":task-definition/") {
         register::retag_task_definition(
@@ -742,13 +988,15 @@ fn retag(api: &Api, text: &str, change: Retag) -> Out {
         }
     } else if text.contains(":cluster/") {
         let name = arn::cluster_name(text)?;
-        ops::resolve::cluster(&state(api)?, &name)?;
-        return Err(ApiError::invalid(format!(
-            "`{text}`: ecsctl keeps no tags on clusters"
-        )));
+        register::change_cluster(
+            &api.session,
+            &name,
+            |record| change.apply(&mut record.tags),
+            api.lock_timeout,
+        )?;
     } else {
         return Err(ApiError::invalid(format!(
-            "`{text}`: tags are kept for services and task definitions"
+            "`{text}`: tags are kept for clusters, services and task definitions"
         )));
     }
     Ok(json!({}))
@@ -760,15 +1008,7 @@ fn tag_resource(api: &Api, _arns: &Arns, body: &str) -> Out {
     let Some(tags) = request.tags else {
         return Err(ApiError::invalid("`tags` is required"));
     };
-    if let Some(tag) = tags
-        .iter()
-        .find(|t| t.key.as_deref().is_none_or(str::is_empty))
-    {
-        return Err(ApiError::invalid(format!(
-            "`tags`: every tag needs a `key` (found {})",
-            json!(tag)
-        )));
-    }
+    check_tags(&tags, "tags")?;
     retag(api, text, Retag::Set(tags))
 }
 
@@ -826,6 +1066,15 @@ struct StopTaskRequest {
 async fn stop_task(api: &Api, arns: &Arns, body: &str) -> Out {
     let request: StopTaskRequest = decode(body)?;
     let text = required(&request.task, "task")?;
+    let reason = request
+        .reason
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| "Task stopped by user".into());
+    if reason.chars().count() > 255 {
+        return Err(ApiError::invalid(
+            "`reason`: at most 255 characters are allowed",
+        ));
+    }
     let (from_arn, id) = arn::task_id(text)?;
     let cluster = request
         .cluster
@@ -840,7 +1089,8 @@ async fn stop_task(api: &Api, arns: &Arns, body: &str) -> Out {
         .map_err(|e| ApiError::server(e.to_string()))?
         .map_err(ops::OpsError::Other)?;
     ops::resolve::cluster(&state, &cluster)?;
-    let (cluster, view) = ops::tasks::stop(&api.session, &state, &id, Some(&cluster)).await?;
+    let (cluster, view) =
+        ops::tasks::stop(&api.session, &state, &id, Some(&cluster), &reason).await?;
     (api.nudge)();
     let mut shape = shapes::task(
         arns,
@@ -849,11 +1099,7 @@ async fn stop_task(api: &Api, arns: &Arns, body: &str) -> Out {
         state.revision(&view.task.task_definition),
     );
     shape["desiredStatus"] = json!("STOPPED");
-    shape["stoppedReason"] = json!(
-        request
-            .reason
-            .unwrap_or_else(|| "Task stopped by user".into())
-    );
+    shape["stoppedReason"] = json!(reason);
     Ok(json!({ "task": shape }))
 }
 
@@ -935,7 +1181,7 @@ async fn describe_tasks(api: &Api, arns: &Arns, body: &str) -> Out {
             None => failures.push(failure(arns.task(&cluster, &id), "MISSING")),
         }
     }
-    Ok(json!({"tasks": found, "failures": failures}))
+    Ok(listed("tasks", found, failures))
 }
 
 #[derive(Deserialize, Default)]
@@ -1001,7 +1247,91 @@ async fn describe_container_instances(api: &Api, arns: &Arns, body: &str) -> Out
             None => failures.push(failure(arns.container_instance(&cluster, &id), "MISSING")),
         }
     }
-    Ok(json!({"containerInstances": found, "failures": failures}))
+    Ok(listed("containerInstances", found, failures))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct ContainerInstancesStateRequest {
+    cluster: Option<String>,
+    container_instances: Vec<String>,
+    status: Option<String>,
+}
+
+/// `UpdateContainerInstancesState`: DRAINING or back to ACTIVE, through the same operation
+/// as `ecsctl drain`/`undrain` (the reconciler then starts the host's service tasks
+/// elsewhere and stops them). Unknown instances are `failures` (MISSING).
+async fn update_container_instances_state(api: &Api, arns: &Arns, body: &str) -> Out {
+    let request: ContainerInstancesStateRequest = decode(body)?;
+    let draining = match request.status.as_deref() {
+        Some("DRAINING") => true,
+        Some("ACTIVE") => false,
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "`status`: `{other}` cannot be set; a container instance is set to ACTIVE or DRAINING"
+            )));
+        }
+        None => return Err(ApiError::invalid("`status` is required")),
+    };
+    if request.container_instances.is_empty() {
+        return Err(ApiError::invalid("`containerInstances` is required"));
+    }
+    at_most(&request.container_instances, 10, "containerInstances")?;
+    let ids = request
+        .container_instances
+        .iter()
+        .map(|t| arn::container_instance_id(t).map(|(_, id)| id))
+        .collect::<Result<Vec<_>, _>>()?;
+    let session = api.session.clone();
+    let state = tokio::task::spawn_blocking(move || session.state_or_empty())
+        .await
+        .map_err(|e| ApiError::server(e.to_string()))?
+        .map_err(ops::OpsError::Other)?;
+    let cluster = known_cluster(&state, request.cluster.as_deref())?;
+    let hosts_of_cluster: Vec<String> = state
+        .cluster_spec(&cluster)
+        .map(|s| s.hosts.iter().filter_map(|h| h.name.clone()).collect())
+        .unwrap_or_default();
+    let (known, missing): (Vec<String>, Vec<String>) = ids
+        .into_iter()
+        .partition(|id| hosts_of_cluster.contains(id));
+    let session = api.session.clone();
+    let lock_timeout = api.lock_timeout;
+    let (for_write, in_cluster) = (known.clone(), cluster.clone());
+    let changed = tokio::task::spawn_blocking(move || {
+        let mut changed = false;
+        for host in &for_write {
+            let drained = ops::hosts::set_draining(
+                &session,
+                host,
+                Some(&in_cluster),
+                draining,
+                lock_timeout,
+            )?;
+            changed |= drained.changed;
+        }
+        Ok::<_, ops::OpsError>(changed)
+    })
+    .await
+    .map_err(|e| ApiError::server(e.to_string()))??;
+    if changed {
+        (api.nudge)();
+    }
+    let views = if known.is_empty() {
+        Vec::new()
+    } else {
+        hosts(api, Some(&cluster)).await?.1
+    };
+    let found: Vec<Value> = known
+        .iter()
+        .filter_map(|id| views.iter().find(|h| h.name == *id))
+        .map(|h| shapes::container_instance(arns, h))
+        .collect();
+    let failures: Vec<Value> = missing
+        .iter()
+        .map(|id| failure(arns.container_instance(&cluster, id), "MISSING"))
+        .collect();
+    Ok(listed("containerInstances", found, failures))
 }
 
 #[cfg(test)]
@@ -1056,6 +1386,22 @@ mod tests {
         let mut state = State::empty("l".into());
         state.services.insert("gone".into(), Default::default());
         assert!(!state.cluster_names().contains("gone"));
+    }
+
+    #[test]
+    fn tags_and_includes_are_checked_naming_the_member() {
+        assert!(check_tags(&[tag("team", "a")], "tags").is_ok());
+        let e = check_tags(&[tag("team", "a"), tag("", "b")], "tags").expect_err("no key");
+        assert_eq!(e.code, "InvalidParameterException");
+        assert!(e.message.starts_with("`tags[1].key`"), "{}", e.message);
+        let long = "v".repeat(257);
+        let e = check_tags(&[tag("k", &long)], "tags").expect_err("long value");
+        assert!(e.message.starts_with("`tags[0].value`"), "{}", e.message);
+        let many: Vec<Tag> = (0..51).map(|i| tag(&format!("k{i}"), "v")).collect();
+        assert!(check_tags(&many, "tags").is_err());
+        assert!(check_include(&["TAGS".into()], &["TAGS"]).is_ok());
+        let e = check_include(&["TAG".into()], &["TAGS"]).expect_err("unknown");
+        assert!(e.message.contains("`include`: `TAG`"), "{}", e.message);
     }
 
     #[test]

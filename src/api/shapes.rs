@@ -21,19 +21,28 @@ pub fn ts(t: Timestamp) -> Value {
 }
 
 /// Drops `null`s and empty objects, recursively: ECS leaves absent structures out.
-pub fn prune(value: Value) -> Value {
+pub fn prune(mut value: Value) -> Value {
+    prune_in_place(&mut value);
+    value
+}
+
+/// [`prune`] without moving anything (a pruned value is only walked).
+fn prune_in_place(value: &mut Value) {
     match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k, prune(v)))
-                .filter(|(_, v)| !v.is_null() && !v.as_object().is_some_and(Map::is_empty))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(prune).collect()),
-        other => other,
+        Value::Object(map) => {
+            for v in map.values_mut() {
+                prune_in_place(v);
+            }
+            map.retain(|_, v| !v.is_null() && !v.as_object().is_some_and(Map::is_empty));
+        }
+        Value::Array(items) => items.iter_mut().for_each(prune_in_place),
+        _ => {}
     }
 }
 
+/// A `Cluster`, with everything ECS can include (DescribeClusters leaves out what its
+/// `include` does not ask for: [`CLUSTER_INCLUDES`]). Settings not set read as ECS's
+/// defaults (`containerInsights`: `disabled`).
 pub fn cluster(arns: &Arns, state: &State, runtime: &Runtime, name: &str) -> Value {
     let spec = state.cluster_spec(name).unwrap_or_default();
     let hosts = spec.hosts.len();
@@ -42,6 +51,18 @@ pub fn cluster(arns: &Arns, state: &State, runtime: &Runtime, name: &str) -> Val
         .iter()
         .filter_map(|p| p.name.as_deref())
         .collect();
+    let record = state.clusters.get(name);
+    let mut settings = vec![json!({"name": "containerInsights", "value": "disabled"})];
+    for s in record.map(|r| r.settings.as_slice()).unwrap_or_default() {
+        match settings.iter_mut().find(|d| d["name"] == json!(s.name)) {
+            Some(d) => d["value"] = json!(s.value),
+            None => settings.push(json!(s)),
+        }
+    }
+    let tags = record.map_or_else(|| json!([]), |r| json!(r.tags));
+    let configuration = record
+        .and_then(|r| r.configuration.as_ref())
+        .map(|c| json!(c));
     let services = state
         .all_services()
         .filter(|(c, _, r)| *c == name && r.status == ServiceStatus::Active)
@@ -60,11 +81,33 @@ pub fn cluster(arns: &Arns, state: &State, runtime: &Runtime, name: &str) -> Val
         "pendingTasksCount": pending,
         "activeServicesCount": services,
         "statistics": [],
-        "tags": [],
-        "settings": [{"name": "containerInsights", "value": "disabled"}],
+        "tags": tags,
+        "settings": settings,
+        "configuration": configuration,
         "capacityProviders": providers,
         "defaultCapacityProviderStrategy": spec.default_capacity_provider_strategy,
     })
+}
+
+/// The members of a `Cluster` that DescribeClusters returns only when `include` names them:
+/// (include value, member).
+pub const CLUSTER_INCLUDES: [(&str, &str); 4] = [
+    ("CONFIGURATIONS", "configuration"),
+    ("SETTINGS", "settings"),
+    ("STATISTICS", "statistics"),
+    ("TAGS", "tags"),
+];
+
+/// `shape` without the members `include` does not ask for (see [`CLUSTER_INCLUDES`]).
+pub fn cluster_included(mut shape: Value, include: &[String]) -> Value {
+    if let Some(map) = shape.as_object_mut() {
+        for (field, member) in CLUSTER_INCLUDES {
+            if !include.iter().any(|i| i == field) {
+                map.remove(member);
+            }
+        }
+    }
+    shape
 }
 
 pub fn task_definition(arns: &Arns, family: &str, revision: &Revision) -> Value {
@@ -84,6 +127,7 @@ pub fn task_definition(arns: &Arns, family: &str, revision: &Revision) -> Value 
         match revision.status {
             RevisionStatus::Active => "ACTIVE",
             RevisionStatus::Inactive => "INACTIVE",
+            RevisionStatus::DeleteInProgress => "DELETE_IN_PROGRESS",
         }
         .into(),
     );
@@ -177,14 +221,14 @@ pub fn service(
                 .collect()
         })
         .unwrap_or_default();
-    let spec = match serde_json::to_value(&record.spec) {
+    let mut spec = match serde_json::to_value(&record.spec) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
     };
     let mut map = Map::new();
     for key in SERVICE_MEMBERS {
-        if let Some(v) = spec.get(key) {
-            map.insert(key.to_string(), v.clone());
+        if let Some(v) = spec.remove(key) {
+            map.insert(key.to_string(), v);
         }
     }
     // ECS gives a service a launch type or a capacity provider strategy, never both.
@@ -214,7 +258,7 @@ pub fn service(
         ("events", Value::Array(events)),
         ("createdAt", ts(record.created_at)),
         ("createdBy", json!("ecsctl")),
-        ("tags", json!(record.spec.tags)),
+        ("tags", spec.remove("tags").unwrap_or_else(|| json!([]))),
     ] {
         map.insert(k.to_string(), v);
     }
@@ -350,6 +394,53 @@ mod tests {
         let v =
             prune(json!({"a": null, "b": {}, "c": {"d": {}}, "e": [], "f": [{"g": null}], "h": 0}));
         assert_eq!(v, json!({"e": [], "f": [{}], "h": 0}));
+    }
+
+    #[test]
+    fn describe_clusters_includes_only_what_it_is_asked_for() {
+        let shape = json!({"clusterName": "c", "tags": [], "settings": [], "configuration": {}, "statistics": []});
+        assert_eq!(
+            cluster_included(shape.clone(), &[]),
+            json!({"clusterName": "c"})
+        );
+        assert_eq!(
+            cluster_included(shape, &["TAGS".into(), "SETTINGS".into()]),
+            json!({"clusterName": "c", "tags": [], "settings": []})
+        );
+    }
+
+    #[test]
+    fn cluster_settings_read_as_ecs_defaults_until_set() {
+        let arns = Arns {
+            region: "r".into(),
+            account: "1".into(),
+        };
+        let mut state = State::empty("l".into());
+        let runtime = Runtime::default();
+        let shape = cluster(&arns, &state, &runtime, "default");
+        assert_eq!(
+            shape["settings"],
+            json!([{"name": "containerInsights", "value": "disabled"}])
+        );
+        let mut record = crate::state::ClusterRecord::new(
+            crate::model::cluster::ClusterSpec::default(),
+            Timestamp::from_unix_millis(0),
+        );
+        record.settings = vec![crate::model::cluster::ClusterSetting {
+            name: Some("containerInsights".into()),
+            value: Some("enhanced".into()),
+        }];
+        record.tags = vec![crate::model::ecs::Tag {
+            key: Some("team".into()),
+            value: Some("a".into()),
+        }];
+        state.clusters.insert("c".into(), record);
+        let shape = cluster(&arns, &state, &runtime, "c");
+        assert_eq!(
+            shape["settings"],
+            json!([{"name": "containerInsights", "value": "enhanced"}])
+        );
+        assert_eq!(shape["tags"], json!([{"key": "team", "value": "a"}]));
     }
 
     #[test]

@@ -203,6 +203,13 @@ pub fn run(cx: &Context, args: RunTaskArgs) -> Outcome {
         bail!("the state is empty: register the task definition first (`ecsctl apply -f`)");
     }
     let revision = crate::ops::resolve::task_definition(&state, &args.task_definition)?;
+    if revision.status == crate::state::RevisionStatus::DeleteInProgress {
+        bail!(
+            "task definition `{}:{}` is DELETE_IN_PROGRESS (deleted): no new task may use it",
+            args.task_definition.split(':').next().unwrap_or_default(),
+            revision.revision
+        );
+    }
     let family = args
         .task_definition
         .split(':')

@@ -87,6 +87,7 @@ async fn serve(
         lock_timeout: *args.lock_timeout,
         nudge,
         deleted: Default::default(),
+        cache: Default::default(),
     };
     let server = Arc::new(Server {
         api: Arc::new(api),

@@ -620,8 +620,9 @@ impl Reconciler {
                         runtime.services.remove(name);
                     }
                 }
-                for service in runtime.services.values_mut() {
-                    for task in &decision.removed {
+                for task in &decision.removed {
+                    runtime.stop_reasons.remove(task);
+                    for service in runtime.services.values_mut() {
                         service.stop_reasons.remove(task);
                     }
                 }

@@ -59,6 +59,100 @@ ecs_struct! {
     }
 }
 
+ecs_struct! {
+    /// A cluster setting, as ECS has them: `containerInsights` = `enhanced` | `enabled` |
+    /// `disabled`. Recorded through the ECS API (CreateCluster, UpdateCluster); ecsctl
+    /// collects no metrics for it.
+    ClusterSetting {
+        name: Option<String>,
+        value: Option<String>,
+    }
+}
+
+ecs_struct! {
+    /// ECS's `ClusterConfiguration` (ECS Exec logging, managed storage keys), recorded
+    /// through the ECS API and returned as given.
+    ClusterConfiguration {
+        execute_command_configuration: Option<ExecuteCommandConfiguration>,
+        managed_storage_configuration: Option<ManagedStorageConfiguration>,
+    }
+}
+
+ecs_struct! {
+    ExecuteCommandConfiguration {
+        kms_key_id: Option<String>,
+        /// `NONE` | `DEFAULT` | `OVERRIDE`.
+        logging: Option<String>,
+        log_configuration: Option<ExecuteCommandLogConfiguration>,
+    }
+}
+
+ecs_struct! {
+    ExecuteCommandLogConfiguration {
+        cloud_watch_log_group_name: Option<String>,
+        cloud_watch_encryption_enabled: Option<bool>,
+        s3_bucket_name: Option<String>,
+        s3_encryption_enabled: Option<bool>,
+        s3_key_prefix: Option<String>,
+    }
+}
+
+ecs_struct! {
+    ManagedStorageConfiguration {
+        kms_key_id: Option<String>,
+        fargate_ephemeral_storage_kms_key_id: Option<String>,
+    }
+}
+
+/// The cluster settings ECS knows, with the values each takes.
+pub const CLUSTER_SETTINGS: [(&str, &[&str]); 1] =
+    [("containerInsights", &["enhanced", "enabled", "disabled"])];
+
+/// `settings` merged into `into` (a name already there takes the new value), after checking
+/// every one; on an error (naming the member, `settings[1].value`) `into` is unchanged.
+pub fn merge_settings(
+    into: &mut Vec<ClusterSetting>,
+    settings: &[ClusterSetting],
+) -> Result<(), String> {
+    for (i, setting) in settings.iter().enumerate() {
+        let name = setting.name.as_deref().unwrap_or_default();
+        let Some((_, values)) = CLUSTER_SETTINGS.iter().find(|(n, _)| *n == name) else {
+            return Err(format!(
+                "`settings[{i}].name`: `{name}` is not a cluster setting (the one there is: `containerInsights`)"
+            ));
+        };
+        let value = setting.value.as_deref().unwrap_or_default();
+        if !values.contains(&value) {
+            return Err(format!(
+                "`settings[{i}].value`: `{value}` is not a value of `{name}` (one of {})",
+                values.join(", ")
+            ));
+        }
+    }
+    for setting in settings {
+        match into.iter_mut().find(|s| s.name == setting.name) {
+            Some(old) => old.value = setting.value.clone(),
+            None => into.push(setting.clone()),
+        }
+    }
+    into.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(())
+}
+
+/// Checks the enumerations of a `configuration` (naming the member).
+pub fn check_configuration(configuration: &ClusterConfiguration) -> Result<(), String> {
+    let logging = configuration
+        .execute_command_configuration
+        .as_ref()
+        .and_then(|e| e.logging.as_deref());
+    match logging {
+        None | Some("NONE" | "DEFAULT" | "OVERRIDE") => Ok(()),
+        Some(other) => Err(format!(
+            "`configuration.executeCommandConfiguration.logging`: `{other}` is not one of NONE, DEFAULT, OVERRIDE"
+        )),
+    }
+}
+
 pub const DEFAULT_CLUSTER: &str = "default";
 pub const LOCAL_HOST: &str = "local";
 pub const DEFAULT_DOCKER_SOCKET: &str = "/var/run/docker.sock";
@@ -186,5 +280,48 @@ mod tests {
         assert!(Endpoint::parse("tcp://x:2375").is_err());
         assert!(Endpoint::parse("unix://relative").is_err());
         assert!(Endpoint::parse("ssh://u@h:port").is_err());
+    }
+
+    fn setting(name: &str, value: &str) -> ClusterSetting {
+        ClusterSetting {
+            name: Some(name.into()),
+            value: Some(value.into()),
+        }
+    }
+
+    #[test]
+    fn settings_merge_by_name_and_bad_ones_change_nothing() {
+        let mut settings = vec![setting("containerInsights", "disabled")];
+        merge_settings(&mut settings, &[setting("containerInsights", "enhanced")]).expect("ok");
+        assert_eq!(settings, vec![setting("containerInsights", "enhanced")]);
+        let e = merge_settings(
+            &mut settings,
+            &[
+                setting("containerInsights", "enabled"),
+                setting("containerInsights", "loud"),
+            ],
+        )
+        .expect_err("bad value");
+        assert!(e.starts_with("`settings[1].value`"), "{e}");
+        let e = merge_settings(&mut settings, &[setting("insights", "enabled")]).expect_err("name");
+        assert!(e.starts_with("`settings[0].name`"), "{e}");
+        assert_eq!(settings, vec![setting("containerInsights", "enhanced")]);
+    }
+
+    #[test]
+    fn exec_logging_is_an_enumeration() {
+        let mut configuration = ClusterConfiguration {
+            execute_command_configuration: Some(ExecuteCommandConfiguration {
+                logging: Some("OVERRIDE".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(check_configuration(&configuration), Ok(()));
+        if let Some(e) = configuration.execute_command_configuration.as_mut() {
+            e.logging = Some("ALL".into());
+        }
+        let e = check_configuration(&configuration).expect_err("bad");
+        assert!(e.contains("executeCommandConfiguration.logging"), "{e}");
     }
 }

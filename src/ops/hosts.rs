@@ -158,12 +158,7 @@ pub fn set_draining(
     let record = state
         .clusters
         .entry(cluster.clone())
-        .or_insert_with(|| ClusterRecord {
-            spec,
-            created_at: now,
-            updated_at: now,
-            draining_hosts: Default::default(),
-        });
+        .or_insert_with(|| ClusterRecord::new(spec, now));
     let changed = if draining {
         record.draining_hosts.insert(host.to_string())
     } else {

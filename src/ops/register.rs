@@ -10,9 +10,15 @@
 //! Changes the plan cannot express (deregistering one revision, a forced deployment of the
 //! same revision) are recorded read-modify-write under the lock, as `scale` does.
 //!
+//! What the API records beside the manifests (a cluster's tags, settings and configuration;
+//! a revision's tags; a revision deleted after it was deregistered) is read-modify-write
+//! under the lock as well: manifests do not carry it, so it is no drift.
+//!
 //! Where this differs from ECS: registering content equal to the family's newest ACTIVE
 //! revision returns that revision instead of a new, identical one (the state keeps one
-//! revision per content change, as `apply` does).
+//! revision per content change, as `apply` does). A deleted revision stays
+//! DELETE_IN_PROGRESS in the state for good (ECS removes it once nothing uses it): its
+//! number is never given again either way.
 
 use std::time::Duration;
 
@@ -32,7 +38,8 @@ use crate::model::normalize::Desired;
 use crate::model::validate::ManifestSet;
 use crate::reconcile::converge::Expect;
 use crate::state::{
-    Deployment, MAX_DEPLOYMENTS, Revision, RevisionStatus, ServiceRecord, ServiceStatus, State,
+    ClusterRecord, Deployment, MAX_DEPLOYMENTS, Revision, RevisionStatus, ServiceRecord,
+    ServiceStatus, State,
 };
 use crate::time::Timestamp;
 
@@ -72,10 +79,18 @@ fn pin(state: &State, reference: Option<&str>) -> OpsResult<Option<String>> {
     let reference: TaskDefRef = text.parse().map_err(OpsError::Invalid)?;
     if reference.revision.is_some() {
         let revision = resolve::task_definition(state, text)?;
-        if revision.status != RevisionStatus::Active {
-            return Err(OpsError::invalid(format!(
-                "task definition `{reference}` is INACTIVE (deregistered)"
-            )));
+        match revision.status {
+            RevisionStatus::Active => {}
+            RevisionStatus::Inactive => {
+                return Err(OpsError::invalid(format!(
+                    "task definition `{reference}` is INACTIVE (deregistered)"
+                )));
+            }
+            RevisionStatus::DeleteInProgress => {
+                return Err(OpsError::invalid(format!(
+                    "task definition `{reference}` is DELETE_IN_PROGRESS (deleted): no new service or deployment may use it"
+                )));
+            }
         }
         return Ok(Some(reference.to_string()));
     }
@@ -92,6 +107,7 @@ fn pin(state: &State, reference: Option<&str>) -> OpsResult<Option<String>> {
 }
 
 /// A registered revision.
+#[derive(Debug)]
 pub struct Registered {
     pub family: String,
     pub revision: Revision,
@@ -486,4 +502,118 @@ pub fn retag_task_definition(
         family: reference.family,
         revision,
     })
+}
+
+/// What `DeleteTaskDefinitions` did.
+#[derive(Debug, Default)]
+pub struct TaskDefinitionsDeleted {
+    /// The revisions now DELETE_IN_PROGRESS (also those that already were), in request order.
+    pub deleted: Vec<Registered>,
+    /// The revisions that were not deleted, with ECS's reason.
+    pub failures: Vec<(TaskDefRef, String)>,
+}
+
+/// The reason ECS gives for an ACTIVE revision in `DeleteTaskDefinitions`.
+pub const STILL_ACTIVE: &str = "The specified task definition is still in ACTIVE status. Please deregister the target and try again.";
+
+/// `DeleteTaskDefinitions`: each INACTIVE revision (`family:rev`; every one must name its
+/// revision) becomes DELETE_IN_PROGRESS; an ACTIVE or unknown one is a failure, and the
+/// others are deleted all the same (one write).
+pub fn delete_task_definitions(
+    session: &Session,
+    references: &[TaskDefRef],
+    lock_timeout: Duration,
+) -> OpsResult<TaskDefinitionsDeleted> {
+    if let Some(r) = references.iter().find(|r| r.revision.is_none()) {
+        return Err(OpsError::invalid(format!(
+            "`{r}`: name a revision (`{}:1`) to delete",
+            r.family
+        )));
+    }
+    let store = &session.store;
+    let lock = store.lock_state(lock_timeout)?;
+    let Some(mut state) = store.read_state()? else {
+        return Ok(TaskDefinitionsDeleted {
+            deleted: Vec::new(),
+            failures: references
+                .iter()
+                .map(|r| (r.clone(), "MISSING".to_string()))
+                .collect(),
+        });
+    };
+    let now = Timestamp::now();
+    let mut out = TaskDefinitionsDeleted::default();
+    let mut changed = false;
+    for reference in references {
+        let revision = state
+            .task_definitions
+            .get_mut(&reference.family)
+            .and_then(|f| {
+                f.revisions
+                    .iter_mut()
+                    .find(|r| Some(r.revision) == reference.revision)
+            });
+        let Some(revision) = revision else {
+            out.failures.push((reference.clone(), "MISSING".into()));
+            continue;
+        };
+        match revision.status {
+            RevisionStatus::Active => {
+                out.failures
+                    .push((reference.clone(), STILL_ACTIVE.to_string()));
+                continue;
+            }
+            RevisionStatus::Inactive => {
+                revision.status = RevisionStatus::DeleteInProgress;
+                revision.deregistered_at.get_or_insert(now);
+                changed = true;
+            }
+            RevisionStatus::DeleteInProgress => {}
+        }
+        out.deleted.push(Registered {
+            family: reference.family.clone(),
+            revision: revision.clone(),
+        });
+    }
+    if changed {
+        state.serial += 1;
+        store.write_state(&state, &lock)?;
+    }
+    Ok(out)
+}
+
+/// What the API records on a cluster beside its manifest (tags, settings, configuration),
+/// changed by `change` under the lock; written only when it changes something. The
+/// `default` cluster, or one that only its services name, gets a record the first time.
+pub fn change_cluster(
+    session: &Session,
+    name: &str,
+    change: impl FnOnce(&mut ClusterRecord),
+    lock_timeout: Duration,
+) -> OpsResult<ClusterRecord> {
+    let store = &session.store;
+    let lock = store.lock_state(lock_timeout)?;
+    let mut state = store
+        .read_state()?
+        .unwrap_or_else(|| State::empty(crate::ids::new_lineage()));
+    resolve::cluster(&state, name)?;
+    let now = Timestamp::now();
+    let spec = state.cluster_spec(name).unwrap_or_default();
+    let existing = state.clusters.get(name).cloned();
+    let mut record = existing
+        .clone()
+        .unwrap_or_else(|| ClusterRecord::new(spec, now));
+    change(&mut record);
+    let unchanged = match &existing {
+        Some(old) => *old == record,
+        None => record == ClusterRecord::new(record.spec.clone(), now),
+    };
+    if unchanged {
+        return Ok(record);
+    }
+    record.updated_at = now;
+    state.clusters.insert(name.to_string(), record.clone());
+    state.serial += 1;
+    store.write_state(&state, &lock)?;
+    Ok(record)
 }

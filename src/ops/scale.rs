@@ -149,6 +149,11 @@ pub fn rollback(
                                 current.family
                             )));
                         }
+                        Some(r) if r.status == RevisionStatus::DeleteInProgress => {
+                            return Err(OpsError::invalid(format!(
+                                "{reference} is DELETE_IN_PROGRESS (deleted): a service cannot return to it"
+                            )));
+                        }
                         Some(r) if r.status == RevisionStatus::Inactive => notes.push(format!(
                             "note: {reference} is INACTIVE (deregistered); running it anyway"
                         )),

@@ -402,15 +402,32 @@ pub async fn ports(
 const DEFAULT_STOP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// `StopTask`: stops the containers of one task (by id or unambiguous prefix), each with its
-/// definition's `stopTimeout`. The task then shows STOPPED; a service's reconciler starts a
-/// replacement, as ECS's scheduler does. Returns the task as it was before the stop.
+/// definition's `stopTimeout`. `reason` is recorded first, where the reconcilers record
+/// theirs (the runtime record), so the task shows it as its stopped reason (and a service
+/// does not count the stop as a failure); a service's reconciler starts a replacement, as
+/// ECS's scheduler does. Returns the task as it was before the stop.
 pub async fn stop(
     session: &Session,
     state: &State,
     id: &str,
     cluster: Option<&str>,
+    reason: &str,
 ) -> OpsResult<(String, TaskView)> {
     let (cluster, view, _) = describe(session, state, id, cluster).await?;
+    let recorded = crate::state::StopReason::intentional(reason);
+    let task_id = view.task.id.clone();
+    let group = view.task.group.clone();
+    session
+        .store
+        .update_runtime(&cluster, &state.lineage, move |runtime| match group {
+            crate::reconcile::task::TaskGroup::Service(name) => {
+                let service = runtime.services.entry(name).or_default();
+                service.stop_reasons.entry(task_id).or_insert(recorded);
+            }
+            crate::reconcile::task::TaskGroup::Standalone(_) => {
+                runtime.stop_reasons.entry(task_id).or_insert(recorded);
+            }
+        })?;
     let observation = inspect::observe(
         state,
         &session.store.read_runtime(&cluster)?,

@@ -75,16 +75,17 @@ pub fn apply(
                 let Some(spec) = plan.desired.clusters.get(name) else {
                     continue;
                 };
-                let previous = next.clusters.remove(name);
-                next.clusters.insert(
-                    name.clone(),
-                    ClusterRecord {
+                // What is not in the manifest (drained hosts, the API's tags and settings)
+                // stays.
+                let record = match next.clusters.remove(name) {
+                    Some(previous) => ClusterRecord {
                         spec: spec.clone(),
-                        created_at: previous.as_ref().map_or(now, |p| p.created_at),
                         updated_at: now,
-                        draining_hosts: previous.map(|p| p.draining_hosts).unwrap_or_default(),
+                        ..previous
                     },
-                );
+                    None => ClusterRecord::new(spec.clone(), now),
+                };
+                next.clusters.insert(name.clone(), record);
             }
             (ObjectKind::TaskDefinition, Action::Delete) => {
                 if let Some(family) = next.task_definitions.get_mut(name) {

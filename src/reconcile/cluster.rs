@@ -216,7 +216,7 @@ pub fn assess_task(
                 .and_then(|g| t.started_at().map(|s| s.plus(g)));
             (recorded, grace)
         }
-        TaskGroup::Standalone(_) => (None, None),
+        TaskGroup::Standalone(_) => (runtime.stop_reasons.get(&t.id).cloned(), None),
     };
     let recorded = recorded
         .or_else(|| is_orphan(t, services).then(|| StopReason::intentional("Service deleted")));

@@ -10,6 +10,7 @@
 //!
 //! What runs is not recorded: it is read from the hosts (container labels).
 
+pub mod cache;
 pub mod lock;
 pub mod store;
 
@@ -17,8 +18,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::cluster::ClusterSpec;
-use crate::model::ecs::{ServiceSpec, TaskDefinitionSpec};
+use crate::model::cluster::{ClusterConfiguration, ClusterSetting, ClusterSpec};
+use crate::model::ecs::{ServiceSpec, Tag, TaskDefinitionSpec};
 use crate::model::effective::{EffectiveService, EffectiveTaskDefinition};
 use crate::model::names::TaskDefRef;
 use crate::model::traffic::{LoadBalancerSpec, TargetGroupSpec};
@@ -122,9 +123,33 @@ pub struct ClusterRecord {
     pub spec: ClusterSpec,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    /// Hosts set to DRAINING by `ecsctl drain host`.
+    /// Hosts set to DRAINING by `ecsctl drain host` (or the API's
+    /// UpdateContainerInstancesState).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub draining_hosts: BTreeSet<String>,
+    /// Recorded through the ECS API (CreateCluster, UpdateCluster, TagResource), not by
+    /// manifests: an `apply` of the cluster's manifest keeps them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+    /// Sorted by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settings: Vec<ClusterSetting>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<ClusterConfiguration>,
+}
+
+impl ClusterRecord {
+    pub fn new(spec: ClusterSpec, now: Timestamp) -> Self {
+        ClusterRecord {
+            spec,
+            created_at: now,
+            updated_at: now,
+            draining_hosts: BTreeSet::new(),
+            tags: Vec::new(),
+            settings: Vec::new(),
+            configuration: None,
+        }
+    }
 }
 
 /// A cluster-scoped object recorded with its normalized spec: a target group, a load balancer.
@@ -165,6 +190,9 @@ impl FamilyRecord {
 pub enum RevisionStatus {
     Active,
     Inactive,
+    /// Deleted (ECS's DeleteTaskDefinitions) after it was INACTIVE. The record stays, so its
+    /// number is never given again; nothing new may use it.
+    DeleteInProgress,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -248,6 +276,11 @@ pub struct Runtime {
     /// Each target group's targets as its proxies last reported them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub targets: BTreeMap<String, Vec<TargetRecord>>,
+    /// Why standalone tasks (run-task) were stopped, by task id: written before they are
+    /// stopped (StopTask), dropped when their containers are removed. Service tasks keep
+    /// theirs in [`ServiceRuntime::stop_reasons`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stop_reasons: BTreeMap<String, StopReason>,
 }
 
 /// A target's state, with ELBv2's names (`describe-target-health`).

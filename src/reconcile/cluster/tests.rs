@@ -341,3 +341,25 @@ fn assessment_uses_the_recorded_reason_and_marks_orphans() {
         Some("Service deleted".to_string())
     );
 }
+
+#[test]
+fn a_standalone_task_shows_the_reason_it_was_stopped_with() {
+    let t = task(
+        "t9",
+        TaskGroup::Standalone("one-off".into()),
+        vec![running("c9")],
+    );
+    let mut runtime = Runtime::default();
+    let spec = td();
+    let st = assess_task(&t, &BTreeMap::new(), &runtime, Some(&spec), at(130));
+    assert_eq!(st.desired_status, DesiredStatus::Running);
+    runtime
+        .stop_reasons
+        .insert("t9".into(), StopReason::intentional("maintenance window"));
+    let st = assess_task(&t, &BTreeMap::new(), &runtime, Some(&spec), at(130));
+    assert_eq!(st.desired_status, DesiredStatus::Stopped);
+    assert_eq!(
+        st.stop_reason.map(|r| r.text),
+        Some("maintenance window".to_string())
+    );
+}
