@@ -80,6 +80,9 @@ if $demo_image; then
   ensure_busybox_image ecsctl-demo/busybox:1
   busybox_bin=$(command -v busybox)
   done_list+=("the image ecsctl-demo/busybox:1 is there (busybox $("$busybox_bin" 2>&1 | head -n1 | awk '{print $2}'))")
+  # The demo's load balancer: HAProxy from Debian's package, as a local image (no registry).
+  ensure_haproxy_image ecsctl-demo/haproxy:2.6
+  done_list+=("the image ecsctl-demo/haproxy:2.6 is there (the demo's load balancer)")
 fi
 
 echo
