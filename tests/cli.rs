@@ -126,7 +126,9 @@ fn the_example_manifests_validate() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout
-            .starts_with("Valid: 3 files: 1 cluster, 2 task definitions, 2 services.")
+            .starts_with("Valid: 3 files: 1 cluster, 2 task definitions, 2 services, 1 target group, 1 load balancer."),
+        "{}",
+        run.stdout
     );
 }
 

@@ -269,7 +269,7 @@ fn listeners_on_two_hosts_reach_every_task_on_three() {
     }
 
     // A removed proxy comes back, with every healthy target.
-    let proxy = format!("ecsctl-haproxy-{}", cluster.name);
+    let proxy = format!("ecsctl-haproxy-{}-h1", cluster.name);
     let (ok, out) = cluster.rig.docker(1, &["rm", "-f", &proxy]);
     assert!(ok, "{out}");
     let mut now_every: BTreeSet<String> = BTreeSet::new();

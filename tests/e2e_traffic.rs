@@ -311,7 +311,7 @@ struct ProxyCleanup(String);
 
 impl Drop for ProxyCleanup {
     fn drop(&mut self) {
-        let _ = docker(&["rm", "-f", &format!("ecsctl-haproxy-{}", self.0)]);
+        let _ = docker(&["rm", "-f", &format!("ecsctl-haproxy-{}-local", self.0)]);
     }
 }
 
@@ -445,7 +445,11 @@ fn a_service_behind_a_listener_rolls_without_a_failed_request() {
     );
 
     // A proxy that is gone comes back with every target.
-    docker_ok(&["rm", "-f", &format!("ecsctl-haproxy-{}", cluster.name)]);
+    docker_ok(&[
+        "rm",
+        "-f",
+        &format!("ecsctl-haproxy-{}-local", cluster.name),
+    ]);
     assert!(get(port).is_none(), "the listener is gone with its proxy");
     let reconcile = env.run(&["reconcile", "--cluster", &cluster.name, "--wait", "60s"]);
     assert_eq!(reconcile.code, 0, "{}", reconcile.stderr);
@@ -475,7 +479,7 @@ fn a_service_behind_a_listener_rolls_without_a_failed_request() {
         "60s",
     ]);
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
-    let proxy = format!("ecsctl-haproxy-{}", cluster.name);
+    let proxy = format!("ecsctl-haproxy-{}-local", cluster.name);
     assert!(!docker(&["inspect", &proxy]).0, "the proxy is removed");
     assert_eq!(cluster.running("web").len(), 2);
 }

@@ -23,6 +23,8 @@ struct Report<'a> {
     clusters: usize,
     task_definitions: usize,
     services: usize,
+    target_groups: usize,
+    load_balancers: usize,
     diagnostics: Vec<DiagnosticJson<'a>>,
 }
 
@@ -35,18 +37,30 @@ pub fn run(cx: &Context, args: ValidateArgs) -> Outcome {
             clusters: checked.clusters,
             task_definitions: checked.task_definitions,
             services: checked.services,
+            target_groups: checked.target_groups,
+            load_balancers: checked.load_balancers,
             diagnostics: Output::diagnostics_json(&checked.diagnostics),
         })?,
         ReportFormat::Text => {
             cx.out.diagnostics(&checked.diagnostics);
             if valid {
-                cx.out.println(&format!(
-                    "{} {}: {}, {}, {}.",
-                    cx.out.paint.green("Valid:"),
-                    counted(checked.files, "file"),
+                let mut objects = vec![
                     counted(checked.clusters, "cluster"),
                     counted(checked.task_definitions, "task definition"),
-                    counted(checked.services, "service")
+                    counted(checked.services, "service"),
+                ];
+                // Traffic objects are named only where there are some.
+                if checked.target_groups > 0 {
+                    objects.push(counted(checked.target_groups, "target group"));
+                }
+                if checked.load_balancers > 0 {
+                    objects.push(counted(checked.load_balancers, "load balancer"));
+                }
+                cx.out.println(&format!(
+                    "{} {}: {}.",
+                    cx.out.paint.green("Valid:"),
+                    counted(checked.files, "file"),
+                    objects.join(", ")
                 ));
             }
         }

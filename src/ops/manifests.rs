@@ -147,6 +147,8 @@ pub struct Validated {
     pub clusters: usize,
     pub task_definitions: usize,
     pub services: usize,
+    pub target_groups: usize,
+    pub load_balancers: usize,
     pub diagnostics: Diagnostics,
 }
 
@@ -166,6 +168,8 @@ pub fn validate(files: &[String]) -> Validated {
         clusters: set.clusters.len(),
         task_definitions: set.task_definitions.len(),
         services: set.services.len(),
+        target_groups: set.target_groups.len(),
+        load_balancers: set.load_balancers.len(),
         diagnostics,
     }
 }

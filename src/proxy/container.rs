@@ -3,7 +3,7 @@
 //!
 //! | what | how |
 //! |---|---|
-//! | name | `ecsctl-haproxy-CLUSTER` |
+//! | name | `ecsctl-haproxy-CLUSTER-HOST` |
 //! | image | the LoadBalancer's `image`, else [`DEFAULT_IMAGE`] (the official one) |
 //! | network, restart | `host`, `unless-stopped` |
 //! | user | `root` (the official image runs as `haproxy`, which cannot bind ports < 1024) |
@@ -37,6 +37,8 @@ pub const PROXY_LABEL: &str = "ecsctl.proxy";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProxySpec {
     pub cluster: String,
+    /// The cluster host it serves (hosts may share a daemon: one proxy each).
+    pub host: String,
     pub lineage: String,
     pub image: String,
     /// The host directory holding the admin socket and the server state: the directory of
@@ -53,6 +55,7 @@ impl ProxySpec {
             .to_string();
         ProxySpec {
             cluster: cluster.to_string(),
+            host: host.to_string(),
             lineage: lineage.to_string(),
             image: image.unwrap_or(DEFAULT_IMAGE).to_string(),
             host_dir,
@@ -60,7 +63,11 @@ impl ProxySpec {
     }
 
     pub fn container_name(&self) -> String {
-        format!("ecsctl-haproxy-{}", clean(&self.cluster))
+        format!(
+            "ecsctl-haproxy-{}-{}",
+            clean(&self.cluster),
+            clean(&self.host)
+        )
     }
 
     /// The admin socket on the host: dialled directly for a local host, forwarded over the
@@ -349,7 +356,7 @@ mod tests {
                 }
             })
         );
-        assert_eq!(spec.container_name(), "ecsctl-haproxy-production");
+        assert_eq!(spec.container_name(), "ecsctl-haproxy-production-node-a");
         assert_eq!(
             spec.admin_socket(),
             PathBuf::from("/var/lib/ecsctl/haproxy/production/node-a/admin.sock")
