@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
@@ -482,4 +483,117 @@ fn a_service_behind_a_listener_rolls_without_a_failed_request() {
     let proxy = format!("ecsctl-haproxy-{}-local", cluster.name);
     assert!(!docker(&["inspect", &proxy]).0, "the proxy is removed");
     assert_eq!(cluster.running("web").len(), 2);
+}
+
+/// Service Connect: a `web` service of namespace `internal` with a client alias, and a
+/// `client` service of the same namespace whose tasks reach `web.internal:PORT`.
+fn connected(cluster: &common::docker::TestCluster, port: u16, web_count: u32) -> String {
+    format!(
+        "{}apiVersion: ecsctl/v1
+kind: TaskDefinition
+metadata: {{ name: scweb }}
+spec:
+  containerDefinitions:
+    - name: web
+      image: {IMAGE}
+      command: [sh, -c, \"mkdir /w; echo web-$(hostname) > /w/index.html; trap 'exit 0' TERM; httpd -f -p 8080 -h /w & wait\"]
+      portMappings: [{{ containerPort: 8080, name: http }}]
+      stopTimeout: 2
+---
+apiVersion: ecsctl/v1
+kind: TaskDefinition
+metadata: {{ name: scclient }}
+spec:
+  containerDefinitions:
+    - name: client
+      image: {IMAGE}
+      command: [sh, -c, \"trap 'exit 0' TERM; sleep 3600 & wait\"]
+      stopTimeout: 2
+---
+apiVersion: ecsctl/v1
+kind: Service
+metadata: {{ name: web, cluster: {name} }}
+spec:
+  taskDefinition: scweb
+  desiredCount: {web_count}
+  serviceConnectConfiguration:
+    enabled: true
+    namespace: internal
+    services:
+      - portName: http
+        discoveryName: web
+        clientAliases: [{{ port: {port}, dnsName: web.internal }}]
+---
+apiVersion: ecsctl/v1
+kind: Service
+metadata: {{ name: client, cluster: {name} }}
+spec:
+  taskDefinition: scclient
+  desiredCount: 1
+  serviceConnectConfiguration: {{ enabled: true, namespace: internal }}
+",
+        cluster.manifest(),
+        name = cluster.name
+    )
+}
+
+#[test]
+fn service_connect_names_reach_every_task_of_the_service() {
+    ensure_haproxy_image();
+    let cluster = common::docker::TestCluster::new("sc");
+    let _proxy = ProxyCleanup(cluster.name.clone());
+    let env = common::Env::new();
+    let port = free_port();
+    env.write("m/all.yaml", &connected(&cluster, port, 2));
+    // No LoadBalancer names an image here: the proxy image comes from the environment.
+    let image = [("ECSCTL_PROXY_IMAGE", HAPROXY_IMAGE)];
+    let apply = env.run_with(
+        &["apply", "-f", "m", "--auto-approve", "--wait", "120s"],
+        &image,
+    );
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let reached = |n: usize| -> BTreeSet<String> {
+        (0..n)
+            .filter_map(|_| {
+                let run = env.run(&[
+                    "exec",
+                    "svc/client",
+                    "--cluster",
+                    &cluster.name,
+                    "--",
+                    "sh",
+                    "-c",
+                    // busybox's static wget crashes resolving names; its nc does not.
+                    &format!(
+                        "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 web.internal {port} | tail -1"
+                    ),
+                ]);
+                let body = run.stdout.trim().to_string();
+                (run.code == 0 && body.starts_with("web-")).then_some(body)
+            })
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut seen = reached(8);
+    while seen.len() != 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_secs(1));
+        seen = reached(8);
+    }
+    assert_eq!(seen.len(), 2, "the client reaches both web tasks: {seen:?}");
+    assert!(seen.iter().all(|b| b.starts_with("web-")), "{seen:?}");
+
+    // Scale-out: the new task joins behind the name.
+    env.write("m/all.yaml", &connected(&cluster, port, 3));
+    let apply = env.run_with(
+        &["apply", "-f", "m", "--auto-approve", "--wait", "120s"],
+        &image,
+    );
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut seen = reached(12);
+    while seen.len() != 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_secs(1));
+        seen = reached(12);
+    }
+    assert_eq!(seen.len(), 3, "after scale-out, all three: {seen:?}");
 }

@@ -300,7 +300,7 @@ impl Reconciler {
     }
 
     fn proxy_spec(&self, objects: &TrafficObjects, host: &str, lineage: &str) -> ProxySpec {
-        ProxySpec::new(&self.cluster, host, lineage, objects.image())
+        ProxySpec::new(&self.cluster, host, lineage, objects.image().as_deref())
     }
 
     /// Reads the proxy of every load-balancer host that answered, all at once.
@@ -460,6 +460,7 @@ impl Reconciler {
             proxies: &self.proxies,
             draining_since: &self.traffic.draining_since,
             held_before: &self.traffic.held,
+            registrations: &objects.registrations,
         });
         let providers = Providers::of(&state.cluster_spec(&self.cluster).unwrap_or_default());
         let input = ClusterInput {
@@ -562,6 +563,7 @@ impl Reconciler {
             .collect();
         let env = self.env;
         let cluster = self.cluster.clone();
+        let aliases = TrafficObjects::of(state, &self.cluster).aliases;
         move |launch: &LaunchTask| {
             let revision = state.revision(&launch.task_definition).ok_or_else(|| {
                 format!(
@@ -580,7 +582,7 @@ impl Reconciler {
                 deployment: launch.deployment.clone(),
                 family: launch.task_definition.family.clone(),
                 revision: launch.task_definition.revision.unwrap_or(0),
-                spec: revision.spec.clone(),
+                spec: with_service_connect_names(&revision.spec, &launch.group, &aliases),
                 created_at: now,
                 secrets,
             })
@@ -774,4 +776,33 @@ impl Reconciler {
     pub fn new_ids(&mut self) -> &mut dyn IdSource {
         &mut self.ids
     }
+}
+
+/// A task of a Service Connect service resolves its namespace's names to its own host,
+/// where the proxy listens (Docker's `host-gateway`). awsvpc tasks would need the names on
+/// their pause container: not done yet, their definition is kept as it is.
+fn with_service_connect_names(
+    spec: &crate::model::ecs::TaskDefinitionSpec,
+    group: &crate::reconcile::task::TaskGroup,
+    aliases: &BTreeMap<String, Vec<String>>,
+) -> crate::model::ecs::TaskDefinitionSpec {
+    let mut spec = spec.clone();
+    let crate::reconcile::task::TaskGroup::Service(service) = group else {
+        return spec;
+    };
+    let Some(names) = aliases.get(service) else {
+        return spec;
+    };
+    if crate::model::effective::network_mode(&spec) == crate::model::ecs::NetworkMode::Awsvpc {
+        return spec;
+    }
+    for container in &mut spec.container_definitions {
+        for name in names {
+            container.extra_hosts.push(crate::model::ecs::HostEntry {
+                hostname: Some(name.clone()),
+                ip_address: Some("host-gateway".into()),
+            });
+        }
+    }
+    spec
 }

@@ -31,13 +31,28 @@ const DELETE_WAIT: Duration = Duration::from_secs(2);
 pub struct TrafficObjects {
     pub load_balancers: BTreeMap<String, LoadBalancerSpec>,
     pub target_groups: BTreeMap<String, TargetGroupSpec>,
+    /// Service Connect's registrations, by service.
+    pub registrations: BTreeMap<String, Vec<crate::model::ecs::LoadBalancer>>,
+    /// Service Connect's names each service's tasks resolve to their host.
+    pub aliases: BTreeMap<String, Vec<String>>,
 }
 
 impl TrafficObjects {
+    /// The cluster's load balancers and target groups, and those Service Connect implies.
     pub fn of(state: &State, cluster: &str) -> Self {
+        let mut load_balancers = specs(state.load_balancers.get(cluster));
+        let mut target_groups = specs(state.target_groups.get(cluster));
+        let empty = BTreeMap::new();
+        let services = state.services.get(cluster).unwrap_or(&empty);
+        let spec_of = |r: &crate::model::names::TaskDefRef| state.revision(r).map(|rev| &rev.spec);
+        let connect = crate::reconcile::traffic::connect::derive(services, &spec_of);
+        load_balancers.extend(connect.load_balancers);
+        target_groups.extend(connect.target_groups);
         TrafficObjects {
-            load_balancers: specs(state.load_balancers.get(cluster)),
-            target_groups: specs(state.target_groups.get(cluster)),
+            load_balancers,
+            target_groups,
+            registrations: connect.registrations,
+            aliases: connect.aliases,
         }
     }
 
@@ -45,11 +60,18 @@ impl TrafficObjects {
         self.load_balancers.is_empty()
     }
 
-    /// The proxy image: the first load balancer (by name) that names one, else the default.
-    pub fn image(&self) -> Option<&str> {
+    /// The proxy image: the first load balancer (by name) that names one, else
+    /// `ECSCTL_PROXY_IMAGE` (hosts without a registry, Service Connect alone), else the
+    /// default.
+    pub fn image(&self) -> Option<String> {
         self.load_balancers
             .values()
-            .find_map(|lb| lb.image.as_deref())
+            .find_map(|lb| lb.image.clone())
+            .or_else(|| {
+                std::env::var("ECSCTL_PROXY_IMAGE")
+                    .ok()
+                    .filter(|i| !i.is_empty())
+            })
     }
 }
 

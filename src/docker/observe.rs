@@ -85,8 +85,15 @@ pub fn facts(inspect: &ContainerInspectResponse) -> Option<Facts> {
             let Ok(container_port) = port.parse::<u16>() else {
                 continue;
             };
-            for binding in bindings.iter().flatten() {
-                // Docker lists IPv4 and IPv6 bindings of one port; one is enough.
+            // Docker lists IPv4 and IPv6 bindings of one port, and (20.10) may give them
+            // different dynamic host ports: targets and `port` are reached over IPv4, so the
+            // IPv4 binding wins; an IPv6 one counts only for a port published on IPv6 alone.
+            let flat: Vec<_> = bindings.iter().flatten().collect();
+            let is_v6 = |b: &&bollard::models::PortBinding| {
+                b.host_ip.as_deref().is_some_and(|ip| ip.contains(':'))
+            };
+            let has_v4 = flat.iter().any(|b| !is_v6(b));
+            for binding in flat.iter().filter(|b| !has_v4 || !is_v6(b)) {
                 let Some(host_port) = binding
                     .host_port
                     .as_deref()
@@ -261,6 +268,35 @@ mod tests {
         assert!(c.essential);
         let f = facts(&inspect("c1", &OURS, ContainerStateStatusEnum::EXITED)).expect("facts");
         assert_eq!(f.container.exit_code, Some(3));
+    }
+
+    /// Regression: Docker 20.10 gave `0.0.0.0` and `::` different dynamic host ports; the
+    /// lower (IPv6-only) one was registered as a target on 127.0.0.1 and refused.
+    #[test]
+    fn the_ipv4_binding_of_a_published_port_wins() {
+        let mut c = inspect("c1", &OURS, ContainerStateStatusEnum::RUNNING);
+        let binding = |ip: &str, port: &str| bollard::models::PortBinding {
+            host_ip: Some(ip.into()),
+            host_port: Some(port.into()),
+        };
+        c.network_settings = Some(bollard::models::NetworkSettings {
+            ports: Some(HashMap::from([
+                (
+                    "8080/tcp".to_string(),
+                    Some(vec![binding("0.0.0.0", "32912"), binding("::", "32903")]),
+                ),
+                ("9090/tcp".to_string(), Some(vec![binding("::", "32950")])),
+            ])),
+            ..bollard::models::NetworkSettings::default()
+        });
+        let f = facts(&c).expect("facts");
+        let ports: Vec<(u16, u16)> = f
+            .container
+            .ports
+            .iter()
+            .map(|p| (p.container_port, p.host_port))
+            .collect();
+        assert_eq!(ports, [(8080, 32912), (9090, 32950)]);
     }
 
     /// Regression: tasks stopped on purpose showed `"health": "UNHEALTHY"` (Docker's last

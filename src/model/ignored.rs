@@ -224,13 +224,9 @@ impl Ignored {
                 );
             }
         }
-        let fields: [(&str, bool, &'static str); 16] = [
+        // serviceConnectConfiguration is served (traffic through the hosts' proxies).
+        let fields: [(&str, bool, &'static str); 15] = [
             ("serviceRegistries", !s.service_registries.is_empty(), LB),
-            (
-                "serviceConnectConfiguration",
-                s.service_connect_configuration.is_some(),
-                LB,
-            ),
             (
                 "vpcLatticeConfigurations",
                 !s.vpc_lattice_configurations.is_empty(),

@@ -126,6 +126,7 @@ struct World {
     proxies: BTreeMap<String, Option<ProxyView>>,
     draining: BTreeMap<ServerKey, Timestamp>,
     held: BTreeSet<String>,
+    registrations: BTreeMap<String, Vec<LoadBalancer>>,
 }
 
 impl World {
@@ -162,6 +163,7 @@ impl World {
                 .collect(),
             draining: BTreeMap::new(),
             held: BTreeSet::new(),
+            registrations: BTreeMap::new(),
         }
     }
 
@@ -173,6 +175,7 @@ impl World {
             proxies: &self.proxies,
             draining_since: &self.draining,
             held_before: &self.held,
+            registrations: &self.registrations,
         }
     }
 }

@@ -30,6 +30,8 @@ pub const TARGET_WEIGHT: u32 = 100;
 /// How soon to look again while targets register or drain.
 const TRAFFIC_REQUEUE: Duration = Duration::from_secs(1);
 
+pub mod connect;
+
 pub use crate::state::{TargetHealth, TargetRecord};
 
 /// What a proxy's `show stat` line says of a target.
@@ -84,6 +86,8 @@ pub struct TrafficInput<'a> {
     pub draining_since: &'a BTreeMap<ServerKey, Timestamp>,
     /// The stops the last pass held (their "has stopped" event waits for the release).
     pub held_before: &'a BTreeSet<String>,
+    /// Registrations beyond the services' own `loadBalancers` (Service Connect's), by service.
+    pub registrations: &'a BTreeMap<String, Vec<crate::model::ecs::LoadBalancer>>,
 }
 
 /// One change through the Runtime API, without a reload.
@@ -201,6 +205,7 @@ fn targets_of(
         .spec
         .load_balancers
         .iter()
+        .chain(input.registrations.get(service).into_iter().flatten())
         .filter_map(|lb| {
             let target_group = lb.target_group_name.clone()?;
             if !input.target_groups.contains_key(&target_group) {
