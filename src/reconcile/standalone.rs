@@ -116,18 +116,7 @@ pub fn place(
         }
         return Ok(chosen);
     }
-    let mut pools: Vec<Vec<schedule::Host>> = strategy
-        .items()
-        .iter()
-        .map(|item| {
-            let members = providers.hosts(&item.provider).unwrap_or(&[]);
-            hosts
-                .iter()
-                .filter(|h| members.contains(&h.name))
-                .cloned()
-                .collect()
-        })
-        .collect();
+    let mut pools = providers.pools(strategy, &hosts);
     let mut placers: Vec<Placer<'_>> = pools
         .iter_mut()
         .map(|pool| Placer::new(pool, request.clone(), seed))

@@ -25,6 +25,23 @@ pub struct Providers {
 }
 
 impl Providers {
+    /// The hosts of each of the strategy's providers, in the strategy's order: placement
+    /// strategies and constraints then choose inside each pool.
+    pub fn pools(&self, strategy: &Strategy, hosts: &[super::Host]) -> Vec<Vec<super::Host>> {
+        strategy
+            .items()
+            .iter()
+            .map(|item| {
+                let members = self.hosts(&item.provider).unwrap_or(&[]);
+                hosts
+                    .iter()
+                    .filter(|h| members.contains(&h.name))
+                    .cloned()
+                    .collect()
+            })
+            .collect()
+    }
+
     pub fn of(spec: &ClusterSpec) -> Self {
         let mut providers = Providers {
             default_strategy: spec.default_capacity_provider_strategy.clone(),

@@ -239,18 +239,7 @@ fn place_by_strategy(
     let name = input.name;
     let providers = input.providers;
     let mut counts = providers.counts(strategy, current.iter().map(|t| t.task.host.as_str()));
-    let mut pools: Vec<Vec<schedule::Host>> = strategy
-        .items()
-        .iter()
-        .map(|item| {
-            let members = providers.hosts(&item.provider).unwrap_or(&[]);
-            hosts
-                .iter()
-                .filter(|h| members.contains(&h.name))
-                .cloned()
-                .collect()
-        })
-        .collect();
+    let mut pools = providers.pools(strategy, &hosts);
     let mut placers: Vec<Placer<'_>> = pools
         .iter_mut()
         .map(|pool| Placer::new(pool, launch.request.clone(), seed(name, input.now)))
