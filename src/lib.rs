@@ -9,6 +9,7 @@
 //! | [`model`] | manifests: parsing with positions, the typed ECS model, validation, normal form | yes (but `model::load` reads files) |
 //! | [`plan`] | desired vs recorded state → plan; plan → next state; rendering | yes |
 //! | [`schedule`] | placement: strategies and constraints over hosts with capacity, the cluster query language, capacity provider pools and their base/weight split | yes |
+//! | [`registry`] | image references, the Docker client config's credential sources, when a host pulls | yes |
 //! | [`reconcile`] | decisions: a task's status and container steps, a service's starts/stops/rollbacks | yes |
 //! | [`state`] | the state directory: versioned files, atomic writes, locks, leases | adapter (disk) |
 //! | [`docker`] | one Docker host (bollard), local or through a [`docker::transport::Transport`] (SSH); labels, events, logs, exec | adapter (Docker, SSH) |
@@ -20,7 +21,7 @@
 //! | [`time`], [`ids`], [`suggest`] | timestamps, identifiers, did-you-mean | yes |
 //!
 //! Imports run down this table's layers: `cli`/`api` → `ops` → `controller` → `traffic` →
-//! `docker`/`state` → `reconcile`/`schedule`/`plan` → `model` → `diagnostics`; nothing below
+//! `docker`/`state` → `reconcile`/`schedule`/`plan`/`registry` → `model` → `diagnostics`; nothing below
 //! imports what is above.
 
 #![cfg_attr(
@@ -39,6 +40,7 @@ pub mod ops;
 pub mod plan;
 pub mod proxy;
 pub mod reconcile;
+pub mod registry;
 pub mod schedule;
 pub mod state;
 pub mod suggest;

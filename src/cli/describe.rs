@@ -9,7 +9,7 @@ use super::output::{table, to_yaml};
 use super::{Context, DataFormat, Outcome, exit};
 use crate::ops::target::{Kind, parse_one};
 use crate::ops::traffic::TargetGroupDescription;
-use crate::ops::views::{self, ServiceDescription, serde_name};
+use crate::ops::views::{self, RegistryUse, ServiceDescription, serde_name};
 use crate::state::Revision;
 
 #[derive(Debug, Args)]
@@ -66,7 +66,8 @@ pub fn run(cx: &Context, args: DescribeArgs) -> Outcome {
                 DataFormat::Json => cx.out.json(revision)?,
                 DataFormat::Yaml => cx.out.yaml(revision)?,
                 DataFormat::Table | DataFormat::Wide => {
-                    cx.out.print(&taskdef_text(family, revision)?)
+                    let pulls = views::registry_credentials(&revision.spec);
+                    cx.out.print(&taskdef_text(family, revision, &pulls)?)
                 }
             }
         }
@@ -237,7 +238,11 @@ fn target_group_text(d: &TargetGroupDescription) -> anyhow::Result<String> {
     Ok(out)
 }
 
-fn taskdef_text(family: &str, revision: &Revision) -> anyhow::Result<String> {
+fn taskdef_text(
+    family: &str,
+    revision: &Revision,
+    pulls: &[RegistryUse],
+) -> anyhow::Result<String> {
     let mut out = String::new();
     let status = serde_name(&revision.status);
     let _ = writeln!(out, "Task definition: {family}:{}", revision.revision);
@@ -249,6 +254,22 @@ fn taskdef_text(family: &str, revision: &Revision) -> anyhow::Result<String> {
     let _ = writeln!(out, "\nSpec:");
     for line in to_yaml(&revision.spec)?.lines() {
         let _ = writeln!(out, "  {line}");
+    }
+    if !pulls.is_empty() {
+        let _ = writeln!(out, "\nRegistry credentials (read where ecsctl runs):");
+        let rows = pulls
+            .iter()
+            .map(|p| {
+                vec![
+                    p.container.clone(),
+                    p.registry.clone(),
+                    p.credentials.clone(),
+                ]
+            })
+            .collect();
+        for line in table(&["container", "registry", "credentials"], rows).lines() {
+            let _ = writeln!(out, "  {line}");
+        }
     }
     Ok(out)
 }

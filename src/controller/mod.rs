@@ -12,6 +12,7 @@ pub mod inspect;
 pub mod ops;
 pub mod reconciler;
 pub mod record;
+pub mod registry_auth;
 pub mod run;
 pub mod secrets;
 pub mod supervisor;

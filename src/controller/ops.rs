@@ -5,10 +5,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::{registry_auth, secrets};
 use crate::docker::container_spec::{SecretValue, TaskContext};
 use crate::docker::host::DockerHost;
+use crate::model::cluster::ClusterSpec;
 use crate::model::ecs::TaskDefinitionSpec;
 use crate::reconcile::task::TaskGroup;
+use crate::registry::RegistryAuth;
+use crate::registry::policy::PullBehavior;
 use crate::time::Timestamp;
 
 /// Everything needed to create a task on a host (which host: the executor's business).
@@ -25,6 +29,40 @@ pub struct LaunchPlan {
     pub spec: TaskDefinitionSpec,
     pub created_at: Timestamp,
     pub secrets: BTreeMap<String, Vec<(String, SecretValue)>>,
+    /// Pull credentials by image (read at launch, never stored).
+    pub registry_auth: BTreeMap<String, RegistryAuth>,
+    pub pull_behavior: PullBehavior,
+}
+
+/// What a launch reads where ecsctl runs, at the moment it is prepared: the task's secrets
+/// and its images' registry credentials.
+pub struct LaunchSecrets {
+    pub secrets: BTreeMap<String, Vec<(String, SecretValue)>>,
+    pub registry_auth: BTreeMap<String, RegistryAuth>,
+}
+
+impl LaunchSecrets {
+    /// Reads both; the error is the task's stopped reason, in ECS's words.
+    pub fn read(
+        spec: &TaskDefinitionSpec,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, String> {
+        let secrets = secrets::resolve(spec, env).map_err(|e| secrets::failure_reason(&e))?;
+        let registry_auth =
+            registry_auth::resolve(spec, env).map_err(|e| secrets::failure_reason(&e))?;
+        Ok(Self {
+            secrets,
+            registry_auth,
+        })
+    }
+}
+
+/// The cluster's `imagePullBehavior` (validated when applied; unknown reads as `default`).
+pub fn pull_behavior(cluster: Option<&ClusterSpec>) -> PullBehavior {
+    cluster
+        .and_then(|c| c.image_pull_behavior.as_deref())
+        .and_then(PullBehavior::parse)
+        .unwrap_or_default()
 }
 
 /// One host, as the executor uses it.
@@ -51,6 +89,8 @@ impl LaunchPlan {
             spec: &self.spec,
             created_at: self.created_at,
             secrets: &self.secrets,
+            registry_auth: &self.registry_auth,
+            pull_behavior: self.pull_behavior,
             pause_image: crate::docker::pause::IMAGE,
         }
     }

@@ -12,10 +12,9 @@ use anyhow::{Context as _, Result, anyhow};
 
 use super::executor::{Executor, Hosts};
 use super::hosts::{self, HostSlot};
-use super::ops::LaunchPlan;
 use super::ops::TaskHost;
+use super::ops::{self, LaunchPlan, LaunchSecrets};
 use super::record;
-use super::secrets;
 use super::traffic::{self as proxies, TrafficMemory, TrafficObjects};
 use crate::docker::host::{DockerHost, Observation};
 use crate::docker::observe::Foreign;
@@ -564,6 +563,7 @@ impl Reconciler {
         let env = self.env;
         let cluster = self.cluster.clone();
         let aliases = TrafficObjects::of(state, &self.cluster).aliases;
+        let pull_behavior = ops::pull_behavior(state.clusters.get(&self.cluster).map(|c| &c.spec));
         move |launch: &LaunchTask| {
             let revision = state.revision(&launch.task_definition).ok_or_else(|| {
                 format!(
@@ -571,8 +571,7 @@ impl Reconciler {
                     launch.task_definition
                 )
             })?;
-            let secrets =
-                secrets::resolve(&revision.spec, &env).map_err(|e| secrets::failure_reason(&e))?;
+            let read = LaunchSecrets::read(&revision.spec, &env)?;
             Ok(LaunchPlan {
                 architecture: architectures.get(&launch.host).cloned().unwrap_or_default(),
                 cluster: cluster.clone(),
@@ -584,7 +583,9 @@ impl Reconciler {
                 revision: launch.task_definition.revision.unwrap_or(0),
                 spec: with_service_connect_names(&revision.spec, &launch.group, &aliases),
                 created_at: now,
-                secrets,
+                secrets: read.secrets,
+                registry_auth: read.registry_auth,
+                pull_behavior,
             })
         }
     }

@@ -22,21 +22,28 @@ pub fn resolve(
             else {
                 continue;
             };
-            let value = match parse_value_from(value_from) {
-                Ok(SecretSource::Env(source)) => env(&source).ok_or_else(|| {
-                    format!("secret `{variable}`: the environment variable `{source}` is not set where ecsctl runs")
-                })?,
-                Ok(SecretSource::File(path)) => std::fs::read_to_string(&path)
-                    .map(|text| text.strip_suffix('\n').map(str::to_string).unwrap_or(text))
-                    .map_err(|e| format!("secret `{variable}`: cannot read `{path}`: {}", e.kind()))?,
-                Err(e) => return Err(format!("secret `{variable}`: {e}")),
-            };
+            let value = parse_value_from(value_from)
+                .and_then(|source| read(&source, env))
+                .map_err(|e| format!("secret `{variable}`: {e}"))?;
             out.entry(name.clone())
                 .or_default()
                 .push((variable.to_string(), SecretValue(value)));
         }
     }
     Ok(out)
+}
+
+/// The value of a secret held where ecsctl runs (a file's trailing newline removed); the
+/// error names the source, never a value.
+pub fn read(source: &SecretSource, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    match source {
+        SecretSource::Env(name) => env(name).ok_or_else(|| {
+            format!("the environment variable `{name}` is not set where ecsctl runs")
+        }),
+        SecretSource::File(path) => std::fs::read_to_string(path)
+            .map(|text| text.strip_suffix('\n').map(str::to_string).unwrap_or(text))
+            .map_err(|e| format!("cannot read `{path}`: {}", e.kind())),
+    }
 }
 
 /// The stopped reason ECS gives a task whose secrets cannot be read.

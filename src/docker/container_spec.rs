@@ -35,6 +35,8 @@ use crate::model::ecs::{
 };
 use crate::model::effective::{self, HealthCheckTiming};
 use crate::reconcile::task::TaskGroup;
+use crate::registry::RegistryAuth;
+use crate::registry::policy::PullBehavior;
 use crate::time::Timestamp;
 
 const MIB: i64 = 1024 * 1024;
@@ -66,6 +68,9 @@ pub struct TaskContext<'a> {
     pub created_at: Timestamp,
     /// Resolved secrets per container: (variable, value).
     pub secrets: &'a BTreeMap<String, Vec<(String, SecretValue)>>,
+    /// Pull credentials by image.
+    pub registry_auth: &'a BTreeMap<String, RegistryAuth>,
+    pub pull_behavior: PullBehavior,
     /// The image of the awsvpc pause container on this host.
     pub pause_image: &'a str,
 }

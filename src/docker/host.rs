@@ -11,21 +11,20 @@ use anyhow::{Context as _, Result, anyhow};
 use bollard::Docker;
 use bollard::models::ContainerInspectResponse;
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, EventsOptionsBuilder,
-    ListContainersOptionsBuilder, ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder,
-    RemoveVolumeOptionsBuilder, StopContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, EventsOptionsBuilder, ListContainersOptionsBuilder,
+    ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder,
+    StopContainerOptionsBuilder,
 };
 use futures_util::{Stream, StreamExt};
 
 use super::container_spec::{self, TaskContext};
 use super::observe::{self, Facts, Foreign};
-use super::{labels, pause};
+use super::{labels, pause, pull};
 use crate::model::ecs::{NetworkMode, Scope};
 use crate::reconcile::task::ObservedTask;
 
 /// How long ordinary calls may take; stops get the container's stop timeout on top.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
-const PULL_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// What `docker info` says about the host's capacity.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,6 +60,8 @@ pub struct DockerHost {
     /// Inspect results by container id, with the (state, status) they were taken at: a
     /// container is inspected again only when Docker reports a change.
     inspected: Mutex<HashMap<String, (String, Facts)>>,
+    /// Image pulls in flight and done, shared by the tasks launched here.
+    pulls: pull::Pulls,
 }
 
 impl DockerHost {
@@ -88,6 +89,7 @@ impl DockerHost {
             name: name.to_string(),
             docker,
             inspected: Mutex::new(HashMap::new()),
+            pulls: pull::Pulls::default(),
         })
     }
 
@@ -210,38 +212,6 @@ impl DockerHost {
         }
     }
 
-    /// Makes sure an image is on the host, pulling it if it can.
-    async fn ensure_image(&self, image: &str) -> Result<(), LaunchError> {
-        if self.docker.inspect_image(image).await.is_ok() {
-            return Ok(());
-        }
-        let options = CreateImageOptionsBuilder::default()
-            .from_image(image)
-            .build();
-        let pull = async {
-            let mut stream = self.docker.create_image(Some(options), None, None);
-            while let Some(progress) = stream.next().await {
-                progress?;
-            }
-            Ok::<(), bollard::errors::Error>(())
-        };
-        match tokio::time::timeout(PULL_TIMEOUT, pull).await {
-            Ok(Ok(())) => Ok(()),
-            // Say first that the image is not on the host: no registry answering is the
-            // usual cause off AWS, and the fix is to build or load it there.
-            Ok(Err(e)) => Err(LaunchError(format!(
-                "CannotPullContainerError: pull image `{image}` (not on host `{}`): {}",
-                self.name,
-                docker_message(&e)
-            ))),
-            Err(_) => Err(LaunchError(format!(
-                "CannotPullContainerError: pull image `{image}` (not on host `{}`): timed out after {}s",
-                self.name,
-                PULL_TIMEOUT.as_secs()
-            ))),
-        }
-    }
-
     /// Creates the task's containers (and its network holder and volumes), then starts the
     /// ones that depend on nothing. On failure nothing of the task is left behind.
     pub async fn launch(
@@ -263,7 +233,15 @@ impl DockerHost {
     ) -> Result<Vec<String>, LaunchError> {
         for definition in &ctx.spec.container_definitions {
             if let Some(image) = definition.image.as_deref() {
-                self.ensure_image(image).await?;
+                pull::ensure(
+                    &self.docker,
+                    &self.name,
+                    &self.pulls,
+                    image,
+                    ctx.registry_auth.get(image),
+                    ctx.pull_behavior,
+                )
+                .await?;
             }
         }
         self.create_volumes(ctx).await?;

@@ -9,5 +9,6 @@ pub mod labels;
 pub mod logs;
 pub mod observe;
 pub mod pause;
+pub mod pull;
 pub mod ssh;
 pub mod transport;

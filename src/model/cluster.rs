@@ -15,6 +15,9 @@ ecs_struct! {
         capacity_providers: Vec<CapacityProviderSpec>,
         /// The strategy of services and runs that give neither `launchType` nor a strategy.
         default_capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+        /// When hosts pull images, as the ECS agent's `ECS_IMAGE_PULL_BEHAVIOR`: `default`
+        /// (missing images and `latest` tags), `always`, `once`, `prefer-cached`.
+        image_pull_behavior: Option<String>,
     }
 }
 
@@ -103,6 +106,9 @@ ecs_struct! {
         fargate_ephemeral_storage_kms_key_id: Option<String>,
     }
 }
+
+/// The values of `imagePullBehavior`, as the ECS agent spells them.
+pub const IMAGE_PULL_BEHAVIORS: [&str; 4] = ["default", "always", "once", "prefer-cached"];
 
 /// The cluster settings ECS knows, with the values each takes.
 pub const CLUSTER_SETTINGS: [(&str, &[&str]); 1] =

@@ -116,12 +116,7 @@ impl Ignored {
     }
 
     fn container(&mut self, o: &Origin, i: usize, k: &ContainerDefinition) {
-        let fields: [(&str, bool, &'static str); 8] = [
-            (
-                "repositoryCredentials",
-                k.repository_credentials.is_some(),
-                "registry credentials come from AWS Secrets Manager; use `docker login` on the host",
-            ),
+        let fields: [(&str, bool, &'static str); 7] = [
             (
                 "environmentFiles",
                 !k.environment_files.is_empty(),

@@ -11,6 +11,12 @@ pub enum SecretSource {
 }
 
 pub fn parse_value_from(text: &str) -> Result<SecretSource, String> {
+    parse_reference(text, "valueFrom")
+}
+
+/// Reads a reference to a secret held where ecsctl runs; `field` names the manifest field
+/// in the error (`valueFrom`, `credentialsParameter`).
+pub fn parse_reference(text: &str, field: &str) -> Result<SecretSource, String> {
     if let Some(name) = text.strip_prefix("env:") {
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(format!(
@@ -35,7 +41,7 @@ pub fn parse_value_from(text: &str) -> Result<SecretSource, String> {
         "an SSM parameter name"
     };
     Err(format!(
-        "`valueFrom` is {service}, which cannot be resolved off AWS"
+        "`{field}` is {service}, which cannot be resolved off AWS"
     ))
 }
 

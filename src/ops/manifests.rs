@@ -2,13 +2,15 @@
 //! the state knows, then (for plan/apply) compute the plan, reporting state-level problems at
 //! the manifest that causes them.
 
+use crate::controller::registry_auth;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::model::load::{Loaded, load};
 use crate::model::node::DocPath;
 use crate::model::normalize::Desired;
-use crate::model::validate::Known;
+use crate::model::validate::{Known, ManifestSet};
 use crate::plan::compute::PlanError;
-use crate::plan::{ObjectKind, Plan, compute};
+use crate::plan::{Action, ObjectKind, Plan, compute};
+use crate::registry::{self, LoadedConfig};
 use crate::state::State;
 
 use super::error::{OpsError, OpsResult};
@@ -60,7 +62,34 @@ pub fn load_checked(
         );
         return None;
     }
+    match docker_config() {
+        Ok(config) => registry::warn_anonymous_pulls(&loaded.set, config.as_ref(), out),
+        Err(e) => out.push(Diagnostic::warning(e).with_help(
+            "pulls that take credentials from it will fail with ResourceInitializationError",
+        )),
+    }
     Some(loaded)
+}
+
+/// The Docker client config of the user running ecsctl (where pull credentials are read).
+fn docker_config() -> Result<Option<LoadedConfig>, String> {
+    registry_auth::load_config(&|name| std::env::var(name).ok())
+}
+
+/// Names each task definition's registry credential sources in the plan.
+fn with_registry_credentials(plan: &mut Plan, set: &ManifestSet) {
+    let Ok(config) = docker_config() else {
+        return;
+    };
+    for change in &mut plan.changes {
+        if change.object.kind != ObjectKind::TaskDefinition || change.action == Action::Delete {
+            continue;
+        }
+        if let Some(m) = set.task_definitions.get(&change.object.name) {
+            change.registry_credentials =
+                registry::notable_uses(&m.spec.container_definitions, config.as_ref());
+        }
+    }
 }
 
 /// Computes the plan for loaded manifests; plan errors become diagnostics at their manifest.
@@ -72,7 +101,10 @@ pub fn plan_for(
 ) -> Option<Plan> {
     let desired = Desired::from_set(&loaded.set);
     match compute(state, &desired, prune, env!("CARGO_PKG_VERSION")) {
-        Ok(plan) => Some(plan),
+        Ok(mut plan) => {
+            with_registry_credentials(&mut plan, &loaded.set);
+            Some(plan)
+        }
         Err(errors) => {
             for error in errors {
                 out.push(locate(loaded, error));

@@ -17,8 +17,8 @@ use tokio::time::Instant;
 use super::{OpsError, OpsResult, Session};
 use crate::controller::executor::Executor;
 use crate::controller::inspect;
-use crate::controller::ops::LaunchPlan;
 use crate::controller::ops::TaskHost;
+use crate::controller::ops::{LaunchPlan, LaunchSecrets, pull_behavior};
 use crate::controller::reconciler::{Options, PassReport, Reconciler};
 use crate::controller::run::drive;
 use crate::docker::host::DockerHost;
@@ -207,8 +207,8 @@ fn plan(
     task_id: &str,
     architecture: String,
 ) -> OpsResult<LaunchPlan> {
-    let secrets = crate::controller::secrets::resolve(&request.spec, &|n| std::env::var(n).ok())
-        .map_err(|e| OpsError::invalid(crate::controller::secrets::failure_reason(&e)))?;
+    let read = LaunchSecrets::read(&request.spec, &|n| std::env::var(n).ok())
+        .map_err(OpsError::invalid)?;
     Ok(LaunchPlan {
         architecture,
         cluster: request.cluster.clone(),
@@ -220,7 +220,9 @@ fn plan(
         revision: request.task_definition.revision.unwrap_or(0),
         spec: request.spec.clone(),
         created_at: Timestamp::now(),
-        secrets,
+        secrets: read.secrets,
+        registry_auth: read.registry_auth,
+        pull_behavior: pull_behavior(state.clusters.get(&request.cluster).map(|c| &c.spec)),
     })
 }
 

@@ -7,6 +7,8 @@ use serde::Serialize;
 use super::error::OpsResult;
 use super::resolve;
 use super::session::Session;
+use crate::model::ecs::TaskDefinitionSpec;
+pub use crate::registry::RegistryUse;
 use crate::schedule::pools::Providers;
 use crate::state::{
     Event, Revision, RevisionStatus, RolloutState, Runtime, ServiceRecord, ServiceRuntime,
@@ -101,6 +103,15 @@ fn task_definition_view(family: &str, revisions: usize, revision: &Revision) -> 
 
 /// One row per family (its newest ACTIVE revision, else its newest); with `family`, every
 /// revision of that family, newest first (kubectl's `get TYPE NAME`).
+/// Where each container of a task definition would get its pull credentials, read from the
+/// Docker config of the user running ecsctl (a broken config reads as none).
+pub fn registry_credentials(spec: &TaskDefinitionSpec) -> Vec<RegistryUse> {
+    let config = crate::controller::registry_auth::load_config(&|n| std::env::var(n).ok())
+        .ok()
+        .flatten();
+    crate::registry::uses(&spec.container_definitions, config.as_ref())
+}
+
 pub fn task_definitions(state: &State, family: Option<&str>) -> OpsResult<Vec<TaskDefinitionView>> {
     if let Some(name) = family {
         let record = resolve::family(state, name)?;

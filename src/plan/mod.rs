@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::effective::DeploymentBounds;
 use crate::model::names::TaskDefRef;
 use crate::model::normalize::Desired;
+use crate::registry::RegistryUse;
 
 pub use apply::apply;
 pub use compute::compute;
@@ -159,6 +160,10 @@ pub struct Change {
     /// Field-level differences of the spec (absent for deletions).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diff: Vec<diff::FieldDiff>,
+    /// A task definition's pulls: where each container's registry credentials come from
+    /// (the source, never a value).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub registry_credentials: Vec<RegistryUse>,
 }
 
 impl Change {
@@ -171,6 +176,7 @@ impl Change {
             deployment: None,
             desired_count: None,
             diff,
+            registry_credentials: Vec::new(),
         }
     }
 }

@@ -95,6 +95,16 @@ fn render_change(out: &mut String, change: &Change, paint: Paint) {
     for field in &change.diff {
         let _ = writeln!(out, "      {}", field_line(field, paint));
     }
+    for pull in &change.registry_credentials {
+        let _ = writeln!(
+            out,
+            "      {} `{}` pulls from {} with {}",
+            paint.dim("#"),
+            pull.container,
+            pull.registry,
+            pull.credentials
+        );
+    }
     if let Some(deployment) = &change.deployment {
         let _ = writeln!(out, "      {}", deployment_line(deployment, paint));
     }

@@ -191,6 +191,7 @@ mod tests {
                 weight: Some(1),
                 base: None,
             }],
+            ..ClusterSpec::default()
         }
     }
 

@@ -101,6 +101,8 @@ fn plan(launch: &LaunchTask) -> Result<LaunchPlan, String> {
         spec: Default::default(),
         created_at: crate::time::Timestamp::from_unix_millis(0),
         secrets: BTreeMap::new(),
+        registry_auth: BTreeMap::new(),
+        pull_behavior: Default::default(),
     })
 }
 

@@ -28,6 +28,8 @@ fn build(
         spec,
         created_at: Timestamp::from_unix_millis(0),
         secrets,
+        registry_auth: &BTreeMap::new(),
+        pull_behavior: PullBehavior::Default,
         pause_image: "ecsctl/pause:1",
     };
     container(&ctx, &spec.container_definitions[index])
@@ -276,6 +278,8 @@ fn awsvpc_puts_ports_on_the_pause_container_and_joins_its_network() {
         spec: &spec,
         created_at: Timestamp::from_unix_millis(0),
         secrets: &secrets,
+        registry_auth: &BTreeMap::new(),
+        pull_behavior: PullBehavior::Default,
         pause_image: "ecsctl/pause:1",
     };
     let pause = pause(&ctx);

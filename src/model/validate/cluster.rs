@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 
 use super::{Check, DiagnosticExt};
 use crate::diagnostics::Diagnostics;
-use crate::model::cluster::{ClusterSpec, Endpoint};
+use crate::model::cluster::{ClusterSpec, Endpoint, IMAGE_PULL_BEHAVIORS};
 use crate::model::manifest::Manifest;
 use crate::model::names::{check_ecs_name, check_host_name};
+use crate::suggest::did_you_mean;
 
 pub(super) fn check(m: &Manifest<ClusterSpec>, out: &mut Diagnostics) {
     let mut c = Check::new(&m.origin, out);
@@ -103,6 +104,19 @@ pub(super) fn check(m: &Manifest<ClusterSpec>, out: &mut Diagnostics) {
                 );
             }
         }
+    }
+    if let Some(behavior) = m.spec.image_pull_behavior.as_deref()
+        && !IMAGE_PULL_BEHAVIORS.contains(&behavior)
+    {
+        let help = match did_you_mean(behavior, IMAGE_PULL_BEHAVIORS) {
+            Some(name) => format!("did you mean `{name}`?"),
+            None => format!("write one of {}", IMAGE_PULL_BEHAVIORS.join(", ")),
+        };
+        c.error(
+            "imagePullBehavior",
+            format!("`{behavior}` is not an image pull behavior"),
+        )
+        .help(help);
     }
     super::capacity::cluster(&mut c, &m.spec);
 }

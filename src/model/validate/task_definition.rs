@@ -12,7 +12,7 @@ use crate::model::ecs::{
 use crate::model::effective::{self, TaskSize};
 use crate::model::manifest::Manifest;
 use crate::model::names::{check_ecs_name, is_templated};
-use crate::model::secrets::{SecretSource, parse_value_from};
+use crate::model::secrets::{SecretSource, parse_reference, parse_value_from};
 use crate::model::units::{parse_cpu, parse_memory};
 use crate::suggest::did_you_mean;
 
@@ -325,6 +325,7 @@ fn check_container(
         }
     }
     check_environment(i, container, c);
+    check_repository_credentials(i, container, c);
     check_health_check(i, container, c);
     let mut ulimits = BTreeSet::new();
     for (j, ulimit) in container.ulimits.iter().enumerate() {
@@ -624,6 +625,24 @@ fn check_environment(i: usize, container: &ContainerDefinition, c: &mut Check<'_
                 );
             }
         }
+    }
+}
+
+/// `repositoryCredentials` point at a secret held where ecsctl runs, like `secrets`.
+fn check_repository_credentials(i: usize, container: &ContainerDefinition, c: &mut Check<'_>) {
+    let Some(credentials) = &container.repository_credentials else {
+        return;
+    };
+    let path = format!("containerDefinitions[{i}].repositoryCredentials");
+    let Some(parameter) = credentials.credentials_parameter.as_deref() else {
+        c.error(&path, "`repositoryCredentials` needs a `credentialsParameter`")
+            .help("write `credentialsParameter: file:/path` (or `env:VARIABLE`) holding {\"username\": ..., \"password\": ...}");
+        return;
+    };
+    if let Err(e) = parse_reference(parameter, "credentialsParameter") {
+        c.warning(&format!("{path}.credentialsParameter"), e).help(
+            "tasks using it will fail to pull here; write `file:/path` or `env:VARIABLE` holding {\"username\": ..., \"password\": ...}",
+        );
     }
 }
 
