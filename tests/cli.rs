@@ -708,3 +708,63 @@ fn a_forgotten_default_cluster_is_not_listed() {
     assert_eq!(delete.code, 0, "{}", delete.stderr);
     assert_eq!(names(&env), ["other"]);
 }
+
+/// A private-looking image with nothing to authenticate its pull is worth a warning; with
+/// credentials in the user's Docker config, `plan` names their source (never the value).
+#[test]
+fn private_images_without_credentials_are_warned_about_and_plans_name_the_source() {
+    let env = Env::new();
+    let image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api:3";
+    env.write(
+        "api.yaml",
+        &format!(
+            "apiVersion: ecsctl/v1\nkind: TaskDefinition\nmetadata: {{ name: api }}\nspec:\n  containerDefinitions:\n    - {{ name: api, image: '{image}', memory: 64 }}\n"
+        ),
+    );
+    let empty = env.path("no-docker-config");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    let config_dir = empty.display().to_string();
+    let run = env.run_with(
+        &["validate", "-f", "api.yaml"],
+        &[("DOCKER_CONFIG", &config_dir)],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "warning: image `{image}` is on the registry `123456789012.dkr.ecr.eu-west-1.amazonaws.com` and no credentials are configured for it (no Docker config where ecsctl runs): the pull will be anonymous"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("api.yaml:6:"), "{}", run.stderr);
+
+    let login = env.write(
+        "docker/config.json",
+        r#"{"auths": {}, "credHelpers": {"123456789012.dkr.ecr.eu-west-1.amazonaws.com": "ecr-login"}}"#,
+    );
+    let config_dir = login.parent().expect("dir").display().to_string();
+    let plan = env.run_with(
+        &["plan", "-f", "api.yaml"],
+        &[("DOCKER_CONFIG", &config_dir)],
+    );
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(!plan.stderr.contains("warning"), "{}", plan.stderr);
+    assert!(
+        plan.stdout.contains(&format!(
+            "# `api` pulls from 123456789012.dkr.ecr.eu-west-1.amazonaws.com with credential helper `docker-credential-ecr-login` (credHelpers in {config_dir}/config.json)"
+        )),
+        "{}",
+        plan.stdout
+    );
+    let json = env.run_with(
+        &["plan", "-f", "api.yaml", "-o", "json"],
+        &[("DOCKER_CONFIG", &config_dir)],
+    );
+    let plan: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    assert_eq!(
+        plan["changes"][0]["registryCredentials"][0]["credentials"],
+        format!(
+            "credential helper `docker-credential-ecr-login` (credHelpers in {config_dir}/config.json)"
+        )
+    );
+}

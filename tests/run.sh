@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 . .ci/lib.sh
 
 ensure_packages busybox:busybox-static sshd:openssh-server ssh:openssh-client \
+  docker-registry:docker-registry htpasswd:apache2-utils \
   ip:iproute2 iptables:iptables nsenter:util-linux
 ensure_docker
 export_docker_api_version

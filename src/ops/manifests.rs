@@ -62,13 +62,19 @@ pub fn load_checked(
         );
         return None;
     }
+    check_pull_credentials(&loaded.set, out);
+    Some(loaded)
+}
+
+/// Warns about pulls that will go anonymous to a private-looking registry, and about a
+/// Docker config that cannot be read.
+fn check_pull_credentials(set: &ManifestSet, out: &mut Diagnostics) {
     match docker_config() {
-        Ok(config) => registry::warn_anonymous_pulls(&loaded.set, config.as_ref(), out),
+        Ok(config) => registry::warn_anonymous_pulls(set, config.as_ref(), out),
         Err(e) => out.push(Diagnostic::warning(e).with_help(
             "pulls that take credentials from it will fail with ResourceInitializationError",
         )),
     }
-    Some(loaded)
 }
 
 /// The Docker client config of the user running ecsctl (where pull credentials are read).
@@ -195,6 +201,9 @@ pub fn validate(files: &[String]) -> Validated {
     let mut diagnostics = Diagnostics::new();
     let loaded = load(files, &Known::default(), &mut diagnostics);
     let set = &loaded.set;
+    if !diagnostics.has_errors() {
+        check_pull_credentials(set, &mut diagnostics);
+    }
     Validated {
         files: loaded.files.len(),
         clusters: set.clusters.len(),

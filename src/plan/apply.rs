@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use thiserror::Error;
 
-use super::{Action, ObjectKind, Plan, compute};
+use super::{Action, Change, ObjectKind, Plan, compute};
 use crate::ids::{IdSource, new_lineage};
 use crate::model::effective;
 use crate::model::names::TaskDefRef;
@@ -31,6 +31,16 @@ pub type ServiceEvent = (String, String, String);
 
 /// Applies `plan` to `state` (absent before the first apply). Refuses a plan made against
 /// another serial or lineage, and re-derives the plan to be sure it still describes this state.
+/// The changes do the same. Where pulls authenticate is a note read from the planning
+/// machine's Docker config, not part of what applying does.
+fn same_effect(a: &[Change], b: &[Change]) -> bool {
+    let effect = |c: &Change| Change {
+        registry_credentials: Vec::new(),
+        ..c.clone()
+    };
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| effect(x) == effect(y))
+}
+
 pub fn apply(
     state: Option<&State>,
     plan: &Plan,
@@ -54,7 +64,7 @@ pub fn apply(
     }
     let again = compute(state, &plan.desired, plan.prune, &plan.ecsctl_version)
         .map_err(|_| ApplyError::Mismatch)?;
-    if again.changes != plan.changes {
+    if !same_effect(&again.changes, &plan.changes) {
         return Err(ApplyError::Mismatch);
     }
     let mut next = state

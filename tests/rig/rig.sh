@@ -193,8 +193,10 @@ start_dockerd() {
   # its own identity (docker info's ID); by default all daemons share /etc/docker/key.json.
   # live-restore (ECSCTL_RIG_LIVE_RESTORE=1): containers survive a dockerd restart; without it
   # (Docker's default) a restarted dockerd stops the containers it finds still running.
-  printf '{ "deprecated-key-path": "%s/key.json", "live-restore": %s }\n' "$d" \
-    "$([ "${ECSCTL_RIG_LIVE_RESTORE:-0}" = 1 ] && echo true || echo false)" >"$d/daemon.json"
+  # insecure-registries: the test registry (tests/e2e_registry.rs) serves plain HTTP on the
+  # root side of a rig link; only the rig's daemons trust it.
+  printf '{ "deprecated-key-path": "%s/key.json", "live-restore": %s, "insecure-registries": ["%s.0.0/16"] }\n' "$d" \
+    "$([ "${ECSCTL_RIG_LIVE_RESTORE:-0}" = 1 ] && echo true || echo false)" "$NET" >"$d/daemon.json"
   # iptables rules land in the host's own namespace, apart from the main daemon's.
   printf '\n==== %s start\n' "$(date -Is)" >>"$d/dockerd.log"
   setsid nsenter --net="/run/netns/$(ns "$i")" -- dockerd \

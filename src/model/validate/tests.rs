@@ -492,3 +492,61 @@ spec:
         ]
     );
 }
+
+#[test]
+fn repository_credentials_point_at_a_secret_held_here() {
+    let text = td(
+        "  containerDefinitions:\n    - name: web\n      image: r.example.com/web:1\n      repositoryCredentials: { credentialsParameter: 'arn:aws:secretsmanager:eu-west-1:1:secret:reg' }\n",
+    );
+    assert_eq!(
+        check(&text),
+        vec![(
+            Severity::Warning,
+            8,
+            54,
+            "spec.containerDefinitions[0].repositoryCredentials.credentialsParameter".into(),
+            "`credentialsParameter` is an AWS Secrets Manager ARN, which cannot be resolved off AWS".into()
+        )]
+    );
+    let text = td(
+        "  containerDefinitions:\n    - name: web\n      image: r.example.com/web:1\n      repositoryCredentials: { credentialsParameter: 'file:/run/registry.json' }\n",
+    );
+    assert_eq!(check(&text), vec![]);
+    let text = td(
+        "  containerDefinitions:\n    - name: web\n      image: r.example.com/web:1\n      repositoryCredentials: {}\n",
+    );
+    assert_eq!(
+        errors(&text),
+        vec![(
+            8,
+            30,
+            "spec.containerDefinitions[0].repositoryCredentials".into(),
+            "`repositoryCredentials` needs a `credentialsParameter`".into()
+        )]
+    );
+}
+
+#[test]
+fn image_pull_behavior_takes_the_agents_values() {
+    let cluster = |value: &str| {
+        format!(
+            "apiVersion: ecsctl/v1\nkind: Cluster\nmetadata: {{name: prod}}\nspec:\n  hosts: [{{name: a, endpoint: local}}]\n  imagePullBehavior: {value}\n"
+        )
+    };
+    for value in ["default", "always", "once", "prefer-cached"] {
+        assert_eq!(check(&cluster(value)), vec![], "{value}");
+    }
+    assert_eq!(
+        errors(&cluster("prefer_cached")),
+        vec![(
+            6,
+            22,
+            "spec.imagePullBehavior".into(),
+            "`prefer_cached` is not an image pull behavior".into()
+        )]
+    );
+    assert_eq!(
+        help_of(&cluster("prefer_cached"), "`prefer_cached`").as_deref(),
+        Some("did you mean `prefer-cached`?")
+    );
+}
