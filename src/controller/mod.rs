@@ -13,6 +13,8 @@ pub mod ops;
 pub mod reconciler;
 pub mod record;
 pub mod run;
+pub mod scheduled;
 pub mod secrets;
+pub mod standalone;
 pub mod supervisor;
 pub mod traffic;

@@ -62,6 +62,7 @@ pub enum ObjectKind {
     Service,
     TargetGroup,
     LoadBalancer,
+    ScheduledTask,
 }
 
 impl ObjectKind {
@@ -72,6 +73,7 @@ impl ObjectKind {
             ObjectKind::Service => "service",
             ObjectKind::TargetGroup => "target group",
             ObjectKind::LoadBalancer => "load balancer",
+            ObjectKind::ScheduledTask => "scheduled task",
         }
     }
 }
@@ -113,6 +115,10 @@ impl ObjectRef {
 
     pub fn load_balancer(cluster: &str, name: &str) -> Self {
         Self::scoped(ObjectKind::LoadBalancer, cluster, name)
+    }
+
+    pub fn scheduled_task(cluster: &str, name: &str) -> Self {
+        Self::scoped(ObjectKind::ScheduledTask, cluster, name)
     }
 
     fn scoped(kind: ObjectKind, cluster: &str, name: &str) -> Self {
