@@ -60,7 +60,8 @@ impl From<OpsError> for ApiError {
                 ObjectKind::Task
                 | ObjectKind::Host
                 | ObjectKind::TargetGroup
-                | ObjectKind::LoadBalancer => Self::invalid(message),
+                | ObjectKind::LoadBalancer
+                | ObjectKind::ScheduledTask => Self::invalid(message),
             },
             OpsError::Ambiguous { .. } | OpsError::Invalid(_) => Self::invalid(message),
             OpsError::InvalidManifests(diagnostics) => {

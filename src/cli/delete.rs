@@ -15,9 +15,11 @@ use crate::plan::render::render;
 #[command(after_help = "Examples:
   ecsctl delete svc web                 # drain the service's tasks, then forget it
   ecsctl delete -f manifests/ --auto-approve
-  ecsctl delete taskdef worker          # deregister every revision")]
+  ecsctl delete taskdef worker          # deregister every revision
+  ecsctl delete st nightly              # no more runs; a run under way finishes")]
 pub struct DeleteArgs {
-    /// What to delete: `service NAME`, `svc/NAME`, `taskdef FAMILY`, `cluster NAME`
+    /// What to delete: `service NAME`, `svc/NAME`, `taskdef FAMILY`, `cluster NAME`,
+    /// `scheduledtask NAME`
     #[arg(value_name = "TYPE NAME", num_args = 1..=2, conflicts_with = "files")]
     pub object: Vec<String>,
     /// Delete the objects these manifests define
@@ -37,7 +39,12 @@ pub fn run(cx: &Context, args: DeleteArgs) -> Outcome {
         Some(
             parse_one(
                 &args.object,
-                &[Kind::Service, Kind::TaskDefinition, Kind::Cluster],
+                &[
+                    Kind::Service,
+                    Kind::TaskDefinition,
+                    Kind::Cluster,
+                    Kind::ScheduledTask,
+                ],
                 None,
             )
             .map_err(anyhow::Error::msg)?,
@@ -49,6 +56,10 @@ pub fn run(cx: &Context, args: DeleteArgs) -> Outcome {
             cluster: args.wait.cluster.as_deref(),
         },
         Some(n) if n.kind == Kind::TaskDefinition => Deletion::TaskDefinition(&n.name),
+        Some(n) if n.kind == Kind::ScheduledTask => Deletion::ScheduledTask {
+            name: &n.name,
+            cluster: args.wait.cluster.as_deref(),
+        },
         Some(n) => Deletion::Cluster(&n.name),
         None if !args.files.is_empty() => Deletion::Manifests(&args.files),
         None => {

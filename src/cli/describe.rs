@@ -17,10 +17,11 @@ use crate::state::Revision;
   ecsctl describe svc web
   ecsctl describe taskdef web:3
   ecsctl describe task 1a2b
-  ecsctl describe targetgroup web            # each target and its health")]
+  ecsctl describe targetgroup web            # each target and its health
+  ecsctl describe st nightly                 # last and next run, recent runs and events")]
 pub struct DescribeArgs {
-    /// `service web`, `svc/web`, `taskdef web:3`, `task 1a2b`, `targetgroup web` (every kind
-    /// has its aliases)
+    /// `service web`, `svc/web`, `taskdef web:3`, `task 1a2b`, `targetgroup web`,
+    /// `scheduledtask nightly` (every kind has its aliases: `st nightly`)
     #[arg(value_name = "TYPE NAME", num_args = 1..=2, required = true)]
     pub object: Vec<String>,
     /// The cluster of a service (needed when the name exists in several)
@@ -39,6 +40,7 @@ pub fn run(cx: &Context, args: DescribeArgs) -> Outcome {
             Kind::TaskDefinition,
             Kind::Task,
             Kind::TargetGroup,
+            Kind::ScheduledTask,
         ],
         None,
     )
@@ -86,9 +88,87 @@ pub fn run(cx: &Context, args: DescribeArgs) -> Outcome {
                 }
             }
         }
+        Kind::ScheduledTask => {
+            let description = crate::ops::scheduled::describe(
+                &session,
+                &state,
+                name,
+                args.cluster.as_deref(),
+                crate::time::Timestamp::now(),
+            )?;
+            match args.output {
+                DataFormat::Json => cx.out.json(&description)?,
+                DataFormat::Yaml => cx.out.yaml(&description)?,
+                DataFormat::Table | DataFormat::Wide => {
+                    cx.out.print(&scheduled_task_text(&description))
+                }
+            }
+        }
         Kind::Cluster | Kind::Host | Kind::LoadBalancer => {}
     }
     Ok(exit::OK)
+}
+
+fn scheduled_task_text(d: &crate::ops::scheduled::ScheduledTaskDescription) -> String {
+    use std::fmt::Write as _;
+    let v = &d.view;
+    let when =
+        |t: Option<crate::time::Timestamp>| t.map_or_else(|| "-".to_string(), |t| t.to_string());
+    let mut out = String::new();
+    let _ = writeln!(out, "Name:                 {}", v.name);
+    let _ = writeln!(out, "Cluster:              {}", v.cluster);
+    let _ = writeln!(out, "State:                {}", v.state);
+    let _ = writeln!(
+        out,
+        "Schedule:             {} ({})",
+        v.schedule_expression, v.schedule_expression_timezone
+    );
+    let _ = writeln!(out, "Task definition:      {}", v.task_definition);
+    let _ = writeln!(out, "Task count:           {}", v.task_count);
+    let _ = writeln!(out, "Maximum concurrency:  {}", v.maximum_concurrency);
+    let _ = writeln!(out, "Run missed:           {}", v.run_missed);
+    let _ = writeln!(out, "Last run:             {}", when(v.last_run));
+    let _ = writeln!(
+        out,
+        "Last exit code:       {}",
+        v.last_exit_code
+            .map_or_else(|| "-".to_string(), |c| c.to_string())
+    );
+    let _ = writeln!(out, "Next run:             {}", when(v.next_run));
+    let _ = writeln!(out, "Runs:");
+    if v.runs.is_empty() {
+        let _ = writeln!(out, "  (none yet)");
+    }
+    for r in v.runs.iter().rev() {
+        let tasks: Vec<&str> = r
+            .tasks
+            .iter()
+            .map(|t| crate::reconcile::task::short_id(t))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {}  {:<15} exit {:<4} tasks {}{}{}",
+            r.scheduled_at,
+            views::serde_name(&r.status),
+            r.exit_code
+                .map_or_else(|| "-".to_string(), |c| c.to_string()),
+            if tasks.is_empty() {
+                "-".to_string()
+            } else {
+                tasks.join(",")
+            },
+            if r.missed { "  (missed run)" } else { "" },
+            r.reason
+                .as_deref()
+                .map(|x| format!("  {x}"))
+                .unwrap_or_default(),
+        );
+    }
+    let _ = writeln!(out, "Events:");
+    for e in d.events.iter().rev().take(20) {
+        let _ = writeln!(out, "  {}  {}", e.created_at, e.message);
+    }
+    out
 }
 
 fn service_text(d: &ServiceDescription) -> anyhow::Result<String> {

@@ -1,4 +1,4 @@
-//! `ecsctl get clusters|hosts|taskdefs|services|tasks [NAME]`: lists from `ops::views`,
+//! `ecsctl get clusters|hosts|taskdefs|services|tasks|targetgroups|loadbalancers|scheduledtasks [NAME]`: lists from `ops::views`,
 //! `ops::hosts` and `ops::tasks`, as tables or data.
 
 use clap::{Args, ValueEnum};
@@ -13,6 +13,7 @@ pub enum DesiredStatusArg {
 
 use super::output::table;
 use super::{Context, DataFormat, Outcome, exit};
+use crate::ops::scheduled::{self, ScheduledTaskView};
 use crate::ops::target::{Kind, parse_one};
 use crate::ops::traffic::{self, LoadBalancerView, TargetGroupView};
 use crate::ops::views::{self, ClusterView, ServiceView, TaskDefinitionView};
@@ -24,10 +25,11 @@ use crate::time::{Timestamp, short_age};
   ecsctl get tasks --service web -o wide
   ecsctl get taskdefs web                    # every revision of the family
   ecsctl get svc/web -o json
-  ecsctl get targetgroups                    # targets and how many are healthy")]
+  ecsctl get targetgroups                    # targets and how many are healthy
+  ecsctl get scheduledtasks                  # last run, its exit code, next run (alias: st)")]
 pub struct GetArgs {
-    /// What to list: clusters, hosts, taskdefs, services, tasks, targetgroups, loadbalancers;
-    /// then optionally a name
+    /// What to list: clusters, hosts, taskdefs, services, tasks, targetgroups, loadbalancers,
+    /// scheduledtasks; then optionally a name
     /// (`get svc web`, `get svc/web`; for taskdefs every revision of the family)
     #[arg(value_name = "TYPE [NAME]", num_args = 1..=2, required = true)]
     pub object: Vec<String>,
@@ -62,6 +64,7 @@ fn what(words: &[String]) -> anyhow::Result<(Kind, Option<String>)> {
         Kind::Task,
         Kind::TargetGroup,
         Kind::LoadBalancer,
+        Kind::ScheduledTask,
     ];
     let named = parse_one(words, &all, None).map_err(anyhow::Error::msg)?;
     Ok((named.kind, Some(named.name)))
@@ -217,6 +220,43 @@ pub fn run(cx: &Context, args: GetArgs) -> Outcome {
                 age(v.created_at),
             ]
         ),
+        Kind::ScheduledTask => {
+            let when = |t: Option<Timestamp>| t.map_or_else(|| "-".to_string(), |t| t.to_string());
+            emit!(
+                scheduled::scheduled_tasks(&session, &state, only, name, Timestamp::now())?,
+                &[
+                    "cluster",
+                    "name",
+                    "schedule",
+                    "state",
+                    "task definition",
+                    "last run",
+                    "last status",
+                    "last exit",
+                    "next run",
+                ],
+                |v: &ScheduledTaskView| vec![
+                    v.cluster.clone(),
+                    v.name.clone(),
+                    if v.schedule_expression_timezone == "UTC" {
+                        v.schedule_expression.clone()
+                    } else {
+                        format!(
+                            "{} {}",
+                            v.schedule_expression, v.schedule_expression_timezone
+                        )
+                    },
+                    v.state.clone(),
+                    v.task_definition.clone(),
+                    when(v.last_run),
+                    v.last_status
+                        .map_or_else(|| "-".to_string(), |s| views::serde_name(&s)),
+                    v.last_exit_code
+                        .map_or_else(|| "-".to_string(), |c| c.to_string()),
+                    when(v.next_run),
+                ]
+            )
+        }
         Kind::LoadBalancer => emit!(
             traffic::load_balancers(&state, only, name)?,
             &["cluster", "name", "hosts", "listeners", "age"],

@@ -25,7 +25,14 @@ struct Report<'a> {
     services: usize,
     target_groups: usize,
     load_balancers: usize,
+    /// Only where there are some (the field came after the others).
+    #[serde(skip_serializing_if = "is_zero")]
+    scheduled_tasks: usize,
     diagnostics: Vec<DiagnosticJson<'a>>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 pub fn run(cx: &Context, args: ValidateArgs) -> Outcome {
@@ -39,6 +46,7 @@ pub fn run(cx: &Context, args: ValidateArgs) -> Outcome {
             services: checked.services,
             target_groups: checked.target_groups,
             load_balancers: checked.load_balancers,
+            scheduled_tasks: checked.scheduled_tasks,
             diagnostics: Output::diagnostics_json(&checked.diagnostics),
         })?,
         ReportFormat::Text => {
@@ -55,6 +63,9 @@ pub fn run(cx: &Context, args: ValidateArgs) -> Outcome {
                 }
                 if checked.load_balancers > 0 {
                     objects.push(counted(checked.load_balancers, "load balancer"));
+                }
+                if checked.scheduled_tasks > 0 {
+                    objects.push(counted(checked.scheduled_tasks, "scheduled task"));
                 }
                 cx.out.println(&format!(
                     "{} {}: {}.",

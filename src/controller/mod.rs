@@ -14,6 +14,8 @@ pub mod reconciler;
 pub mod record;
 pub mod registry_auth;
 pub mod run;
+pub mod scheduled;
 pub mod secrets;
+pub mod standalone;
 pub mod supervisor;
 pub mod traffic;

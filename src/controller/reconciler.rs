@@ -73,6 +73,8 @@ pub struct PassReport {
     pub errors: Vec<String>,
     /// Standalone tasks (run-task) as judged by this pass.
     pub standalone: Vec<(ObservedTask, crate::reconcile::task::TaskState)>,
+    /// What the scheduled tasks did in this pass (runs started, skipped, missed, ended).
+    pub schedule_events: Vec<String>,
 }
 
 pub struct Reconciler {
@@ -259,6 +261,7 @@ impl Reconciler {
         }
         self.remove_stray_proxies(&objects, &state.lineage, &listener_hosts)
             .await;
+        self.run_schedules(&state, &runtime, &mut report, now);
         Ok(report)
     }
 
@@ -772,6 +775,11 @@ impl Reconciler {
             .collect();
         tasks.extend(launching.values().cloned());
         tasks
+    }
+
+    /// The state directory this reconciler records into.
+    pub fn store(&self) -> &StateDir {
+        &self.store
     }
 
     pub fn new_ids(&mut self) -> &mut dyn IdSource {

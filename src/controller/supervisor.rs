@@ -341,6 +341,12 @@ fn pass_reports(
             });
         }
     }
+    for message in &report.schedule_events {
+        on(Report::Event {
+            cluster: cluster.to_string(),
+            message: message.clone(),
+        });
+    }
     for host in &report.hosts {
         let previous = hosts.insert(host.name.clone(), host.error.clone());
         if previous.as_ref() == Some(&host.error) {

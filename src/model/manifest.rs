@@ -2,7 +2,7 @@
 //!
 //! Recognised shapes:
 //! - `apiVersion: ecsctl/v1`, `kind: Cluster | TaskDefinition | Service | TargetGroup |
-//!   LoadBalancer`, `metadata`, `spec`;
+//!   LoadBalancer | ScheduledTask`, `metadata`, `spec`;
 //! - a `register-task-definition --cli-input-json` document (`family`, `containerDefinitions`),
 //!   also wrapped as DescribeTaskDefinition prints it (`{"taskDefinition": {...}, "tags": []}`);
 //! - a `create-service --cli-input-json` document (or an `update-service` one, named by
@@ -18,20 +18,22 @@ use super::cluster::{ClusterSpec, DEFAULT_CLUSTER};
 use super::de::{self, Issue, IssueKind};
 use super::ecs::{ServiceSpec, TaskDefinitionSpec, ecs_struct};
 use super::node::{DocPath, Node, NodeKind};
+use super::scheduled::ScheduledTaskSpec;
 use super::traffic::{LoadBalancerSpec, TargetGroupSpec};
 use crate::diagnostics::{Diagnostic, Diagnostics, Location, SourceFile};
 use crate::suggest::did_you_mean;
 
 pub const API_VERSION: &str = "ecsctl/v1";
-const KINDS: [&str; 5] = [
+const KINDS: [&str; 6] = [
     "Cluster",
     "TaskDefinition",
     "Service",
     "TargetGroup",
     "LoadBalancer",
+    "ScheduledTask",
 ];
 /// Kinds that live in a cluster (`metadata.cluster`).
-const CLUSTER_SCOPED: [&str; 3] = ["Service", "TargetGroup", "LoadBalancer"];
+const CLUSTER_SCOPED: [&str; 4] = ["Service", "TargetGroup", "LoadBalancer", "ScheduledTask"];
 const ENVELOPE_KEYS: [&str; 4] = ["apiVersion", "kind", "metadata", "spec"];
 
 /// Where an object was written: its file, its document, and the path of its spec inside the
@@ -103,6 +105,7 @@ pub enum Object {
     Service(ServiceManifest),
     TargetGroup(ClusterManifest<TargetGroupSpec>),
     LoadBalancer(ClusterManifest<LoadBalancerSpec>),
+    ScheduledTask(ClusterManifest<ScheduledTaskSpec>),
 }
 
 ecs_struct! {
@@ -268,7 +271,7 @@ fn decode_envelope(
             let help = did_you_mean(k, KINDS)
                 .map(|s| format!("did you mean `{s}`?"))
                 .unwrap_or_else(|| {
-                    "expected `Cluster`, `TaskDefinition`, `Service`, `TargetGroup` or `LoadBalancer`"
+                    "expected `Cluster`, `TaskDefinition`, `Service`, `TargetGroup`, `LoadBalancer` or `ScheduledTask`"
                         .into()
                 });
             diagnostics.push(
@@ -317,7 +320,7 @@ fn decode_envelope(
     if !CLUSTER_SCOPED.contains(&kind) && cluster_from_metadata.is_some() {
         diagnostics.push(
             Diagnostic::error(format!(
-                "`metadata.cluster` applies to services, target groups and load balancers, not to a {kind}"
+                "`metadata.cluster` applies to services, target groups, load balancers and scheduled tasks, not to a {kind}"
             ))
             .at(at_root.locate_key(&metadata_path.key("cluster"))),
         );
@@ -355,12 +358,25 @@ fn decode_envelope(
                 origin: spec_origin,
             })
         }
-        "TargetGroup" | "LoadBalancer" => {
+        "TargetGroup" | "LoadBalancer" | "ScheduledTask" => {
             let (cluster, cluster_path) = match &cluster_from_metadata {
                 Some(c) => (c.clone(), metadata_path.key("cluster")),
                 None => (DEFAULT_CLUSTER.to_string(), metadata_path.clone()),
             };
-            if kind == "TargetGroup" {
+            if kind == "ScheduledTask" {
+                let spec: ScheduledTaskSpec =
+                    decode_as(spec_node, &spec_path, &spec_origin, quoted, diagnostics)?;
+                Object::ScheduledTask(ClusterManifest {
+                    cluster,
+                    cluster_path,
+                    manifest: Manifest {
+                        name: name?,
+                        name_path,
+                        spec,
+                        origin: spec_origin,
+                    },
+                })
+            } else if kind == "TargetGroup" {
                 let spec: TargetGroupSpec =
                     decode_as(spec_node, &spec_path, &spec_origin, quoted, diagnostics)?;
                 Object::TargetGroup(ClusterManifest {

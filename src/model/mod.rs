@@ -6,7 +6,8 @@
 //! compare and the state stores). [`load`] drives it for `-f PATH...`. [`effective`] reads a
 //! spec's defaults as plain values (`essential: bool`, `DeploymentBounds`): the one place
 //! they are decided, for every consumer. [`traffic`] holds the `TargetGroup` and
-//! `LoadBalancer` kinds.
+//! `LoadBalancer` kinds; [`scheduled`] the `ScheduledTask` kind, whose schedule
+//! [`schedule_expr`] parses and steps through time.
 
 pub mod cluster;
 pub mod de;
@@ -19,6 +20,8 @@ pub mod manifest;
 pub mod names;
 pub mod node;
 pub mod normalize;
+pub mod schedule_expr;
+pub mod scheduled;
 pub mod secrets;
 pub mod template;
 pub mod traffic;

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::cluster::ClusterSpec;
 use super::ecs::{DeploymentConfiguration, SchedulingStrategy, ServiceSpec, TaskDefinitionSpec};
 use super::effective::{self, DeploymentBounds};
+use super::scheduled::{RunMissed, ScheduleState, ScheduledTaskSpec};
 use super::traffic::{LoadBalancerSpec, TargetGroupRef, TargetGroupSpec};
 use super::validate::{ManifestSet, task_definition_of};
 
@@ -38,6 +39,9 @@ pub struct Desired {
     /// cluster → load balancer name → spec.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub load_balancers: BTreeMap<String, BTreeMap<String, LoadBalancerSpec>>,
+    /// cluster → scheduled task name → spec.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scheduled_tasks: BTreeMap<String, BTreeMap<String, ScheduledTaskSpec>>,
 }
 
 impl Desired {
@@ -71,6 +75,13 @@ impl Desired {
                 .entry(cluster_name.clone())
                 .or_default()
                 .insert(name.clone(), load_balancer(&l.manifest.spec));
+        }
+        for ((cluster_name, name), t) in &set.scheduled_tasks {
+            desired
+                .scheduled_tasks
+                .entry(cluster_name.clone())
+                .or_default()
+                .insert(name.clone(), scheduled_task(&t.manifest.spec));
         }
         desired
     }
@@ -236,6 +247,33 @@ pub fn load_balancer(spec: &LoadBalancerSpec) -> LoadBalancerSpec {
         listener.rules.sort_by_key(|r| r.priority);
     }
     spec.listeners.sort_by_key(|l| l.port);
+    spec
+}
+
+/// EventBridge Scheduler's defaults written out (UTC, ENABLED, one task) and ecsctl's
+/// (`maximumConcurrency: 1`, `runMissed: NONE`); the schedule and the environment of
+/// overrides trimmed and sorted.
+pub fn scheduled_task(spec: &ScheduledTaskSpec) -> ScheduledTaskSpec {
+    let mut spec = spec.clone();
+    spec.schedule_expression = spec.schedule_expression.map(|e| e.trim().to_string());
+    spec.schedule_expression_timezone = spec
+        .schedule_expression_timezone
+        .or_else(|| Some("UTC".to_string()));
+    spec.state = Some(spec.state.unwrap_or(ScheduleState::Enabled));
+    spec.task_count = Some(spec.task_count.unwrap_or(1));
+    spec.maximum_concurrency = Some(spec.maximum_concurrency.unwrap_or(1));
+    spec.run_missed = Some(spec.run_missed.unwrap_or(RunMissed::None));
+    if let Some(overrides) = &mut spec.overrides {
+        for o in &mut overrides.container_overrides {
+            o.environment.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        overrides
+            .container_overrides
+            .sort_by(|a, b| a.name.cmp(&b.name));
+        if overrides.container_overrides.is_empty() {
+            spec.overrides = None;
+        }
+    }
     spec
 }
 

@@ -30,6 +30,12 @@ pub enum Deletion<'a> {
     TaskDefinition(&'a str),
     /// A cluster (it must have no services left).
     Cluster(&'a str),
+    /// One scheduled task, by name (`cluster` when the name is in several): no more runs;
+    /// runs under way finish.
+    ScheduledTask {
+        name: &'a str,
+        cluster: Option<&'a str>,
+    },
     /// The objects these manifests define.
     Manifests(&'a [String]),
 }
@@ -71,6 +77,15 @@ pub(super) fn recorded(state: &State) -> Desired {
                 .insert(name.clone(), record.spec.clone());
         }
     }
+    for (cluster, tasks) in &state.scheduled_tasks {
+        for (name, record) in tasks {
+            desired
+                .scheduled_tasks
+                .entry(cluster.clone())
+                .or_default()
+                .insert(name.clone(), record.spec.clone());
+        }
+    }
     for (cluster, balancers) in &state.load_balancers {
         for (name, record) in balancers {
             desired
@@ -99,6 +114,11 @@ fn named_by_manifests(files: &[String], state: &State) -> OpsResult<BTreeSet<Obj
             .map(|f| ObjectRef::task_definition(f)),
     );
     named.extend(set.services.keys().map(|(c, n)| ObjectRef::service(c, n)));
+    named.extend(
+        set.scheduled_tasks
+            .keys()
+            .map(|(c, n)| ObjectRef::scheduled_task(c, n)),
+    );
     Ok(named)
 }
 
@@ -127,6 +147,31 @@ pub fn prepare(
             resolve::cluster(&state, name)?;
             [ObjectRef::cluster(name)].into_iter().collect()
         }
+        Deletion::ScheduledTask { name, cluster } => {
+            let clusters: Vec<&String> = state
+                .scheduled_tasks
+                .iter()
+                .filter(|(c, tasks)| {
+                    tasks.contains_key(name) && cluster.is_none_or(|want| want == c.as_str())
+                })
+                .map(|(c, _)| c)
+                .collect();
+            match clusters[..] {
+                [one] => [ObjectRef::scheduled_task(one, name)].into_iter().collect(),
+                [] => {
+                    return Err(OpsError::not_found(
+                        super::error::ObjectKind::ScheduledTask,
+                        name,
+                        "in the state",
+                    ));
+                }
+                _ => {
+                    return Err(OpsError::invalid(format!(
+                        "scheduled task `{name}` is in several clusters: pick one with --cluster"
+                    )));
+                }
+            }
+        }
         Deletion::Manifests(files) => named_by_manifests(files, &state)?,
     };
     let mut desired = recorded(&state);
@@ -154,6 +199,15 @@ pub fn prepare(
                     .and_then(|c| desired.target_groups.get_mut(c))
                 {
                     groups.remove(&object.name);
+                }
+            }
+            ObjectKind::ScheduledTask => {
+                if let Some(tasks) = object
+                    .cluster
+                    .as_ref()
+                    .and_then(|c| desired.scheduled_tasks.get_mut(c))
+                {
+                    tasks.remove(&object.name);
                 }
             }
             ObjectKind::LoadBalancer => {

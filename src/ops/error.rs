@@ -17,6 +17,7 @@ pub enum ObjectKind {
     Host,
     TargetGroup,
     LoadBalancer,
+    ScheduledTask,
 }
 
 impl fmt::Display for ObjectKind {
@@ -29,6 +30,7 @@ impl fmt::Display for ObjectKind {
             ObjectKind::Host => "host",
             ObjectKind::TargetGroup => "target group",
             ObjectKind::LoadBalancer => "load balancer",
+            ObjectKind::ScheduledTask => "scheduled task",
         })
     }
 }

@@ -136,6 +136,11 @@ fn locate(loaded: &Loaded, error: PlanError) -> Diagnostic {
             .as_ref()
             .and_then(|c| set.target_groups.get(&(c.clone(), object.name.clone())))
             .map(|t| &t.manifest.origin),
+        ObjectKind::ScheduledTask => object
+            .cluster
+            .as_ref()
+            .and_then(|c| set.scheduled_tasks.get(&(c.clone(), object.name.clone())))
+            .map(|t| &t.manifest.origin),
         ObjectKind::LoadBalancer => object
             .cluster
             .as_ref()
@@ -187,6 +192,7 @@ pub struct Validated {
     pub services: usize,
     pub target_groups: usize,
     pub load_balancers: usize,
+    pub scheduled_tasks: usize,
     pub diagnostics: Diagnostics,
 }
 
@@ -211,6 +217,7 @@ pub fn validate(files: &[String]) -> Validated {
         services: set.services.len(),
         target_groups: set.target_groups.len(),
         load_balancers: set.load_balancers.len(),
+        scheduled_tasks: set.scheduled_tasks.len(),
         diagnostics,
     }
 }

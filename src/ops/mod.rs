@@ -31,6 +31,7 @@ pub mod register;
 pub mod resolve;
 pub mod run_task;
 pub mod scale;
+pub mod scheduled;
 pub mod session;
 pub mod target;
 pub mod tasks;

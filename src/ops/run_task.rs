@@ -18,21 +18,17 @@ use super::{OpsError, OpsResult, Session};
 use crate::controller::executor::Executor;
 use crate::controller::inspect;
 use crate::controller::ops::TaskHost;
-use crate::controller::ops::{LaunchPlan, LaunchSecrets, pull_behavior};
 use crate::controller::reconciler::{Options, PassReport, Reconciler};
 use crate::controller::run::drive;
+use crate::controller::standalone;
 use crate::docker::host::DockerHost;
 use crate::docker::logs;
-use crate::ids::{IdSource, RandomIds};
 use crate::model::cluster::FARGATE_PROVIDERS;
 use crate::model::ecs::{CapacityProviderStrategyItem, TaskDefinitionSpec};
 use crate::model::names::TaskDefRef;
 use crate::model::validate::capacity::strategy_problems;
-use crate::reconcile::cluster;
-use crate::reconcile::service::{HostInfo, HostUsage};
-use crate::reconcile::standalone::{self, Capacity, Constraints};
-use crate::reconcile::task::{ObservedTask, TaskGroup, TaskState, TaskStatus};
-use crate::schedule::pools::Providers;
+use crate::reconcile::standalone::Constraints;
+use crate::reconcile::task::{ObservedTask, TaskState, TaskStatus};
 use crate::state::State;
 use crate::state::lock;
 use crate::time::Timestamp;
@@ -165,65 +161,18 @@ fn check_strategy(state: &State, request: &RunTask) -> OpsResult<()> {
     }
 }
 
-/// The hosts for each task, from the host views and usage the reconciler would use, and
-/// the run's capacity provider strategy (else the cluster's default).
-fn choose(
-    state: &State,
-    request: &RunTask,
-    hosts: &[HostInfo],
-    usage: &BTreeMap<String, HostUsage>,
-) -> OpsResult<Vec<(String, String)>> {
-    let seed = Timestamp::now().unix_millis();
-    let providers = Providers::of(&state.cluster_spec(&request.cluster).unwrap_or_default());
-    let strategy = providers.run_strategy(&request.capacity_provider_strategy, false);
-    let capacity = Capacity {
-        providers: &providers,
-        strategy: &strategy,
-    };
-    let chosen = standalone::place(
-        hosts,
-        usage,
-        &request.spec,
-        &request.constraints,
-        capacity,
-        request.count,
-        seed,
-    )
-    .map_err(|unplaced| {
-        OpsError::invalid(format!(
-            "unable to place a task because no host met all of its requirements: {}",
-            unplaced.0
-        ))
-    })?;
-    Ok(chosen
-        .into_iter()
-        .map(|host| (RandomIds.task_id(), host))
-        .collect())
-}
-
-fn plan(
-    state: &State,
-    request: &RunTask,
-    task_id: &str,
-    architecture: String,
-) -> OpsResult<LaunchPlan> {
-    let read = LaunchSecrets::read(&request.spec, &|n| std::env::var(n).ok())
-        .map_err(OpsError::invalid)?;
-    Ok(LaunchPlan {
-        architecture,
-        cluster: request.cluster.clone(),
-        lineage: state.lineage.clone(),
-        task_id: task_id.to_string(),
-        group: TaskGroup::Standalone(request.started_by.clone()),
-        deployment: None,
-        family: request.task_definition.family.clone(),
-        revision: request.task_definition.revision.unwrap_or(0),
-        spec: request.spec.clone(),
-        created_at: Timestamp::now(),
-        secrets: read.secrets,
-        registry_auth: read.registry_auth,
-        pull_behavior: pull_behavior(state.clusters.get(&request.cluster).map(|c| &c.spec)),
-    })
+impl RunTask {
+    fn run(&self) -> standalone::Run<'_> {
+        standalone::Run {
+            cluster: &self.cluster,
+            task_definition: &self.task_definition,
+            spec: &self.spec,
+            count: self.count,
+            started_by: &self.started_by,
+            constraints: &self.constraints,
+            capacity_provider_strategy: &self.capacity_provider_strategy,
+        }
+    }
 }
 
 /// Reports how each launch ended; returns the tasks that were created, and how many were not.
@@ -272,18 +221,9 @@ async fn run_here(
     );
     reconciler.pass().await?;
     let runtime = session.store.read_runtime(&request.cluster)?;
-    let usage = reconciler_usage(&reconciler, state, &runtime, &request.cluster);
-    let chosen = choose(state, request, &reconciler.host_views(), &usage)?;
-    let mut plans = Vec::new();
-    for (task_id, host) in &chosen {
-        plans.push((
-            host,
-            plan(state, request, task_id, reconciler.architecture(host))?,
-        ));
-    }
-    for (host, plan) in plans {
-        reconciler.launch_standalone(host, plan);
-    }
+    let chosen = reconciler
+        .launch_run(state, &runtime, &request.run())
+        .map_err(OpsError::invalid)?;
     let pending = |r: &Reconciler| {
         let executor = r.executor();
         chosen
@@ -314,19 +254,6 @@ async fn run_here(
         failed_launches: failed,
         exit_code,
     })
-}
-
-/// What the live tasks the reconciler sees take on each host.
-fn reconciler_usage(
-    reconciler: &Reconciler,
-    state: &State,
-    runtime: &crate::state::Runtime,
-    cluster_name: &str,
-) -> BTreeMap<String, HostUsage> {
-    let tasks = reconciler.observed_tasks();
-    let views = inspect::assess_observed(state, runtime, cluster_name, tasks, Timestamp::now());
-    let spec_of = |r: &TaskDefRef| state.revision(r).map(|rev| &rev.spec);
-    cluster::usage(views.iter().map(|v| (&v.task, &v.state)), &spec_of)
 }
 
 /// Runs the reconciler until the tasks have stopped, streaming their logs.
@@ -425,7 +352,8 @@ async fn run_beside(
     let observation =
         inspect::observe(state, &runtime, &request.cluster, &session.transport).await?;
     let views = observation.host_views(state, &request.cluster);
-    let chosen = choose(state, request, &views, &observation.usage(state))?;
+    let chosen = standalone::choose(state, &request.run(), &views, &observation.usage(state))
+        .map_err(OpsError::invalid)?;
     let mut executor = Executor::new(&request.cluster);
     for (task_id, host) in &chosen {
         let Some(conn) = observation.host(host).cloned() else {
@@ -438,7 +366,8 @@ async fn run_beside(
             .and_then(|h| h.info.as_ref())
             .map(|i| i.architecture.clone())
             .unwrap_or_default();
-        let plan = plan(state, request, task_id, architecture)?;
+        let plan = standalone::plan(state, &request.run(), task_id, architecture)
+            .map_err(OpsError::invalid)?;
         let conn: Arc<dyn TaskHost> = conn;
         executor.launch(conn, host, plan);
     }

@@ -1,6 +1,6 @@
 //! How a user names an object, one grammar for every command (kubectl's): `TYPE/NAME` or
 //! `TYPE NAME`, with the same aliases everywhere (`svc`, `service`, `services`; `td`,
-//! `taskdef`, `task-definition`; `task`; `host`; `cluster`), and a bare `NAME` where the
+//! `taskdef`, `task-definition`; `task`; `host`; `cluster`; `st`, `scheduledtask`, `schedule`), and a bare `NAME` where the
 //! command has an obvious kind (`scale web 3` is a service).
 
 use std::fmt;
@@ -16,6 +16,7 @@ pub enum Kind {
     Task,
     TargetGroup,
     LoadBalancer,
+    ScheduledTask,
 }
 
 impl Kind {
@@ -34,6 +35,8 @@ impl Kind {
             "loadbalancer" | "loadbalancers" | "load-balancer" | "load-balancers" | "lb" => {
                 Kind::LoadBalancer
             }
+            "scheduledtask" | "scheduledtasks" | "scheduled-task" | "scheduled-tasks"
+            | "schedule" | "schedules" | "st" => Kind::ScheduledTask,
             _ => return None,
         })
     }
@@ -48,6 +51,7 @@ impl Kind {
             Kind::Task => "task",
             Kind::TargetGroup => "targetgroup",
             Kind::LoadBalancer => "loadbalancer",
+            Kind::ScheduledTask => "scheduledtask",
         }
     }
 }

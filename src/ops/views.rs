@@ -347,13 +347,19 @@ pub fn describe_service(
 #[serde(rename_all = "camelCase")]
 pub struct EventView {
     pub cluster: String,
+    /// Empty for a scheduled task's event.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub service: String,
+    /// The scheduled task an event is about (its runs, skips, misses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_task: Option<String>,
     pub id: String,
     pub created_at: Timestamp,
     pub message: String,
 }
 
-/// Events of every service (or of one cluster, or one `(cluster, service)`), oldest first.
+/// Events of every service and scheduled task (or of one cluster, or of one `(cluster,
+/// service)`), oldest first.
 pub fn events(
     session: &Session,
     state: &State,
@@ -373,6 +379,20 @@ pub fn events(
             events.extend(record.events.iter().map(|e| EventView {
                 cluster: name.clone(),
                 service: svc.clone(),
+                scheduled_task: None,
+                id: e.id.clone(),
+                created_at: e.created_at,
+                message: e.message.clone(),
+            }));
+        }
+        if service.is_some() {
+            continue;
+        }
+        for (task, record) in &runtime.scheduled_tasks {
+            events.extend(record.events.iter().map(|e| EventView {
+                cluster: name.clone(),
+                service: String::new(),
+                scheduled_task: Some(task.clone()),
                 id: e.id.clone(),
                 created_at: e.created_at,
                 message: e.message.clone(),

@@ -69,6 +69,12 @@ pub fn compute(
         ObjectRef::load_balancer,
         &mut plan,
     );
+    scoped(
+        &current.scheduled_tasks,
+        &desired.scheduled_tasks,
+        ObjectRef::scheduled_task,
+        &mut plan,
+    );
     services(current, desired, &latest, &mut plan, &mut errors);
     check_deletions(current, desired, &plan, &mut errors);
     for change in &plan.changes {

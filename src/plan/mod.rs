@@ -63,6 +63,7 @@ pub enum ObjectKind {
     Service,
     TargetGroup,
     LoadBalancer,
+    ScheduledTask,
 }
 
 impl ObjectKind {
@@ -73,6 +74,7 @@ impl ObjectKind {
             ObjectKind::Service => "service",
             ObjectKind::TargetGroup => "target group",
             ObjectKind::LoadBalancer => "load balancer",
+            ObjectKind::ScheduledTask => "scheduled task",
         }
     }
 }
@@ -114,6 +116,10 @@ impl ObjectRef {
 
     pub fn load_balancer(cluster: &str, name: &str) -> Self {
         Self::scoped(ObjectKind::LoadBalancer, cluster, name)
+    }
+
+    pub fn scheduled_task(cluster: &str, name: &str) -> Self {
+        Self::scoped(ObjectKind::ScheduledTask, cluster, name)
     }
 
     fn scoped(kind: ObjectKind, cluster: &str, name: &str) -> Self {

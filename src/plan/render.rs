@@ -88,6 +88,7 @@ fn render_change(out: &mut String, change: &Change, paint: Paint) {
             ObjectKind::Cluster => "forget it (its hosts are left as they are)",
             ObjectKind::TargetGroup => "deregister its targets, then forget it",
             ObjectKind::LoadBalancer => "stop its listeners, then forget it",
+            ObjectKind::ScheduledTask => "stop scheduling it (runs under way finish)",
         };
         let _ = writeln!(out, "      {what}");
         return;

@@ -4,9 +4,11 @@
 //!
 //! - [`task`]: one task's ECS status and its containers' next step;
 //! - [`service`]: a service's tasks, deployments, circuit breaker and events.
+//! - [`scheduled`]: when a scheduled task runs, is skipped or was missed, and how its runs ended.
 
 pub mod cluster;
 pub mod converge;
+pub mod scheduled;
 pub mod service;
 pub mod standalone;
 pub mod task;

@@ -22,6 +22,7 @@ use crate::model::cluster::{ClusterConfiguration, ClusterSetting, ClusterSpec};
 use crate::model::ecs::{ServiceSpec, Tag, TaskDefinitionSpec};
 use crate::model::effective::{EffectiveService, EffectiveTaskDefinition};
 use crate::model::names::TaskDefRef;
+use crate::model::scheduled::ScheduledTaskSpec;
 use crate::model::traffic::{LoadBalancerSpec, TargetGroupSpec};
 use crate::time::Timestamp;
 
@@ -50,6 +51,9 @@ pub struct State {
     /// cluster → load balancer name → record.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub load_balancers: BTreeMap<String, BTreeMap<String, ObjectRecord<LoadBalancerSpec>>>,
+    /// cluster → scheduled task name → record. Absent in state files written before them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scheduled_tasks: BTreeMap<String, BTreeMap<String, ObjectRecord<ScheduledTaskSpec>>>,
 }
 
 impl State {
@@ -63,6 +67,7 @@ impl State {
             services: BTreeMap::new(),
             target_groups: BTreeMap::new(),
             load_balancers: BTreeMap::new(),
+            scheduled_tasks: BTreeMap::new(),
         }
     }
 
@@ -281,6 +286,80 @@ pub struct Runtime {
     /// theirs in [`ServiceRuntime::stop_reasons`].
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub stop_reasons: BTreeMap<String, StopReason>,
+    /// Each scheduled task's runs and events. Absent in runtime files written before them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scheduled_tasks: BTreeMap<String, ScheduleRuntime>,
+}
+
+/// Runs kept per scheduled task (newest last).
+pub const MAX_RUNS: usize = 20;
+
+/// What the reconciler recorded about one scheduled task.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleRuntime {
+    /// The last scheduled time dealt with (run, skipped or reported missed): the times after
+    /// it are still to come. A watch that starts after a gap counts its missed runs from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handled_until: Option<Timestamp>,
+    /// Oldest first, at most [`MAX_RUNS`].
+    #[serde(default)]
+    pub runs: VecDeque<ScheduledRun>,
+    /// Oldest first, at most [`MAX_EVENTS`].
+    #[serde(default)]
+    pub events: VecDeque<Event>,
+}
+
+impl ScheduleRuntime {
+    pub fn push_run(&mut self, run: ScheduledRun) {
+        self.runs.push_back(run);
+        while self.runs.len() > MAX_RUNS {
+            self.runs.pop_front();
+        }
+    }
+
+    pub fn push_event(&mut self, event: Event) {
+        self.events.push_back(event);
+        while self.events.len() > MAX_EVENTS {
+            self.events.pop_front();
+        }
+    }
+}
+
+/// One run of a scheduled task: the tasks it started and how they ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduledRun {
+    /// The time the schedule named (for a missed run run late: the last one missed).
+    pub scheduled_at: Timestamp,
+    pub started_at: Timestamp,
+    /// `true` for the one run of missed times that `runMissed: ONCE` makes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub missed: bool,
+    pub tasks: Vec<String>,
+    pub status: RunStatus,
+    /// The first non-zero exit code of an essential container (0 when all exited 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_at: Option<Timestamp>,
+    /// Why the run could not start or has no exit code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RunStatus {
+    Running,
+    /// Every task stopped, every essential container exited 0.
+    Succeeded,
+    /// A task stopped with a non-zero exit, or without running.
+    Failed,
+    /// No task could be started.
+    FailedToStart,
+    /// Its tasks are gone without their exit having been seen (removed while no watch ran).
+    Unknown,
 }
 
 /// A target's state, with ELBv2's names (`describe-target-health`).

@@ -2,7 +2,7 @@
 //! location of the offending value, and collects everything (no early return).
 //!
 //! - per object: `task_definition`, `service`, `cluster`, `traffic` (target groups, load
-//!   balancers);
+//!   balancers), `scheduled` (scheduled tasks);
 //! - across objects (here): duplicates, a service's task definition and cluster exist;
 //!   `traffic::check_references`: target groups named, containers and ports mapped, listener
 //!   ports unique per host.
@@ -12,6 +12,7 @@
 
 pub mod capacity;
 mod cluster;
+mod scheduled;
 mod service;
 mod task_definition;
 mod traffic;
@@ -25,6 +26,7 @@ use super::ecs::{ServiceSpec, TaskDefinitionSpec};
 use super::manifest::{ClusterManifest, Manifest, Object, Origin, ServiceManifest};
 use super::names::TaskDefRef;
 use super::node::DocPath;
+use super::scheduled::ScheduledTaskSpec;
 use super::traffic::{LoadBalancerSpec, TargetGroupSpec};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::suggest::did_you_mean;
@@ -51,6 +53,8 @@ pub struct ManifestSet {
     pub target_groups: BTreeMap<(String, String), ClusterManifest<TargetGroupSpec>>,
     /// Keyed by (cluster, name).
     pub load_balancers: BTreeMap<(String, String), ClusterManifest<LoadBalancerSpec>>,
+    /// Keyed by (cluster, name).
+    pub scheduled_tasks: BTreeMap<(String, String), ClusterManifest<ScheduledTaskSpec>>,
 }
 
 impl ManifestSet {
@@ -60,6 +64,7 @@ impl ManifestSet {
             && self.services.is_empty()
             && self.target_groups.is_empty()
             && self.load_balancers.is_empty()
+            && self.scheduled_tasks.is_empty()
     }
 }
 
@@ -168,6 +173,10 @@ pub fn check(objects: Vec<Object>, known: &Known, out: &mut Diagnostics) -> Mani
                 traffic::load_balancer(&l, out);
                 insert_scoped("load balancer", &mut set.load_balancers, l, out);
             }
+            Object::ScheduledTask(t) => {
+                scheduled::scheduled_task(&t, out);
+                insert_scoped("scheduled task", &mut set.scheduled_tasks, t, out);
+            }
         }
     }
     check_references(&set, known, out);
@@ -230,6 +239,7 @@ fn check_references(set: &ManifestSet, known: &Known, out: &mut Diagnostics) {
         .chain([DEFAULT_CLUSTER])
         .collect();
     traffic::check_references(set, known, &clusters, out);
+    scheduled::check_references(set, &families, &clusters, out);
     for s in set.services.values() {
         let m = &s.manifest;
         let mut check = Check::new(&m.origin, out);

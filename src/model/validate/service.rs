@@ -3,7 +3,8 @@
 use super::{Check, DiagnosticExt};
 use crate::diagnostics::Diagnostics;
 use crate::model::ecs::{
-    PlacementConstraintType, PlacementStrategyType, SchedulingStrategy, ServiceSpec,
+    PlacementConstraint, PlacementConstraintType, PlacementStrategyType, SchedulingStrategy,
+    ServiceSpec,
 };
 use crate::model::effective::{self, DeploymentBounds};
 use crate::model::manifest::ServiceManifest;
@@ -176,13 +177,18 @@ fn check_placement(spec: &ServiceSpec, daemon: bool, c: &mut Check<'_>) {
             Some(PlacementStrategyType::Random) => {}
         }
     }
-    if spec.placement_constraints.len() > MAX_CONSTRAINTS {
+    placement_constraints(&spec.placement_constraints, c);
+}
+
+/// `placementConstraints` as ECS checks them (a service's, a scheduled task's).
+pub(super) fn placement_constraints(constraints: &[PlacementConstraint], c: &mut Check<'_>) {
+    if constraints.len() > MAX_CONSTRAINTS {
         c.error(
             "placementConstraints",
             format!("at most {MAX_CONSTRAINTS} placement constraints are allowed"),
         );
     }
-    for (i, constraint) in spec.placement_constraints.iter().enumerate() {
+    for (i, constraint) in constraints.iter().enumerate() {
         let path = format!("placementConstraints[{i}]");
         match (constraint.r#type, constraint.expression.as_deref()) {
             (None, _) => {

@@ -550,3 +550,55 @@ fn image_pull_behavior_takes_the_agents_values() {
         Some("did you mean `prefer-cached`?")
     );
 }
+
+/// Issue 13: a scheduled task's mistakes, each at its place, with what is right.
+#[test]
+fn scheduled_task_errors_are_located() {
+    let text = "apiVersion: ecsctl/v1
+kind: TaskDefinition
+metadata: { name: job }
+spec:
+  containerDefinitions: [{ name: app, image: busybox }]
+---
+apiVersion: ecsctl/v1
+kind: ScheduledTask
+metadata: { name: nightly }
+spec:
+  scheduleExpression: cron(0 3 * * * *)
+  scheduleExpressionTimezone: Europe/Berln
+  taskDefinition: jobs
+  taskCount: 11
+  maximumConcurency: 2
+---
+apiVersion: ecsctl/v1
+kind: ScheduledTask
+metadata: { name: hourly }
+spec:
+  scheduleExpression: rate(1 hour)
+  taskDefinition: job
+  overrides: { containerOverrides: [{ name: ap, command: [true] }] }
+";
+    assert_eq!(
+        errors(text),
+        [
+            (11, 23, "spec.scheduleExpression".into(), "invalid schedule expression: day-of-month `*` and day-of-week `*`: exactly one of them must be `?`".into()),
+            (12, 31, "spec.scheduleExpressionTimezone".into(), "unknown time zone `Europe/Berln`".into()),
+            (13, 19, "spec.taskDefinition".into(), "unknown task definition `jobs`".into()),
+            (14, 14, "spec.taskCount".into(), "11: `taskCount` must be between 1 and 10".into()),
+            (15, 3, "spec.maximumConcurency".into(), "unknown field `maximumConcurency` in ScheduledTaskSpec".into()),
+            (23, 45, "spec.overrides.containerOverrides[0].name".into(), "task definition `job` has no container `ap`".into()),
+        ]
+    );
+    assert_eq!(
+        help_of(text, "unknown task definition").as_deref(),
+        Some("did you mean `job`?")
+    );
+    assert_eq!(
+        help_of(text, "task definition `job` has no").as_deref(),
+        Some("did you mean `app`?")
+    );
+    assert_eq!(
+        help_of(text, "unknown field `maximumConcurency`").as_deref(),
+        Some("did you mean `maximumConcurrency`?")
+    );
+}
