@@ -185,6 +185,18 @@ fn running_hosts(
     hosts
 }
 
+/// `apply -f m --wait 120s`, which must succeed.
+fn apply_ok(env: &Env, cluster: &RigCluster, envs: &[(&str, &str)]) -> Run {
+    let apply = run(
+        env,
+        cluster,
+        &["apply", "-f", "m", "--auto-approve", "--wait", "120s"],
+        envs,
+    );
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    apply
+}
+
 fn run(env: &Env, cluster: &RigCluster, args: &[&str], envs: &[(&str, &str)]) -> Run {
     let mut all = vec![("ECSCTL_SSH", cluster.rig.ssh())];
     all.extend_from_slice(envs);
@@ -273,13 +285,7 @@ fn private_images_pull_with_credentials_from_every_source() {
         "{}",
         plan.stdout
     );
-    let apply = run(
-        &env,
-        &cluster,
-        &["apply", "-f", "m", "--auto-approve", "--wait", "120s"],
-        &with_config,
-    );
-    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    apply_ok(&env, &cluster, &with_config);
     assert_eq!(
         running_hosts(&env, &cluster, "config", &with_config),
         BTreeMap::from([("h1".to_string(), 1), ("h2".to_string(), 1)])
@@ -312,13 +318,7 @@ fn private_images_pull_with_credentials_from_every_source() {
         "{}",
         plan.stdout
     );
-    let apply = run(
-        &env,
-        &cluster,
-        &["apply", "-f", "m", "--auto-approve", "--wait", "120s"],
-        &with_empty,
-    );
-    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    apply_ok(&env, &cluster, &with_empty);
     assert_eq!(
         running_hosts(&env, &cluster, "file", &with_empty),
         BTreeMap::from([("h2".to_string(), 1)])
@@ -362,13 +362,7 @@ fn private_images_pull_with_credentials_from_every_source() {
             "",
         ),
     );
-    let apply = run(
-        &env,
-        &cluster,
-        &["apply", "-f", "m", "--auto-approve", "--wait", "120s"],
-        &with_helper,
-    );
-    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let apply = apply_ok(&env, &cluster, &with_helper);
     assert!(
         apply.stdout.contains(&format!(
             "credential helper `docker-credential-ecsctltest` (credHelpers in {helper_dir}/config.json)"

@@ -363,45 +363,28 @@ fn decode_envelope(
                 Some(c) => (c.clone(), metadata_path.key("cluster")),
                 None => (DEFAULT_CLUSTER.to_string(), metadata_path.clone()),
             };
-            if kind == "ScheduledTask" {
-                let spec: ScheduledTaskSpec =
-                    decode_as(spec_node, &spec_path, &spec_origin, quoted, diagnostics)?;
-                Object::ScheduledTask(ClusterManifest {
-                    cluster,
-                    cluster_path,
-                    manifest: Manifest {
-                        name: name?,
-                        name_path,
-                        spec,
-                        origin: spec_origin,
-                    },
-                })
-            } else if kind == "TargetGroup" {
-                let spec: TargetGroupSpec =
-                    decode_as(spec_node, &spec_path, &spec_origin, quoted, diagnostics)?;
-                Object::TargetGroup(ClusterManifest {
-                    cluster,
-                    cluster_path,
-                    manifest: Manifest {
-                        name: name?,
-                        name_path,
-                        spec,
-                        origin: spec_origin,
-                    },
-                })
-            } else {
-                let spec: LoadBalancerSpec =
-                    decode_as(spec_node, &spec_path, &spec_origin, quoted, diagnostics)?;
-                Object::LoadBalancer(ClusterManifest {
-                    cluster,
-                    cluster_path,
-                    manifest: Manifest {
-                        name: name?,
-                        name_path,
-                        spec,
-                        origin: spec_origin,
-                    },
-                })
+            // The cluster-scoped kinds differ only in their spec.
+            macro_rules! scoped {
+                ($variant:ident, $spec:ty) => {{
+                    // The spec first: its problems are reported even when the name is missing.
+                    let spec: $spec =
+                        decode_as(spec_node, &spec_path, &spec_origin, quoted, diagnostics)?;
+                    Object::$variant(ClusterManifest {
+                        cluster,
+                        cluster_path,
+                        manifest: Manifest {
+                            name: name?,
+                            name_path,
+                            spec,
+                            origin: spec_origin,
+                        },
+                    })
+                }};
+            }
+            match kind {
+                "ScheduledTask" => scoped!(ScheduledTask, ScheduledTaskSpec),
+                "TargetGroup" => scoped!(TargetGroup, TargetGroupSpec),
+                _ => scoped!(LoadBalancer, LoadBalancerSpec),
             }
         }
         _ => {

@@ -16,31 +16,10 @@
 
 use super::ecs::{
     CapacityProviderStrategyItem, KeyValuePair, LaunchType, PlacementConstraint, ecs_enum,
+    strict_struct,
 };
 
-/// A scheduled task structure: camelCase keys, every field optional and skipped when absent,
-/// unknown keys refused (the decoder of `model::de` reports them with a did-you-mean).
-macro_rules! scheduled_struct {
-    (
-        $(#[$meta:meta])*
-        $name:ident {
-            $( $(#[$field_meta:meta])* $field:ident : $ty:ty ),* $(,)?
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-        pub struct $name {
-            $(
-                $(#[$field_meta])*
-                #[serde(skip_serializing_if = "crate::model::ecs::absent")]
-                pub $field: $ty,
-            )*
-        }
-    };
-}
-
-scheduled_struct! {
+strict_struct! {
     /// `spec` of `kind: ScheduledTask`.
     ScheduledTaskSpec {
         schedule_expression: Option<String>,
@@ -59,14 +38,14 @@ scheduled_struct! {
     }
 }
 
-scheduled_struct! {
+strict_struct! {
     /// RunTask's `overrides`, the part that applies off AWS.
     TaskOverride {
         container_overrides: Vec<ContainerOverride>,
     }
 }
 
-scheduled_struct! {
+strict_struct! {
     ContainerOverride {
         name: Option<String>,
         command: Vec<String>,

@@ -16,31 +16,9 @@
 //! | CreateListener `Port`, `Protocol`, `DefaultActions` | `listeners[]` | one `frontend` per listener |
 //! | CreateRule `Priority`, `Conditions`, `Actions` | `listeners[].rules[]` | `acl` + `use_backend … if`, by priority |
 
-use super::ecs::ecs_enum;
+use super::ecs::{ecs_enum, strict_struct};
 
-/// A traffic structure: camelCase keys, every field optional and skipped when absent, unknown
-/// keys refused (the decoder of `model::de` reports them with a did-you-mean).
-macro_rules! traffic_struct {
-    (
-        $(#[$meta:meta])*
-        $name:ident {
-            $( $(#[$field_meta:meta])* $field:ident : $ty:ty ),* $(,)?
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-        pub struct $name {
-            $(
-                $(#[$field_meta])*
-                #[serde(skip_serializing_if = "crate::model::ecs::absent")]
-                pub $field: $ty,
-            )*
-        }
-    };
-}
-
-traffic_struct! {
+strict_struct! {
     /// ELBv2's `Matcher`: the HTTP codes a healthy target answers (`"200"`, `"200,202"`,
     /// `"200-399"`).
     Matcher {
@@ -48,7 +26,7 @@ traffic_struct! {
     }
 }
 
-traffic_struct! {
+strict_struct! {
     /// `spec` of `kind: TargetGroup`.
     TargetGroupSpec {
         protocol: Option<TrafficProtocol>,
@@ -68,7 +46,7 @@ traffic_struct! {
     }
 }
 
-traffic_struct! {
+strict_struct! {
     /// An ELBv2 action: `forward` to one target group, by name (or by the ARN of a real
     /// ELBv2 target group, which names it).
     ListenerAction {
@@ -78,7 +56,7 @@ traffic_struct! {
     }
 }
 
-traffic_struct! {
+strict_struct! {
     /// An ELBv2 rule condition: the values of one condition are alternatives (OR); the
     /// conditions of a rule must all hold (AND).
     RuleCondition {
@@ -87,7 +65,7 @@ traffic_struct! {
     }
 }
 
-traffic_struct! {
+strict_struct! {
     ListenerRule {
         priority: Option<i32>,
         conditions: Vec<RuleCondition>,
@@ -95,7 +73,7 @@ traffic_struct! {
     }
 }
 
-traffic_struct! {
+strict_struct! {
     Listener {
         port: Option<i32>,
         protocol: Option<TrafficProtocol>,
@@ -104,7 +82,7 @@ traffic_struct! {
     }
 }
 
-traffic_struct! {
+strict_struct! {
     /// `spec` of `kind: LoadBalancer`.
     LoadBalancerSpec {
         /// Where the listeners run; empty means every ACTIVE host of the cluster.

@@ -61,6 +61,28 @@ macro_rules! ecs_struct {
     };
 }
 
+/// An ecsctl structure (traffic, schedules): as [`ecs_struct`], and unknown keys are refused
+/// (the decoder of `model::de` reports them with a did-you-mean).
+macro_rules! strict_struct {
+    (
+        $(#[$meta:meta])*
+        $name:ident {
+            $( $(#[$field_meta:meta])* $field:ident : $ty:ty ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+        pub struct $name {
+            $(
+                $(#[$field_meta])*
+                #[serde(skip_serializing_if = "crate::model::ecs::absent")]
+                pub $field: $ty,
+            )*
+        }
+    };
+}
+
 /// An ECS enumeration: the exact strings of the API, nothing else.
 macro_rules! ecs_enum {
     (
@@ -93,4 +115,4 @@ macro_rules! ecs_enum {
     };
 }
 
-pub(crate) use {ecs_enum, ecs_struct};
+pub(crate) use {ecs_enum, ecs_struct, strict_struct};
