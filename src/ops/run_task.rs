@@ -25,7 +25,10 @@ use crate::docker::host::DockerHost;
 use crate::docker::logs;
 use crate::ids::{IdSource, RandomIds};
 use crate::model::cluster::FARGATE_PROVIDERS;
-use crate::model::ecs::{CapacityProviderStrategyItem, TaskDefinitionSpec};
+use crate::model::ecs::{
+    CapacityProviderStrategyItem, Compatibility, LaunchType, TaskDefinitionSpec,
+};
+use crate::model::fargate;
 use crate::model::names::TaskDefRef;
 use crate::model::validate::capacity::strategy_problems;
 use crate::reconcile::cluster;
@@ -50,6 +53,9 @@ pub struct RunTask {
     /// As `aws ecs run-task --capacity-provider-strategy`; empty: the cluster's default
     /// strategy, else every host.
     pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+    /// As `aws ecs run-task --launch-type`: `FARGATE` places on the cluster's `FARGATE`
+    /// provider and bounds each task as a whole; `EC2` on every host.
+    pub launch_type: Option<LaunchType>,
     /// Wait this long for the tasks to stop, streaming their logs (None: launch and return).
     pub wait: Option<Duration>,
 }
@@ -128,6 +134,11 @@ fn check(state: &State, request: &RunTask) -> OpsResult<()> {
 fn check_strategy(state: &State, request: &RunTask) -> OpsResult<()> {
     let items = &request.capacity_provider_strategy;
     let flag = "--capacity-provider-strategy";
+    if request.launch_type.is_some() && !items.is_empty() {
+        return Err(OpsError::invalid(
+            "specifying both a launch type and capacity provider strategy is not supported: give `--launch-type` or `--capacity-provider-strategy`",
+        ));
+    }
     let mut problems: Vec<String> = strategy_problems(items)
         .into_iter()
         .map(|p| match p.help {
@@ -175,7 +186,7 @@ fn choose(
 ) -> OpsResult<Vec<(String, String)>> {
     let seed = Timestamp::now().unix_millis();
     let providers = Providers::of(&state.cluster_spec(&request.cluster).unwrap_or_default());
-    let strategy = providers.run_strategy(&request.capacity_provider_strategy, false);
+    let strategy = providers.run_strategy(&request.capacity_provider_strategy, request.launch_type);
     let capacity = Capacity {
         providers: &providers,
         strategy: &strategy,
@@ -195,10 +206,32 @@ fn choose(
             unplaced.0
         ))
     })?;
+    if launch_type(request) == LaunchType::Fargate
+        && !request
+            .spec
+            .requires_compatibilities
+            .contains(&Compatibility::Fargate)
+    {
+        return Err(OpsError::invalid(format!(
+            "Task definition does not support launch_type FARGATE. (`{}` does not list FARGATE in `requiresCompatibilities`)",
+            request.task_definition
+        )));
+    }
     Ok(chosen
         .into_iter()
         .map(|host| (RandomIds.task_id(), host))
         .collect())
+}
+
+/// The run's launch type: the one given, else FARGATE for a strategy of Fargate's providers
+/// (the cluster's default strategy counts when the run gives neither).
+fn launch_type(request: &RunTask) -> LaunchType {
+    let items: Vec<_> = request
+        .capacity_provider_strategy
+        .iter()
+        .map(crate::model::effective::StrategyItem::of)
+        .collect();
+    fargate::launch_type(request.launch_type, &items)
 }
 
 fn plan(
@@ -223,6 +256,7 @@ fn plan(
         secrets: read.secrets,
         registry_auth: read.registry_auth,
         pull_behavior: pull_behavior(state.clusters.get(&request.cluster).map(|c| &c.spec)),
+        launch_type: launch_type(request),
     })
 }
 

@@ -48,6 +48,8 @@ fn task(containers: Vec<ObservedContainer>) -> ObservedTask {
         deployment: Some("ecs-svc/1".into()),
         created_at: Timestamp::from_unix_millis(500),
         containers,
+        launch_type: crate::model::ecs::LaunchType::Ec2,
+        task_limits: None,
     }
 }
 
