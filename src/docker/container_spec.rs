@@ -564,8 +564,8 @@ pub fn pause(ctx: &TaskContext<'_>) -> ContainerCreateBody {
         .find_map(|c| c.hostname.clone());
     let ipc_shared = ctx.spec.ipc_mode == Some(IpcMode::Task);
     // A Fargate task's limits, held by the cgroup its app containers nest under. No swap, as
-    // on Fargate; the pause process is the last the kernel should pick when the task runs
-    // out of memory (it holds the task's network).
+    // on Fargate. (No OomScoreAdj for the pause process: some hosts refuse to lower it, and
+    // with a few KiB resident the kernel never picks it first anyway.)
     let task_wide = ctx.task_wide_limits();
     let memory = ctx.task_memory_mib().filter(|_| task_wide).map(|m| m * MIB);
     let cpu = ctx.task_cpu_units().filter(|_| task_wide);
@@ -583,7 +583,6 @@ pub fn pause(ctx: &TaskContext<'_>) -> ContainerCreateBody {
             memory_swap: memory,
             nano_cpus: cpu.map(|units| units * SECOND_NS / 1024),
             cpu_shares: cpu,
-            oom_score_adj: task_wide.then_some(-998),
             ..HostConfig::default()
         }),
         ..ContainerCreateBody::default()

@@ -296,8 +296,16 @@ fn failure_of(
             )));
         }
     }
+    // The pause container stopping is the cause only when it went first: ecsctl stops it
+    // last, after an essential container exited.
+    let first_essential_stop = essential
+        .iter()
+        .filter(|c| c.has_stopped())
+        .map(|c| c.finished_at)
+        .min();
     if let Some(pause) = task.pause()
         && pause.has_stopped()
+        && first_essential_stop.is_none_or(|first| pause.finished_at < first)
     {
         return Some(StopReason::failure(
             "TaskNetworkError: the task's network (pause) container stopped",

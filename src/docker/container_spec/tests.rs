@@ -382,7 +382,6 @@ fn a_fargate_task_is_bounded_through_its_pause_container() {
     assert_eq!(host.memory_swap, Some(1024 * MIB), "no swap, as on Fargate");
     assert_eq!(host.nano_cpus, Some(500_000_000));
     assert_eq!(host.cpu_shares, Some(512));
-    assert_eq!(host.oom_score_adj, Some(-998));
     assert_eq!(
         holder.labels.expect("labels")["ecsctl.launch-type"],
         "FARGATE"
