@@ -1215,7 +1215,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__run__subcmd__task)
-            opts="-h -V --cluster --count --wait --timeout --started-by --container --override-command --env --placement-constraint --capacity-provider-strategy --state-dir --color --help --version"
+            opts="-h -V --cluster --count --wait --timeout --started-by --container --override-command --env --placement-constraint --capacity-provider-strategy --launch-type --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1255,6 +1255,10 @@ _ecsctl() {
                     ;;
                 --capacity-provider-strategy)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --launch-type)
+                    COMPREPLY=($(compgen -W "EC2 FARGATE" -- "${cur}"))
                     return 0
                     ;;
                 --state-dir)

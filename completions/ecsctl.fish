@@ -224,6 +224,8 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -l override-comm
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -l env -d 'Add or replace an environment variable of that container' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -l placement-constraint -d 'Where the tasks may run, as `aws ecs run-task --placement-constraints`: a memberOf expression (`attribute:zone == a`), `type=memberOf,expression=EXPR` or `type=distinctInstance` (repeatable)' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -l capacity-provider-strategy -d 'Which capacity providers the tasks go to, as `aws ecs run-task --capacity-provider-strategy`: `capacityProvider=NAME[,base=N][,weight=N]` (repeatable, in order); without it, the cluster\'s `defaultCapacityProviderStrategy`' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -l launch-type -d 'As `aws ecs run-task --launch-type`: FARGATE runs on the cluster\'s FARGATE capacity provider, each task in its own network namespace and bounded as a whole by its task cpu and memory; EC2 on any host' -r -f -a "EC2\t''
+FARGATE\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand run-task" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''

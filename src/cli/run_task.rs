@@ -12,7 +12,9 @@ use clap::Args;
 use super::reconcile::{runtime, transport};
 use super::{Context, Outcome};
 use crate::controller::reconciler::Options;
-use crate::model::ecs::{CapacityProviderStrategyItem, KeyValuePair, TaskDefinitionSpec};
+use crate::model::ecs::{
+    CapacityProviderStrategyItem, KeyValuePair, LaunchType, TaskDefinitionSpec,
+};
 use crate::model::names::TaskDefRef;
 use crate::ops::Session;
 use crate::ops::run_task::{self, Progress, RunTask};
@@ -56,6 +58,11 @@ pub struct RunTaskArgs {
     /// in order); without it, the cluster's `defaultCapacityProviderStrategy`
     #[arg(long = "capacity-provider-strategy", value_name = "ITEM")]
     pub capacity_provider_strategy: Vec<String>,
+    /// As `aws ecs run-task --launch-type`: FARGATE runs on the cluster's FARGATE capacity
+    /// provider, each task in its own network namespace and bounded as a whole by its task
+    /// cpu and memory; EC2 on any host
+    #[arg(long, value_name = "TYPE", value_parser = ["EC2", "FARGATE"], conflicts_with = "capacity_provider_strategy")]
+    pub launch_type: Option<String>,
     /// The command to run instead of the container's, after `--`
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -232,6 +239,11 @@ pub fn run(cx: &Context, args: RunTaskArgs) -> Outcome {
             .iter()
             .map(|text| strategy_item(text))
             .collect::<Result<_>>()?,
+        launch_type: match args.launch_type.as_deref() {
+            Some("FARGATE") => Some(LaunchType::Fargate),
+            Some(_) => Some(LaunchType::Ec2),
+            None => None,
+        },
         wait: args.wait.then_some(*args.timeout),
     };
     let session = Session::new(cx.state_dir()?, transport());

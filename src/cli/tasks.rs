@@ -191,6 +191,29 @@ pub fn describe(
     ))
 }
 
+/// `256 CPU, 512 MiB` from the task definition's task-level cpu and memory, as written.
+fn task_size(v: &TaskView) -> String {
+    match (&v.cpu, &v.memory) {
+        (None, None) => "-".into(),
+        (cpu, memory) => format!(
+            "{} CPU, {} memory",
+            cpu.as_deref().unwrap_or("-"),
+            memory.as_deref().unwrap_or("-")
+        ),
+    }
+}
+
+/// What bounds the task: a Fargate task's own cgroup, or each container by itself (and why).
+fn task_limits(v: &TaskView) -> String {
+    match v.task.task_limits.as_deref() {
+        Some(limits) => match limits.strip_prefix("task cgroup ") {
+            Some(path) => format!("the task as a whole (cgroup {path})"),
+            None => limits.to_string(),
+        },
+        None => "per container".into(),
+    }
+}
+
 fn describe_text(cluster: &str, v: &TaskView) -> String {
     let mut out = String::new();
     let t = &v.task;
@@ -210,6 +233,9 @@ fn describe_text(cluster: &str, v: &TaskView) -> String {
             t.deployment.clone().unwrap_or_else(|| "-".into()),
         ),
         ("Host", t.host.clone()),
+        ("Launch type", t.launch_type.to_string()),
+        ("Task size", task_size(v)),
+        ("Task limits", task_limits(v)),
         ("Last status", status(v.state.last_status).to_string()),
         ("Desired status", serde_name(&v.state.desired_status)),
         ("Health", health_label(v.state.health).to_string()),

@@ -172,6 +172,8 @@ impl Executor {
             deployment: plan.deployment.clone(),
             created_at: plan.created_at,
             containers: Vec::new(),
+            launch_type: plan.launch_type,
+            task_limits: None,
         };
         self.in_flight
             .launching

@@ -29,6 +29,11 @@ pub struct TaskView {
     /// The capacity provider of the task's host, as ECS's `capacityProviderName`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capacity_provider_name: Option<String>,
+    /// The task-level cpu and memory of its task definition, as ECS's `cpu` and `memory`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
 }
 
 impl TaskView {
@@ -166,6 +171,8 @@ pub fn assess_observed(
             let st = cluster::assess_task(&t, &services, runtime, spec, now);
             TaskView {
                 capacity_provider_name: providers.provider_of(&t.host).map(str::to_string),
+                cpu: spec.and_then(|s| s.cpu.clone()),
+                memory: spec.and_then(|s| s.memory.clone()),
                 task: t,
                 state: st,
             }
@@ -319,6 +326,8 @@ mod tests {
                 log_driver: None,
                 restart_count: 0,
             }],
+            launch_type: crate::model::ecs::LaunchType::Ec2,
+            task_limits: None,
         }
     }
 

@@ -9,7 +9,7 @@ use super::{registry_auth, secrets};
 use crate::docker::container_spec::{SecretValue, TaskContext};
 use crate::docker::host::DockerHost;
 use crate::model::cluster::ClusterSpec;
-use crate::model::ecs::TaskDefinitionSpec;
+use crate::model::ecs::{LaunchType, TaskDefinitionSpec};
 use crate::reconcile::task::TaskGroup;
 use crate::registry::RegistryAuth;
 use crate::registry::policy::PullBehavior;
@@ -32,6 +32,8 @@ pub struct LaunchPlan {
     /// Pull credentials by image (read at launch, never stored).
     pub registry_auth: BTreeMap<String, RegistryAuth>,
     pub pull_behavior: PullBehavior,
+    /// `FARGATE` for a task of a Fargate service or run (see [`crate::model::fargate`]).
+    pub launch_type: LaunchType,
 }
 
 /// What a launch reads where ecsctl runs, at the moment it is prepared: the task's secrets
@@ -92,6 +94,8 @@ impl LaunchPlan {
             registry_auth: &self.registry_auth,
             pull_behavior: self.pull_behavior,
             pause_image: crate::docker::pause::IMAGE,
+            launch_type: self.launch_type,
+            task_cgroup: None,
         }
     }
 }

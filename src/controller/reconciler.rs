@@ -21,11 +21,13 @@ use crate::docker::observe::Foreign;
 use crate::docker::transport::Transport;
 use crate::ids::{IdSource, RandomIds};
 use crate::model::cluster::ClusterSpec;
+use crate::model::ecs::LaunchType;
+use crate::model::effective;
 use crate::model::names::TaskDefRef;
 use crate::proxy::container::ProxySpec;
 use crate::reconcile::cluster::{self, ClusterDecision, ClusterInput, LaunchTask};
 use crate::reconcile::service::{self, HostStatus, Settings};
-use crate::reconcile::task::ObservedTask;
+use crate::reconcile::task::{ObservedTask, TaskGroup};
 use crate::reconcile::traffic::{self, ProxyView, TrafficDecision, TrafficInput};
 use crate::schedule::pools::Providers;
 use crate::state::store::StateDir;
@@ -567,7 +569,19 @@ impl Reconciler {
         let cluster = self.cluster.clone();
         let aliases = TrafficObjects::of(state, &self.cluster).aliases;
         let pull_behavior = ops::pull_behavior(state.clusters.get(&self.cluster).map(|c| &c.spec));
+        let cluster_default = state
+            .cluster_spec(&self.cluster)
+            .map(|c| c.default_capacity_provider_strategy)
+            .unwrap_or_default();
         move |launch: &LaunchTask| {
+            let launch_type = match &launch.group {
+                TaskGroup::Service(name) => {
+                    state.service(&cluster, name).map_or(LaunchType::Ec2, |s| {
+                        effective::service_launch_type(&s.spec, &cluster_default)
+                    })
+                }
+                TaskGroup::Standalone(_) => LaunchType::Ec2,
+            };
             let revision = state.revision(&launch.task_definition).ok_or_else(|| {
                 format!(
                     "task definition {} is not in the state",
@@ -589,6 +603,7 @@ impl Reconciler {
                 secrets: read.secrets,
                 registry_auth: read.registry_auth,
                 pull_behavior,
+                launch_type,
             })
         }
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::reconciler::{PassReport, Reconciler};
 use super::standalone::Run;
-use crate::model::ecs::{CapacityProviderStrategyItem, LaunchType, PlacementConstraintType};
+use crate::model::ecs::PlacementConstraintType;
 use crate::model::names::TaskDefRef;
 use crate::model::scheduled::{ScheduledTaskSpec, with_overrides};
 use crate::reconcile::scheduled::{self, Decision, Launch, TaskSeen};
@@ -151,17 +151,6 @@ impl Reconciler {
                 None => {}
             }
         }
-        // `launchType: FARGATE` is the FARGATE capacity provider, as in ECS.
-        let strategy = if spec.capacity_provider_strategy.is_empty()
-            && spec.launch_type == Some(LaunchType::Fargate)
-        {
-            vec![CapacityProviderStrategyItem {
-                capacity_provider: Some("FARGATE".into()),
-                ..Default::default()
-            }]
-        } else {
-            spec.capacity_provider_strategy.clone()
-        };
         let by = started_by(name);
         let cluster = self.cluster().to_string();
         let run = Run {
@@ -171,7 +160,9 @@ impl Reconciler {
             count: launch.count,
             started_by: &by,
             constraints: &constraints,
-            capacity_provider_strategy: &strategy,
+            // `launchType: FARGATE` is the FARGATE pool, as in ECS (decided by the pools).
+            capacity_provider_strategy: &spec.capacity_provider_strategy,
+            launch_type: spec.launch_type,
         };
         self.launch_run(state, runtime, &run)
             .map(|chosen| chosen.into_iter().map(|(id, _)| id).collect())

@@ -9,7 +9,10 @@ use super::inspect;
 use super::ops::{LaunchPlan, LaunchSecrets, pull_behavior};
 use super::reconciler::Reconciler;
 use crate::ids::{IdSource, RandomIds};
-use crate::model::ecs::{CapacityProviderStrategyItem, TaskDefinitionSpec};
+use crate::model::ecs::{
+    CapacityProviderStrategyItem, Compatibility, LaunchType, TaskDefinitionSpec,
+};
+use crate::model::fargate;
 use crate::model::names::TaskDefRef;
 use crate::reconcile::cluster;
 use crate::reconcile::service::{HostInfo, HostUsage};
@@ -32,6 +35,21 @@ pub struct Run<'a> {
     pub constraints: &'a Constraints,
     /// Empty: the cluster's default strategy, else every host.
     pub capacity_provider_strategy: &'a [CapacityProviderStrategyItem],
+    /// `launchType` as given (FARGATE: the FARGATE pool, and Fargate's rules).
+    pub launch_type: Option<LaunchType>,
+}
+
+impl Run<'_> {
+    /// The run's launch type: the one given, else FARGATE for a strategy of Fargate's
+    /// providers.
+    pub fn launch_type(&self) -> LaunchType {
+        let items: Vec<_> = self
+            .capacity_provider_strategy
+            .iter()
+            .map(crate::model::effective::StrategyItem::of)
+            .collect();
+        fargate::launch_type(self.launch_type, &items)
+    }
 }
 
 /// A host for each task, with the task's new id; or why they cannot all be placed.
@@ -43,7 +61,7 @@ pub fn choose(
 ) -> Result<Vec<(String, String)>, String> {
     let seed = Timestamp::now().unix_millis();
     let providers = Providers::of(&state.cluster_spec(run.cluster).unwrap_or_default());
-    let strategy = providers.run_strategy(run.capacity_provider_strategy, false);
+    let strategy = providers.run_strategy(run.capacity_provider_strategy, run.launch_type);
     let capacity = Capacity {
         providers: &providers,
         strategy: &strategy,
@@ -63,6 +81,17 @@ pub fn choose(
             unplaced.0
         )
     })?;
+    if run.launch_type() == LaunchType::Fargate
+        && !run
+            .spec
+            .requires_compatibilities
+            .contains(&Compatibility::Fargate)
+    {
+        return Err(format!(
+            "Task definition does not support launch_type FARGATE. (`{}` does not list FARGATE in `requiresCompatibilities`)",
+            run.task_definition
+        ));
+    }
     Ok(chosen
         .into_iter()
         .map(|host| (RandomIds.task_id(), host))
@@ -91,6 +120,7 @@ pub fn plan(
         secrets: read.secrets,
         registry_auth: read.registry_auth,
         pull_behavior: pull_behavior(state.clusters.get(run.cluster).map(|c| &c.spec)),
+        launch_type: run.launch_type(),
     })
 }
 

@@ -20,6 +20,7 @@
 //! | logConfiguration (json-file, local, syslog, journald, gelf, fluentd) | LogConfig (AWS drivers: json-file) |
 //! | dockerSecurityOptions, systemControls, interactive, pseudoTerminal, disableNetworking | SecurityOpt, Sysctls, OpenStdin, Tty, NetworkDisabled |
 //! | pidMode, ipcMode | PidMode, IpcMode (`task`: shared through the task's first container or pause container) |
+//! | launch type FARGATE: task cpu / memory | the pause container's NanoCpus, CpuShares, Memory = MemorySwap; the app containers' CgroupParent is its cgroup (see [`super::cgroup`]) |
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -30,8 +31,8 @@ use bollard::models::{
 
 use super::labels;
 use crate::model::ecs::{
-    ContainerDefinition, IpcMode, LogDriver, NetworkMode, PidMode, PortMapping, TaskDefinitionSpec,
-    Volume,
+    ContainerDefinition, IpcMode, LaunchType, LogDriver, NetworkMode, PidMode, PortMapping,
+    TaskDefinitionSpec, Volume,
 };
 use crate::model::effective::{self, HealthCheckTiming};
 use crate::reconcile::task::TaskGroup;
@@ -73,6 +74,12 @@ pub struct TaskContext<'a> {
     pub pull_behavior: PullBehavior,
     /// The image of the awsvpc pause container on this host.
     pub pause_image: &'a str,
+    /// `FARGATE` tasks are bounded as a whole where the host allows it.
+    pub launch_type: LaunchType,
+    /// For a Fargate task: the pause container's cgroup, under which the app containers
+    /// nest (`Ok`), or why the host cannot bound the task as a whole (`Err`). `None` before
+    /// the pause container runs, and for other tasks.
+    pub task_cgroup: Option<Result<&'a str, &'a str>>,
 }
 
 impl TaskContext<'_> {
@@ -83,6 +90,15 @@ impl TaskContext<'_> {
     /// Needs a pause container: awsvpc, or pid/ipc namespaces shared by the task.
     pub fn needs_pause(&self) -> bool {
         self.network_mode() == NetworkMode::Awsvpc
+    }
+
+    /// A Fargate task whose pause container carries the task's limits: the task has a size
+    /// and a pause container, and the host has not been found unable to nest cgroups.
+    pub fn task_wide_limits(&self) -> bool {
+        self.launch_type == LaunchType::Fargate
+            && self.needs_pause()
+            && self.task_memory_mib().is_some()
+            && !matches!(self.task_cgroup, Some(Err(_)))
     }
 
     pub fn docker_name(&self, container: &str) -> String {
@@ -123,6 +139,17 @@ impl TaskContext<'_> {
         }
         if pause {
             l.insert(labels::PAUSE.into(), "true".into());
+        }
+        if self.launch_type == LaunchType::Fargate {
+            l.insert(labels::LAUNCH_TYPE.into(), LaunchType::Fargate.to_string());
+            if !pause {
+                let unknown = Err("the task's cgroup was not found");
+                let cgroup = self.task_cgroup.unwrap_or(unknown);
+                l.insert(
+                    labels::TASK_LIMITS.into(),
+                    super::cgroup::limits_label(cgroup),
+                );
+            }
         }
         l
     }
@@ -490,6 +517,10 @@ pub fn container(ctx: &TaskContext<'_>, definition: &ContainerDefinition) -> Con
         log_config: log_config(definition),
         pid_mode,
         ipc_mode,
+        cgroup_parent: match ctx.task_cgroup {
+            Some(Ok(path)) if ctx.launch_type == LaunchType::Fargate => Some(path.to_string()),
+            _ => None,
+        },
         ..HostConfig::default()
     };
     ContainerCreateBody {
@@ -532,6 +563,12 @@ pub fn pause(ctx: &TaskContext<'_>) -> ContainerCreateBody {
         .iter()
         .find_map(|c| c.hostname.clone());
     let ipc_shared = ctx.spec.ipc_mode == Some(IpcMode::Task);
+    // A Fargate task's limits, held by the cgroup its app containers nest under. No swap, as
+    // on Fargate. (No OomScoreAdj for the pause process: some hosts refuse to lower it, and
+    // with a few KiB resident the kernel never picks it first anyway.)
+    let task_wide = ctx.task_wide_limits();
+    let memory = ctx.task_memory_mib().filter(|_| task_wide).map(|m| m * MIB);
+    let cpu = ctx.task_cpu_units().filter(|_| task_wide);
     ContainerCreateBody {
         image: Some(ctx.pause_image.to_string()),
         labels: Some(ctx.labels("", false, true)),
@@ -542,6 +579,10 @@ pub fn pause(ctx: &TaskContext<'_>) -> ContainerCreateBody {
             network_mode: Some("bridge".into()),
             port_bindings: Some(bindings).filter(|b| !b.is_empty()),
             ipc_mode: ipc_shared.then(|| "shareable".to_string()),
+            memory,
+            memory_swap: memory,
+            nano_cpus: cpu.map(|units| units * SECOND_NS / 1024),
+            cpu_shares: cpu,
             ..HostConfig::default()
         }),
         ..ContainerCreateBody::default()

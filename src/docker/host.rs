@@ -13,18 +13,25 @@ use bollard::models::ContainerInspectResponse;
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, EventsOptionsBuilder, ListContainersOptionsBuilder,
     ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder,
-    StopContainerOptionsBuilder,
+    StopContainerOptionsBuilder, TopOptionsBuilder,
 };
 use futures_util::{Stream, StreamExt};
 
 use super::container_spec::{self, TaskContext};
 use super::observe::{self, Facts, Foreign};
 use super::{labels, pause, pull};
-use crate::model::ecs::{NetworkMode, Scope};
+use crate::model::ecs::{LaunchType, NetworkMode, Scope};
 use crate::reconcile::task::ObservedTask;
 
 /// How long ordinary calls may take; stops get the container's stop timeout on top.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A task cgroup result, borrowed for a [`TaskContext`].
+fn borrowed(cgroup: &Option<Result<String, String>>) -> Option<Result<&str, &str>> {
+    cgroup
+        .as_ref()
+        .map(|r| r.as_deref().map_err(String::as_str))
+}
 
 /// What `docker info` says about the host's capacity.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -246,15 +253,34 @@ impl DockerHost {
         }
         self.create_volumes(ctx).await?;
         let mut created = Vec::new();
+        // A Fargate task's cgroup: the pause container's, once it runs (see `cgroup`).
+        let mut task_cgroup: Option<Result<String, String>> = None;
+        if ctx.launch_type == LaunchType::Fargate {
+            task_cgroup = self.task_cgroup_support(ctx).await.err().map(Err);
+        }
         if ctx.network_mode() == NetworkMode::Awsvpc {
             pause::ensure(&self.docker, architecture)
                 .await
                 .map_err(|e| LaunchError(format!("TaskNetworkError: {e:#}")))?;
+            let pause_ctx = TaskContext {
+                task_cgroup: borrowed(&task_cgroup),
+                ..*ctx
+            };
             let id = self
-                .create(&ctx.pause_name(), container_spec::pause(ctx))
+                .create(&ctx.pause_name(), container_spec::pause(&pause_ctx))
                 .await?;
+            if pause_ctx.task_wide_limits() {
+                task_cgroup = Some(self.pause_cgroup(&id).await);
+            }
             created.push(id);
         }
+        if let Some(Err(reason)) = &task_cgroup {
+            tracing::info!(host = %self.name, task = ctx.task_id, "the Fargate task gets per-container limits: {reason}");
+        }
+        let ctx = &TaskContext {
+            task_cgroup: borrowed(&task_cgroup),
+            ..*ctx
+        };
         // Containers that others link to or take volumes from must exist first.
         for name in crate::reconcile::task::start_order(ctx.spec) {
             let Some(definition) = ctx
@@ -274,6 +300,60 @@ impl DockerHost {
             created.push(id);
         }
         Ok(created)
+    }
+
+    /// Whether this host can bound a Fargate task as a whole (see [`super::cgroup`]).
+    async fn task_cgroup_support(&self, ctx: &TaskContext<'_>) -> Result<(), String> {
+        if ctx.network_mode() != NetworkMode::Awsvpc {
+            return Err("the task has no pause container to hold its limits (its network mode is not awsvpc)".into());
+        }
+        if crate::model::effective::task_memory(ctx.spec).is_none() {
+            return Err("the task definition sets no task-level memory".into());
+        }
+        let info = tokio::time::timeout(CALL_TIMEOUT, self.docker.info())
+            .await
+            .map_err(|_| "docker info did not answer".to_string())?
+            .map_err(|e| format!("docker info: {}", docker_message(&e)))?;
+        let text = |v: Option<String>| v.filter(|v| !v.is_empty());
+        super::cgroup::support(
+            text(info.cgroup_driver.map(|d| d.to_string())).as_deref(),
+            text(info.cgroup_version.map(|v| v.to_string())).as_deref(),
+        )
+    }
+
+    /// Starts the pause container and reads its cgroup path, as the host sees it, from the
+    /// `ps` that Docker's top runs on the host.
+    async fn pause_cgroup(&self, id: &str) -> Result<String, String> {
+        self.docker
+            .start_container(id, None)
+            .await
+            .map_err(|e| format!("starting the pause container: {}", docker_message(&e)))?;
+        let options = TopOptionsBuilder::default()
+            .ps_args("-o pid,cgroup")
+            .build();
+        let top = tokio::time::timeout(CALL_TIMEOUT, self.docker.top_processes(id, Some(options)))
+            .await
+            .map_err(|_| "docker top did not answer".to_string())?
+            .map_err(|e| {
+                format!(
+                    "reading the pause container's cgroup (docker top runs `ps` on the host): {}",
+                    docker_message(&e)
+                )
+            })?;
+        let column = top
+            .titles
+            .unwrap_or_default()
+            .iter()
+            .position(|t| t.eq_ignore_ascii_case("cgroup"));
+        column
+            .and_then(|i| {
+                top.processes
+                    .unwrap_or_default()
+                    .first()
+                    .and_then(|p| p.get(i).cloned())
+            })
+            .and_then(|text| super::cgroup::path_from_ps(&text))
+            .ok_or_else(|| "the host's `ps` did not show the pause container's cgroup".to_string())
     }
 
     async fn create(
@@ -409,6 +489,14 @@ impl DockerHost {
             .list_containers(Some(options))
             .await
             .context("listing containers")?;
+        // The pause container last: a Fargate task's containers nest in its cgroup, which
+        // runc removes only once they are gone.
+        let mut containers = containers;
+        containers.sort_by_key(|c| {
+            c.labels
+                .as_ref()
+                .is_some_and(|l| l.contains_key(labels::PAUSE))
+        });
         for container in containers {
             let Some(id) = container.id else { continue };
             self.invalidate(&id);

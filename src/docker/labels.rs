@@ -17,6 +17,11 @@ pub const CREATED: &str = "ecsctl.task-created";
 /// The cluster host (by its name in the Cluster manifest) the task was placed on: several
 /// hosts may share one Docker daemon, and each sees only its own tasks.
 pub const HOST: &str = "ecsctl.host";
+/// `FARGATE` on every container of a Fargate task (absent: EC2).
+pub const LAUNCH_TYPE: &str = "ecsctl.launch-type";
+/// On the app containers of a Fargate task: which limits hold, `task cgroup PATH` or
+/// `per container: WHY` (see [`super::cgroup`]).
+pub const TASK_LIMITS: &str = "ecsctl.task-limits";
 /// On task-scoped Docker volumes, so they are removed with their task.
 pub const VOLUME_TASK: &str = "ecsctl.volume-task";
 

@@ -2,6 +2,7 @@
 //! spoken to with bollard. It builds containers from task definitions, observes them, and
 //! reports Docker events; it decides nothing.
 
+pub mod cgroup;
 pub mod container_spec;
 pub mod exec;
 pub mod host;

@@ -196,7 +196,17 @@ pub fn tasks(host: &str, lineage: &str, facts: Vec<Facts>) -> (Vec<ObservedTask>
                 deployment: l.get(labels::DEPLOYMENT).cloned(),
                 created_at: created,
                 containers: Vec::new(),
+                launch_type: crate::model::ecs::LaunchType::Ec2,
+                task_limits: None,
             });
+        if l.get(labels::LAUNCH_TYPE).map(String::as_str) == Some("FARGATE") {
+            task.launch_type = crate::model::ecs::LaunchType::Fargate;
+        }
+        if let Some(limits) = l.get(labels::TASK_LIMITS)
+            && task.task_limits.is_none()
+        {
+            task.task_limits = Some(limits.clone());
+        }
         task.containers.push(fact.container);
     }
     let mut tasks: Vec<ObservedTask> = by_task.into_values().collect();

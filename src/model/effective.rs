@@ -18,8 +18,8 @@ use std::fmt;
 use std::time::Duration;
 
 use super::ecs::{
-    CapacityProviderStrategyItem, ContainerDefinition, HealthCheck, NetworkMode, PortMapping,
-    SchedulingStrategy, ServiceSpec, TaskDefinitionSpec, TransportProtocol,
+    CapacityProviderStrategyItem, ContainerDefinition, HealthCheck, LaunchType, NetworkMode,
+    PortMapping, SchedulingStrategy, ServiceSpec, TaskDefinitionSpec, TransportProtocol,
 };
 use super::units::{parse_cpu, parse_memory};
 
@@ -75,21 +75,29 @@ impl StrategyItem {
     }
 }
 
-/// The strategy tasks are placed with, as ECS chooses it: the one written; with neither a
-/// strategy nor a `launchType`, the cluster's `defaultCapacityProviderStrategy`. Empty: no
-/// capacity providers, every host of the cluster. DAEMON services (one task per host) never
-/// use one.
+/// The strategy tasks are placed with, as ECS chooses it: the one written; with
+/// `launchType: FARGATE`, the `FARGATE` provider (the user never picks a host: its pool
+/// does); with neither a strategy nor a `launchType`, the cluster's
+/// `defaultCapacityProviderStrategy`. Empty: no capacity providers, every host of the
+/// cluster. DAEMON services (one task per host) never use one.
 pub fn capacity_provider_strategy(
     written: &[CapacityProviderStrategyItem],
-    has_launch_type: bool,
+    launch_type: Option<LaunchType>,
     daemon: bool,
     cluster_default: &[CapacityProviderStrategyItem],
 ) -> Vec<StrategyItem> {
+    if launch_type == Some(LaunchType::Fargate) && written.is_empty() && !daemon {
+        return vec![StrategyItem {
+            provider: "FARGATE".into(),
+            base: 0,
+            weight: 1,
+        }];
+    }
     let items = if daemon {
         &[][..]
     } else if !written.is_empty() {
         written
-    } else if has_launch_type {
+    } else if launch_type.is_some() {
         &[][..]
     } else {
         cluster_default
@@ -104,9 +112,21 @@ pub fn service_capacity_provider_strategy(
 ) -> Vec<StrategyItem> {
     capacity_provider_strategy(
         &spec.capacity_provider_strategy,
-        spec.launch_type.is_some(),
+        spec.launch_type,
         scheduling_strategy(spec) == SchedulingStrategy::Daemon,
         cluster_default,
+    )
+}
+
+/// A service's launch type (see [`super::fargate::launch_type`]): `FARGATE` for
+/// `launchType: FARGATE` and for a strategy of Fargate's providers only.
+pub fn service_launch_type(
+    spec: &ServiceSpec,
+    cluster_default: &[CapacityProviderStrategyItem],
+) -> LaunchType {
+    super::fargate::launch_type(
+        spec.launch_type,
+        &service_capacity_provider_strategy(spec, cluster_default),
     )
 }
 

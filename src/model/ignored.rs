@@ -46,16 +46,17 @@ impl Ignored {
         const IAM: &str = "IAM roles exist only on AWS";
         const FARGATE: &str = "a Fargate/AWS placement setting";
         const TAGS: &str = "AWS resource tags";
-        let task_fields: [(&str, bool, &'static str); 10] = [
+        // requiresCompatibilities is served: FARGATE is checked as ECS checks it, and
+        // Fargate tasks get their task-wide limits (model::fargate).
+        let task_fields: [(&str, bool, &'static str); 9] = [
             ("taskRoleArn", s.task_role_arn.is_some(), IAM),
             ("executionRoleArn", s.execution_role_arn.is_some(), IAM),
-            (
-                "requiresCompatibilities",
-                !s.requires_compatibilities.is_empty(),
-                FARGATE,
-            ),
             ("runtimePlatform", s.runtime_platform.is_some(), FARGATE),
-            ("ephemeralStorage", s.ephemeral_storage.is_some(), FARGATE),
+            (
+                "ephemeralStorage",
+                s.ephemeral_storage.is_some(),
+                "Fargate's storage size: its range is checked, the size is not enforced on the hosts",
+            ),
             ("tags", !s.tags.is_empty(), TAGS),
             (
                 "proxyConfiguration",
@@ -220,7 +221,7 @@ impl Ignored {
             }
         }
         // serviceConnectConfiguration is served (traffic through the hosts' proxies).
-        let fields: [(&str, bool, &'static str); 15] = [
+        let fields: [(&str, bool, &'static str); 14] = [
             ("serviceRegistries", !s.service_registries.is_empty(), LB),
             (
                 "vpcLatticeConfigurations",
@@ -233,7 +234,6 @@ impl Ignored {
                 s.network_configuration.is_some(),
                 NET,
             ),
-            ("launchType", s.launch_type.is_some(), LAUNCH),
             ("platformVersion", s.platform_version.is_some(), LAUNCH),
             (
                 "availabilityZoneRebalancing",

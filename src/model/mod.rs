@@ -13,6 +13,7 @@ pub mod cluster;
 pub mod de;
 pub mod ecs;
 pub mod effective;
+pub mod fargate;
 pub mod ignored;
 pub mod json;
 pub mod load;

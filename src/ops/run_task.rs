@@ -24,7 +24,7 @@ use crate::controller::standalone;
 use crate::docker::host::DockerHost;
 use crate::docker::logs;
 use crate::model::cluster::FARGATE_PROVIDERS;
-use crate::model::ecs::{CapacityProviderStrategyItem, TaskDefinitionSpec};
+use crate::model::ecs::{CapacityProviderStrategyItem, LaunchType, TaskDefinitionSpec};
 use crate::model::names::TaskDefRef;
 use crate::model::validate::capacity::strategy_problems;
 use crate::reconcile::standalone::Constraints;
@@ -46,6 +46,9 @@ pub struct RunTask {
     /// As `aws ecs run-task --capacity-provider-strategy`; empty: the cluster's default
     /// strategy, else every host.
     pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+    /// As `aws ecs run-task --launch-type`: `FARGATE` places on the cluster's `FARGATE`
+    /// provider and bounds each task as a whole; `EC2` on every host.
+    pub launch_type: Option<LaunchType>,
     /// Wait this long for the tasks to stop, streaming their logs (None: launch and return).
     pub wait: Option<Duration>,
 }
@@ -124,6 +127,11 @@ fn check(state: &State, request: &RunTask) -> OpsResult<()> {
 fn check_strategy(state: &State, request: &RunTask) -> OpsResult<()> {
     let items = &request.capacity_provider_strategy;
     let flag = "--capacity-provider-strategy";
+    if request.launch_type.is_some() && !items.is_empty() {
+        return Err(OpsError::invalid(
+            "specifying both a launch type and capacity provider strategy is not supported: give `--launch-type` or `--capacity-provider-strategy`",
+        ));
+    }
     let mut problems: Vec<String> = strategy_problems(items)
         .into_iter()
         .map(|p| match p.help {
@@ -171,6 +179,7 @@ impl RunTask {
             started_by: &self.started_by,
             constraints: &self.constraints,
             capacity_provider_strategy: &self.capacity_provider_strategy,
+            launch_type: self.launch_type,
         }
     }
 }

@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use crate::model::ecs::{ContainerCondition, TaskDefinitionSpec};
+use crate::model::ecs::{ContainerCondition, LaunchType, TaskDefinitionSpec};
 use crate::model::names::TaskDefRef;
 use crate::time::Timestamp;
 
@@ -105,6 +105,11 @@ pub struct ObservedTask {
     pub deployment: Option<String>,
     pub created_at: Timestamp,
     pub containers: Vec<ObservedContainer>,
+    /// `FARGATE` for a task of a Fargate service or run, else `EC2`.
+    pub launch_type: LaunchType,
+    /// Which limits bound a Fargate task: `task cgroup PATH`, or `per container: WHY`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_limits: Option<String>,
 }
 
 impl ObservedTask {
@@ -291,8 +296,16 @@ fn failure_of(
             )));
         }
     }
+    // The pause container stopping is the cause only when it went first: ecsctl stops it
+    // last, after an essential container exited.
+    let first_essential_stop = essential
+        .iter()
+        .filter(|c| c.has_stopped())
+        .map(|c| c.finished_at)
+        .min();
     if let Some(pause) = task.pause()
         && pause.has_stopped()
+        && first_essential_stop.is_none_or(|first| pause.finished_at < first)
     {
         return Some(StopReason::failure(
             "TaskNetworkError: the task's network (pause) container stopped",

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::capacity::Strategy;
 use super::query::{Expr, HostFacts};
 use crate::model::cluster::{CapacityProviderSpec, ClusterSpec};
-use crate::model::ecs::{CapacityProviderStrategyItem, ServiceSpec};
+use crate::model::ecs::{CapacityProviderStrategyItem, LaunchType, ServiceSpec};
 use crate::model::effective;
 
 /// Why a task waits for a capacity provider that has no room, in ECS's words.
@@ -85,16 +85,16 @@ impl Providers {
         ))
     }
 
-    /// The strategy of a run: the one given; with neither one nor a launch type, the
-    /// cluster's default.
+    /// The strategy of a run: the one given; `FARGATE` for `--launch-type FARGATE`; with
+    /// neither one nor a launch type, the cluster's default.
     pub fn run_strategy(
         &self,
         written: &[CapacityProviderStrategyItem],
-        has_launch_type: bool,
+        launch_type: Option<LaunchType>,
     ) -> Strategy {
         strategy(&effective::capacity_provider_strategy(
             written,
-            has_launch_type,
+            launch_type,
             false,
             &self.default_strategy,
         ))
@@ -227,7 +227,21 @@ mod tests {
             ..ServiceSpec::default()
         };
         assert!(providers.service_strategy(&daemon).is_empty());
-        assert!(providers.run_strategy(&[], true).is_empty());
-        assert_eq!(names(&providers.run_strategy(&[], false)), ["ondemand"]);
+        assert!(
+            providers
+                .run_strategy(&[], Some(LaunchType::Ec2))
+                .is_empty()
+        );
+        assert_eq!(names(&providers.run_strategy(&[], None)), ["ondemand"]);
+        // The user never picks a host of a Fargate task: the FARGATE pool does.
+        assert_eq!(
+            names(&providers.run_strategy(&[], Some(LaunchType::Fargate))),
+            ["FARGATE"]
+        );
+        let fargate = ServiceSpec {
+            launch_type: Some(LaunchType::Fargate),
+            ..ServiceSpec::default()
+        };
+        assert_eq!(names(&providers.service_strategy(&fargate)), ["FARGATE"]);
     }
 }

@@ -103,6 +103,7 @@ fn plan(launch: &LaunchTask) -> Result<LaunchPlan, String> {
         secrets: BTreeMap::new(),
         registry_auth: BTreeMap::new(),
         pull_behavior: Default::default(),
+        launch_type: crate::model::ecs::LaunchType::Ec2,
     })
 }
 

@@ -31,6 +31,8 @@ fn build(
         registry_auth: &BTreeMap::new(),
         pull_behavior: PullBehavior::Default,
         pause_image: "ecsctl/pause:1",
+        launch_type: LaunchType::Ec2,
+        task_cgroup: None,
     };
     container(&ctx, &spec.container_definitions[index])
 }
@@ -281,6 +283,8 @@ fn awsvpc_puts_ports_on_the_pause_container_and_joins_its_network() {
         registry_auth: &BTreeMap::new(),
         pull_behavior: PullBehavior::Default,
         pause_image: "ecsctl/pause:1",
+        launch_type: LaunchType::Ec2,
+        task_cgroup: None,
     };
     let pause = pause(&ctx);
     assert_eq!(pause.image.as_deref(), Some("ecsctl/pause:1"));
@@ -342,4 +346,93 @@ fn task_namespaces_are_shared_through_the_first_container() {
         second.ipc_mode.as_deref(),
         Some("container:ecsctl-default-web-3-a-0123456789ab")
     );
+}
+
+/// Issue 13: a Fargate task's size is held by its pause container, and its app containers
+/// nest in the pause container's cgroup; without such a cgroup they keep per-container limits
+/// and say why.
+#[test]
+fn a_fargate_task_is_bounded_through_its_pause_container() {
+    let spec = spec(
+        "  networkMode: awsvpc\n  requiresCompatibilities: [FARGATE]\n  cpu: '512'\n  memory: 1 GB\n  containerDefinitions:\n    - { name: a, image: x }\n    - { name: b, image: y, memory: 256 }\n",
+    );
+    let group = TaskGroup::Service("web".into());
+    let secrets = BTreeMap::new();
+    let auth = BTreeMap::new();
+    let ctx = |task_cgroup| TaskContext {
+        cluster: "default",
+        lineage: "l",
+        task_id: "0123456789abcdef0123456789abcdef",
+        group: &group,
+        deployment: None,
+        family: "web",
+        revision: 3,
+        spec: &spec,
+        created_at: Timestamp::from_unix_millis(0),
+        secrets: &secrets,
+        pause_image: "ecsctl/pause:1",
+        registry_auth: &auth,
+        pull_behavior: PullBehavior::Default,
+        launch_type: LaunchType::Fargate,
+        task_cgroup,
+    };
+    let holder = pause(&ctx(None));
+    let host = holder.host_config.expect("host");
+    assert_eq!(host.memory, Some(1024 * MIB));
+    assert_eq!(host.memory_swap, Some(1024 * MIB), "no swap, as on Fargate");
+    assert_eq!(host.nano_cpus, Some(500_000_000));
+    assert_eq!(host.cpu_shares, Some(512));
+    assert_eq!(
+        holder.labels.expect("labels")["ecsctl.launch-type"],
+        "FARGATE"
+    );
+
+    let nested = ctx(Some(Ok("/docker/pauseid")));
+    let a = container(&nested, &spec.container_definitions[0]);
+    let b = container(&nested, &spec.container_definitions[1]);
+    for body in [&a, &b] {
+        let host = body.host_config.as_ref().expect("host");
+        assert_eq!(host.cgroup_parent.as_deref(), Some("/docker/pauseid"));
+        let labels = body.labels.as_ref().expect("labels");
+        assert_eq!(labels["ecsctl.launch-type"], "FARGATE");
+        assert_eq!(labels["ecsctl.task-limits"], "task cgroup /docker/pauseid");
+    }
+    // Each container still reads the task size (or its own) in its own cgroup.
+    assert_eq!(
+        a.host_config.as_ref().and_then(|h| h.memory),
+        Some(1024 * MIB)
+    );
+    assert_eq!(
+        b.host_config.as_ref().and_then(|h| h.memory),
+        Some(256 * MIB)
+    );
+
+    let unable = ctx(Some(Err("the host uses cgroup v2")));
+    let holder = pause(&unable).host_config.expect("host");
+    assert_eq!((holder.memory, holder.nano_cpus), (None, None));
+    let a = container(&unable, &spec.container_definitions[0]);
+    assert_eq!(
+        a.host_config.as_ref().and_then(|h| h.cgroup_parent.clone()),
+        None
+    );
+    assert_eq!(
+        a.host_config.as_ref().and_then(|h| h.memory),
+        Some(1024 * MIB)
+    );
+    assert_eq!(
+        a.labels.expect("labels")["ecsctl.task-limits"],
+        "per container: the host uses cgroup v2"
+    );
+}
+
+#[test]
+fn an_ec2_task_has_no_task_cgroup() {
+    let spec = spec(
+        "  networkMode: awsvpc\n  cpu: '512'\n  memory: '1024'\n  containerDefinitions:\n    - { name: a, image: x }\n",
+    );
+    let body = build(&spec, 0, &BTreeMap::new());
+    let labels = body.labels.expect("labels");
+    assert!(!labels.contains_key("ecsctl.launch-type"));
+    assert!(!labels.contains_key("ecsctl.task-limits"));
+    assert_eq!(body.host_config.and_then(|h| h.cgroup_parent), None);
 }

@@ -184,6 +184,19 @@ pub fn strategy_problems(items: &[CapacityProviderStrategyItem]) -> Vec<Problem>
             );
         }
     }
+    let fargate = items
+        .iter()
+        .filter_map(|i| i.capacity_provider.as_deref())
+        .filter(|p| !p.is_empty())
+        .map(crate::model::fargate::is_fargate_provider);
+    let kinds: BTreeSet<bool> = fargate.collect();
+    if kinds.len() > 1 {
+        problem(
+            String::new(),
+            "The capacity provider strategy cannot contain a mix of capacity providers using Auto Scaling groups and Fargate providers. Specify one or the other and try again.".into(),
+            Some("FARGATE and FARGATE_SPOT place Fargate tasks; list them without the cluster's other providers".into()),
+        );
+    }
     if items.iter().all(|i| i.weight.unwrap_or(0) <= 0) {
         problem(
             String::new(),

@@ -280,6 +280,14 @@ fn check_references(set: &ManifestSet, known: &Known, out: &mut Diagnostics) {
         let Ok(reference) = task_definition_of(&m.name, &m.spec) else {
             continue; // reported by the service check
         };
+        if let Some(td) = set.task_definitions.get(&reference.family) {
+            check_launch_type(
+                &mut check,
+                &m.spec,
+                declared_default(set, &s.cluster),
+                &td.spec,
+            );
+        }
         if !families.contains(reference.family.as_str()) {
             let help = match did_you_mean(&reference.family, families.iter().copied()) {
                 Some(f) => format!("did you mean `{f}`?"),
@@ -293,6 +301,47 @@ fn check_references(set: &ManifestSet, known: &Known, out: &mut Diagnostics) {
                 .help(help);
         }
     }
+}
+
+/// The cluster's default strategy, when the cluster is among the manifests.
+fn declared_default<'s>(
+    set: &'s ManifestSet,
+    cluster: &str,
+) -> &'s [super::ecs::CapacityProviderStrategyItem] {
+    set.clusters
+        .get(cluster)
+        .map(|c| c.spec.default_capacity_provider_strategy.as_slice())
+        .unwrap_or(&[])
+}
+
+/// A Fargate service (`launchType: FARGATE`, or a strategy of Fargate's providers) needs a
+/// task definition that requires FARGATE, as ECS checks at CreateService.
+fn check_launch_type(
+    check: &mut Check<'_>,
+    spec: &ServiceSpec,
+    cluster_default: &[super::ecs::CapacityProviderStrategyItem],
+    task_definition: &TaskDefinitionSpec,
+) {
+    use super::ecs::{Compatibility, LaunchType};
+    if super::effective::service_launch_type(spec, cluster_default) != LaunchType::Fargate {
+        return;
+    }
+    if task_definition
+        .requires_compatibilities
+        .contains(&Compatibility::Fargate)
+    {
+        return;
+    }
+    let at = if spec.launch_type.is_some() {
+        "launchType"
+    } else if spec.capacity_provider_strategy.is_empty() {
+        "taskDefinition"
+    } else {
+        "capacityProviderStrategy"
+    };
+    check
+        .error(at, "Task definition does not support launch_type FARGATE.")
+        .help("add `requiresCompatibilities: [FARGATE]` to the task definition (Fargate's rules are then checked)");
 }
 
 /// The task definition a service runs: its `taskDefinition`, or the family of its own name.

@@ -3,8 +3,8 @@
 use super::{Check, DiagnosticExt};
 use crate::diagnostics::Diagnostics;
 use crate::model::ecs::{
-    PlacementConstraint, PlacementConstraintType, PlacementStrategyType, SchedulingStrategy,
-    ServiceSpec,
+    LaunchType, PlacementConstraint, PlacementConstraintType, PlacementStrategyType,
+    SchedulingStrategy, ServiceSpec,
 };
 use crate::model::effective::{self, DeploymentBounds};
 use crate::model::manifest::ServiceManifest;
@@ -63,6 +63,13 @@ pub(super) fn check(s: &ServiceManifest, out: &mut Diagnostics) {
     check_deployment(spec, daemon, &mut c);
     check_placement(spec, daemon, &mut c);
     check_capacity(spec, daemon, &mut c);
+    if daemon && spec.launch_type == Some(LaunchType::Fargate) {
+        c.error(
+            "schedulingStrategy",
+            "The DAEMON scheduling strategy does not support the FARGATE launch type.",
+        )
+        .help("Fargate tasks are placed by their capacity provider's pool: use REPLICA");
+    }
 }
 
 /// `capacityProviderStrategy`: ECS's item rules, not with a `launchType`, not for DAEMON

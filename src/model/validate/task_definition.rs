@@ -6,10 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{Check, DiagnosticExt};
 use crate::diagnostics::Diagnostics;
 use crate::model::ecs::{
-    ContainerCondition, ContainerDefinition, NetworkMode, TaskDefinitionPlacementConstraintType,
-    TaskDefinitionSpec, TransportProtocol,
+    Compatibility, ContainerCondition, ContainerDefinition, NetworkMode, PidMode,
+    TaskDefinitionPlacementConstraintType, TaskDefinitionSpec, TransportProtocol,
 };
 use crate::model::effective::{self, TaskSize};
+use crate::model::fargate;
 use crate::model::manifest::Manifest;
 use crate::model::names::{check_ecs_name, is_templated};
 use crate::model::secrets::{SecretSource, parse_reference, parse_value_from};
@@ -109,6 +110,13 @@ pub(super) fn check(m: &Manifest<TaskDefinitionSpec>, out: &mut Diagnostics) {
     }
     check_ports(containers, mode, &mut c);
     check_task_size(spec, &mut c);
+    check_ephemeral_storage(spec, &mut c);
+    if spec
+        .requires_compatibilities
+        .contains(&Compatibility::Fargate)
+    {
+        check_fargate(spec, &mut c);
+    }
     for (i, constraint) in spec.placement_constraints.iter().enumerate() {
         if constraint.r#type != Some(TaskDefinitionPlacementConstraintType::MemberOf) {
             continue;
@@ -816,5 +824,104 @@ fn check_task_size(spec: &TaskDefinitionSpec, c: &mut Check<'_>) {
                 format!("the containers reserve {total} cpu units, more than the task's {limit}; the task's limit wins"),
             );
         }
+    }
+}
+
+/// `ephemeralStorage.sizeInGiB`: Fargate's range (the only place ECS takes it).
+fn check_ephemeral_storage(spec: &TaskDefinitionSpec, c: &mut Check<'_>) {
+    let Some(size) = spec.ephemeral_storage.as_ref().and_then(|e| e.size_in_gi_b) else {
+        return;
+    };
+    let range = fargate::EPHEMERAL_STORAGE_GIB;
+    if !range.contains(&size) {
+        c.error(
+            "ephemeralStorage.sizeInGiB",
+            format!(
+                "{size} GiB: ephemeral storage must be between {} and {} GiB",
+                range.start(),
+                range.end()
+            ),
+        )
+        .help("leave `ephemeralStorage` out for Fargate's default of 20 GiB");
+    }
+}
+
+/// What `requiresCompatibilities: [FARGATE]` asks of a task definition, in ECS's words where
+/// ECS has them: awsvpc only, a task-level size from Fargate's table, no privileged
+/// containers, no host paths, no host pid namespace.
+fn check_fargate(spec: &TaskDefinitionSpec, c: &mut Check<'_>) {
+    if effective::network_mode(spec) != NetworkMode::Awsvpc {
+        let at = if spec.network_mode.is_some() {
+            "networkMode"
+        } else {
+            "requiresCompatibilities"
+        };
+        c.error(at, "Fargate only supports network mode 'awsvpc'.")
+            .help("write `networkMode: awsvpc` (each task gets its own network namespace)");
+    }
+    let cpu = effective::task_cpu(spec);
+    let memory = effective::task_memory(spec);
+    // An unreadable value is reported by the size check; only a missing one here.
+    if spec.cpu.is_none() {
+        c.error(
+            "requiresCompatibilities",
+            "Fargate requires that 'cpu' be defined at the task level.",
+        )
+        .help("add a task `cpu` (\"256\", \"0.5 vCPU\", \"1 vCPU\", ...)");
+    }
+    if spec.memory.is_none() {
+        c.error(
+            "requiresCompatibilities",
+            "Fargate requires that 'memory' be defined at the task level.",
+        )
+        .help("add a task `memory` (\"512\", \"1 GB\", \"2 GB\", ...)");
+    }
+    if let (Some(cpu), Some(memory)) = (cpu, memory)
+        && !fargate::size_allowed(cpu, memory)
+    {
+        let (at, help) = match fargate::memory_for(cpu) {
+            Some(choices) => (
+                "memory",
+                format!("with {cpu} CPU Fargate allows {} MiB", choices.describe()),
+            ),
+            None => (
+                "cpu",
+                format!(
+                    "Fargate's cpu values are {}",
+                    fargate::cpu_values()
+                        .map(|v| v.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+        };
+        c.error(at, fargate::no_configuration(cpu, memory))
+            .help(help);
+    }
+    for (i, volume) in spec.volumes.iter().enumerate() {
+        if volume
+            .host
+            .as_ref()
+            .is_some_and(|h| h.source_path.is_some())
+        {
+            c.error(
+                &format!("volumes[{i}].host.sourcePath"),
+                "Fargate compatible task definitions do not support sourcePath",
+            )
+            .help("leave `host` empty (`host: {}`) for a volume of the task, or use `dockerVolumeConfiguration`");
+        }
+    }
+    for (i, container) in spec.container_definitions.iter().enumerate() {
+        if container.privileged == Some(true) {
+            c.error(
+                &format!("containerDefinitions[{i}].privileged"),
+                "privileged containers are not supported on Fargate",
+            )
+            .help("add the capabilities it needs under `linuxParameters.capabilities.add` instead (SYS_PTRACE only on Fargate), or drop FARGATE from `requiresCompatibilities`");
+        }
+    }
+    if spec.pid_mode == Some(PidMode::Host) {
+        c.error("pidMode", "Fargate only supports pid mode 'task'.")
+            .help("write `pidMode: task`, or leave it out");
     }
 }

@@ -290,7 +290,7 @@ fn every_error_of_every_document_is_reported_together() {
 #[test]
 fn ignored_fields_are_one_warning_and_not_errors() {
     let text = td(
-        "  executionRoleArn: arn:aws:iam::1:role/x\n  requiresCompatibilities: [FARGATE]\n  containerDefinitions:\n    - name: a\n      image: a\n      logConfiguration: {logDriver: awslogs, options: {awslogs-group: g}}\n",
+        "  executionRoleArn: arn:aws:iam::1:role/x\n  runtimePlatform: {cpuArchitecture: X86_64}\n  containerDefinitions:\n    - name: a\n      image: a\n      logConfiguration: {logDriver: awslogs, options: {awslogs-group: g}}\n",
     );
     let all = check(&text);
     assert_eq!(all.len(), 1, "{all:#?}");
@@ -391,6 +391,7 @@ fn strategy_items_are_checked_as_ecs_checks_them() {
     assert_eq!(
         found,
         [
+            "25:5 spec.capacityProviderStrategy The capacity provider strategy cannot contain a mix of capacity providers using Auto Scaling groups and Fargate providers. Specify one or the other and try again.",
             "25:26 spec.capacityProviderStrategy[0].capacityProvider unknown capacity provider `spto` in cluster `prod`",
             "26:42 spec.capacityProviderStrategy[1].base only one capacity provider in a strategy can have a base",
             "26:53 spec.capacityProviderStrategy[1].weight `weight` is 1001; it must be between 0 and 1000",
@@ -445,7 +446,13 @@ fn fargate_is_known_to_every_cluster() {
     let text = pools_with_service(
         "  capacityProviderStrategy: [{capacityProvider: FARGATE_SPOT, weight: 1}]\n",
     );
-    assert_eq!(errors(&text), vec![]);
+    // Known (no unknown-provider error); only the task definition is not Fargate's.
+    let e = errors(&text);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(
+        e[0].3,
+        "Task definition does not support launch_type FARGATE."
+    );
     let default_cluster = "apiVersion: ecsctl/v1\nkind: Service\nmetadata: {name: web}\nspec:\n  desiredCount: 1\n  capacityProviderStrategy: [{capacityProvider: spot, weight: 1}]\n";
     let e = errors(default_cluster);
     assert!(
@@ -600,5 +607,172 @@ spec:
     assert_eq!(
         help_of(text, "unknown field `maximumConcurency`").as_deref(),
         Some("did you mean `maximumConcurrency`?")
+    );
+}
+
+/// Issue 13: what `requiresCompatibilities: [FARGATE]` asks, in ECS's words, at the value.
+#[test]
+fn fargate_task_definitions_follow_fargates_rules() {
+    let text = td("  requiresCompatibilities: [FARGATE]
+  networkMode: bridge
+  cpu: '256'
+  memory: 4 GB
+  ephemeralStorage: {sizeInGiB: 300}
+  pidMode: host
+  volumes:
+    - {name: logs, host: {sourcePath: /var/log}}
+  containerDefinitions:
+    - {name: web, image: nginx, privileged: true}
+");
+    let found: Vec<String> = errors(&text)
+        .iter()
+        .map(|e| format!("{}:{} {} {}", e.0, e.1, e.2, e.3))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "6:16 spec.networkMode Fargate only supports network mode 'awsvpc'.",
+            "8:11 spec.memory No Fargate configuration exists for given values: 256 CPU, 4096 memory. See the Amazon ECS documentation for the valid values.",
+            "9:33 spec.ephemeralStorage.sizeInGiB 300 GiB: ephemeral storage must be between 21 and 200 GiB",
+            "10:12 spec.pidMode Fargate only supports pid mode 'task'.",
+            "12:39 spec.volumes[0].host.sourcePath Fargate compatible task definitions do not support sourcePath",
+            "14:45 spec.containerDefinitions[0].privileged privileged containers are not supported on Fargate",
+        ]
+    );
+    assert_eq!(
+        help_of(&text, "No Fargate configuration").as_deref(),
+        Some("with 256 CPU Fargate allows 512, 1024, 2048 MiB")
+    );
+}
+
+#[test]
+fn fargate_needs_a_task_size_from_its_table() {
+    let missing = td("  requiresCompatibilities: [FARGATE]
+  networkMode: awsvpc
+  containerDefinitions: [{name: web, image: nginx}]
+");
+    let found: Vec<String> = errors(&missing)
+        .iter()
+        .map(|e| format!("{}:{} {}", e.0, e.1, e.3))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "5:28 Fargate requires that 'cpu' be defined at the task level.",
+            "5:28 Fargate requires that 'memory' be defined at the task level.",
+        ]
+    );
+    let odd_cpu = td("  requiresCompatibilities: [FARGATE]
+  networkMode: awsvpc
+  cpu: 3 vCPU
+  memory: 6 GB
+  containerDefinitions: [{name: web, image: nginx}]
+");
+    let e = errors(&odd_cpu);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!((e[0].0, e[0].2.as_str()), (7, "spec.cpu"));
+    assert_eq!(
+        e[0].3,
+        "No Fargate configuration exists for given values: 3072 CPU, 6144 memory. See the Amazon ECS documentation for the valid values."
+    );
+    assert_eq!(
+        help_of(&odd_cpu, "No Fargate").as_deref(),
+        Some("Fargate's cpu values are 256, 512, 1024, 2048, 4096, 8192, 16384")
+    );
+    // Every form ECS accepts, in every row of the table.
+    for (cpu, memory) in [
+        ("256", "512"),
+        (".25 vcpu", "2 GB"),
+        ("0.5 vCPU", "4096"),
+        ("1 vCPU", "8 GB"),
+        ("2048", "16 GB"),
+        ("4 vCPU", "30 GB"),
+        ("8192", "61440"),
+        ("16 vCPU", "120 GB"),
+    ] {
+        let text = td(&format!(
+            "  requiresCompatibilities: [FARGATE]\n  networkMode: awsvpc\n  cpu: {cpu}\n  memory: {memory}\n  ephemeralStorage: {{sizeInGiB: 21}}\n  containerDefinitions: [{{name: web, image: nginx}}]\n"
+        ));
+        assert_eq!(errors(&text), vec![], "{cpu} with {memory}");
+    }
+}
+
+const FARGATE_CLUSTER: &str = "apiVersion: ecsctl/v1
+kind: Cluster
+metadata: {name: prod}
+spec:
+  hosts:
+    - {name: a, endpoint: local}
+    - {name: b, endpoint: local}
+  capacityProviders:
+    - {name: FARGATE, hosts: [a]}
+    - {name: ondemand, hosts: [b]}
+---
+apiVersion: ecsctl/v1
+kind: TaskDefinition
+metadata: {name: ec2only}
+spec:
+  containerDefinitions: [{name: web, image: nginx}]
+---
+apiVersion: ecsctl/v1
+kind: TaskDefinition
+metadata: {name: small}
+spec:
+  requiresCompatibilities: [FARGATE]
+  networkMode: awsvpc
+  cpu: '256'
+  memory: '512'
+  containerDefinitions: [{name: web, image: nginx}]
+";
+
+fn fargate_service(body: &str) -> String {
+    format!(
+        "{FARGATE_CLUSTER}---\napiVersion: ecsctl/v1\nkind: Service\nmetadata: {{name: web, cluster: prod}}\nspec:\n  desiredCount: 1\n{body}"
+    )
+}
+
+/// Issue 13: a Fargate service (`launchType: FARGATE`, or Fargate's providers) runs a task
+/// definition that requires FARGATE.
+#[test]
+fn a_fargate_service_needs_a_fargate_task_definition() {
+    assert_eq!(
+        errors(&fargate_service(
+            "  taskDefinition: small\n  launchType: FARGATE\n"
+        )),
+        vec![]
+    );
+    let e = errors(&fargate_service(
+        "  taskDefinition: ec2only\n  launchType: FARGATE\n",
+    ));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!((e[0].0, e[0].2.as_str()), (34, "spec.launchType"));
+    assert_eq!(
+        e[0].3,
+        "Task definition does not support launch_type FARGATE."
+    );
+    let e = errors(&fargate_service(
+        "  taskDefinition: ec2only\n  capacityProviderStrategy: [{capacityProvider: FARGATE, weight: 1}]\n",
+    ));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].2, "spec.capacityProviderStrategy");
+    let mixed = errors(&fargate_service(
+        "  taskDefinition: small\n  capacityProviderStrategy: [{capacityProvider: FARGATE, weight: 1}, {capacityProvider: ondemand, weight: 1}]\n",
+    ));
+    assert_eq!(mixed.len(), 1, "{mixed:?}");
+    assert!(
+        mixed[0]
+            .3
+            .starts_with("The capacity provider strategy cannot contain a mix of capacity providers using Auto Scaling groups and Fargate providers."),
+        "{mixed:?}"
+    );
+    let daemon = errors(&fargate_service(
+        "  taskDefinition: small\n  launchType: FARGATE\n  schedulingStrategy: DAEMON\n",
+    ));
+    assert!(
+        daemon
+            .iter()
+            .any(|e| e.3
+                == "The DAEMON scheduling strategy does not support the FARGATE launch type."),
+        "{daemon:?}"
     );
 }

@@ -82,6 +82,8 @@ fn task(id: &str, group: TaskGroup, containers: Vec<ObservedContainer>) -> Obser
         deployment: Some("d1".into()),
         created_at: at(90),
         containers,
+        launch_type: crate::model::ecs::LaunchType::Ec2,
+        task_limits: None,
     }
 }
 

@@ -137,6 +137,8 @@ fn observed(s: &Sim, now: u64) -> ObservedTask {
             log_driver: None,
             restart_count: 0,
         }],
+        launch_type: crate::model::ecs::LaunchType::Ec2,
+        task_limits: None,
     }
 }
 

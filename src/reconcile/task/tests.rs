@@ -48,6 +48,8 @@ fn task(containers: Vec<ObservedContainer>) -> ObservedTask {
         deployment: Some("ecs-svc/1".into()),
         created_at: Timestamp::from_unix_millis(500),
         containers,
+        launch_type: crate::model::ecs::LaunchType::Ec2,
+        task_limits: None,
     }
 }
 
@@ -353,5 +355,33 @@ fn stop_details_carry_the_exit_code_of_the_essential_container() {
     assert_eq!(
         stop_detail(&running, &StopReason::failure(HEALTH_CHECKS_FAILED)),
         "Task failed container health checks"
+    );
+}
+
+/// Issue 13: once ecsctl has stopped an awsvpc task's pause container (last, after the
+/// essential container that ended the task), the task still reads as stopped by that
+/// container, not by its network.
+#[test]
+fn a_pause_container_stopped_after_the_essential_one_is_not_the_reason() {
+    let s = spec("    - {name: app, image: a}\n");
+    let mut oom = exited("app", 137);
+    oom.oom_killed = true;
+    let pause = |at: u64| ObservedContainer {
+        name: String::new(),
+        pause: true,
+        essential: false,
+        finished_at: Some(Timestamp::from_unix_millis(at)),
+        ..exited("", 0)
+    };
+    assert_eq!(
+        state_of(&task(vec![pause(3_000), oom.clone()]), &s).stop_reason,
+        Some(StopReason::failure(OUT_OF_MEMORY))
+    );
+    // The pause container gone first is what stopped the task.
+    assert_eq!(
+        state_of(&task(vec![pause(1_500), oom]), &s)
+            .stop_reason
+            .map(|r| r.text),
+        Some("TaskNetworkError: the task's network (pause) container stopped".into())
     );
 }

@@ -77,6 +77,8 @@ fn task(id: &str, host: &str, host_port: u16, running: bool) -> (ObservedTask, T
         deployment: Some("d1".into()),
         created_at: at(0),
         containers: vec![container],
+        launch_type: crate::model::ecs::LaunchType::Ec2,
+        task_limits: None,
     };
     let state = TaskState {
         last_status: if running {
