@@ -1,31 +1,40 @@
-//! Scheduled tasks on a real Docker daemon (issue 13): a `rate(1 minute)` schedule under
-//! `ecsctl watch` runs twice, each run a standalone task like `run-task`'s, and both exit
-//! codes are recorded for `get scheduledtasks`.
+//! Scheduled tasks on the rig (three real Docker hosts over SSH): a `rate(1 minute)` schedule
+//! under `ecsctl watch` runs twice, each run a standalone task like `run-task`'s, and both
+//! exit codes are recorded for `get scheduledtasks`.
 
 mod common;
 
 use std::time::Duration;
 
-use common::Env;
-use common::docker::{IMAGE, TestCluster, wait_for};
+use common::docker::{IMAGE, wait_for};
+use common::rig::RigCluster;
+use common::{Env, Run};
 use serde_json::Value;
 
-fn scheduled_tasks(env: &Env, cluster: &TestCluster) -> Value {
-    let get = env.run(&[
-        "get",
-        "scheduledtasks",
-        "--cluster",
-        &cluster.name,
-        "-o",
-        "json",
-    ]);
+fn ecsctl(env: &Env, cluster: &RigCluster, args: &[&str]) -> Run {
+    env.run_with(args, &[("ECSCTL_SSH", cluster.rig.ssh())])
+}
+
+fn scheduled_tasks(env: &Env, cluster: &RigCluster) -> Value {
+    let get = ecsctl(
+        env,
+        cluster,
+        &[
+            "get",
+            "scheduledtasks",
+            "--cluster",
+            &cluster.name,
+            "-o",
+            "json",
+        ],
+    );
     assert_eq!(get.code, 0, "{}", get.stderr);
     serde_json::from_str(&get.stdout).expect("get -o json is JSON")
 }
 
 #[test]
 fn a_rate_schedule_runs_every_minute_under_watch_and_keeps_exit_codes() {
-    let cluster = TestCluster::new("sched");
+    let cluster = RigCluster::new("sched");
     let env = Env::new();
     let counter = env.dir.path().join("counter");
     std::fs::create_dir_all(&counter).expect("dir");
@@ -57,19 +66,22 @@ spec:
         command: ['n=$(($(cat /counter/n 2>/dev/null || echo 0) + 1)); echo $n > /counter/n; echo run $n of $RUN; [ $n -eq 1 ] || exit 3']
         environment: [{{ name: RUN, value: scheduled }}]
 ",
-            cluster.manifest(),
+            cluster.rig.cluster(&cluster.name, ""),
             counter = counter.display(),
             cluster = cluster.name,
         ),
     );
-    let plan = env.run(&["plan", "-f", "m"]);
+    let plan = ecsctl(&env, &cluster, &["plan", "-f", "m"]);
     assert!(
         plan.stdout
             .contains(&format!("+ scheduled task {}/every-minute", cluster.name)),
         "{}",
         plan.stdout
     );
-    let mut watch = env.spawn(&["watch", "-f", "m", "--cluster", &cluster.name], &[]);
+    let mut watch = env.spawn(
+        &["watch", "-f", "m", "--cluster", &cluster.name],
+        &[("ECSCTL_SSH", cluster.rig.ssh())],
+    );
     wait_for("the watch to start", Duration::from_secs(30), || {
         watch.log().contains("watching")
     });
@@ -124,13 +136,21 @@ spec:
 
     // The runs are tasks started by the schedule, with their logs.
     let task = runs[0]["tasks"][0].as_str().unwrap_or_default().to_string();
-    let tasks = env.run(&["get", "tasks", "--cluster", &cluster.name, "-o", "json"]);
+    let tasks = ecsctl(
+        &env,
+        &cluster,
+        &["get", "tasks", "--cluster", &cluster.name, "-o", "json"],
+    );
     assert!(
         tasks.stdout.contains("ecsctl-schedule/every-minute"),
         "{}",
         tasks.stdout
     );
-    let logs = env.run(&["logs", &format!("task/{task}"), "--cluster", &cluster.name]);
+    let logs = ecsctl(
+        &env,
+        &cluster,
+        &["logs", &format!("task/{task}"), "--cluster", &cluster.name],
+    );
     assert!(
         logs.stdout.contains("run 1 of scheduled"),
         "{}\n{}",
@@ -145,7 +165,11 @@ spec:
         "{log}"
     );
     assert!(log.contains("ended with exit code 3."), "{log}");
-    let describe = env.run(&["describe", "st", "every-minute", "--cluster", &cluster.name]);
+    let describe = ecsctl(
+        &env,
+        &cluster,
+        &["describe", "st", "every-minute", "--cluster", &cluster.name],
+    );
     assert_eq!(describe.code, 0, "{}", describe.stderr);
     assert!(
         describe.stdout.contains("Last exit code:"),
