@@ -12,7 +12,6 @@ use crate::ids::{IdSource, RandomIds};
 use crate::model::ecs::{
     CapacityProviderStrategyItem, Compatibility, LaunchType, TaskDefinitionSpec,
 };
-use crate::model::fargate;
 use crate::model::names::TaskDefRef;
 use crate::reconcile::cluster;
 use crate::reconcile::service::{HostInfo, HostUsage};
@@ -48,7 +47,7 @@ impl Run<'_> {
             .iter()
             .map(crate::model::effective::StrategyItem::of)
             .collect();
-        fargate::launch_type(self.launch_type, &items)
+        crate::model::effective::launch_type(self.launch_type, &items)
     }
 }
 

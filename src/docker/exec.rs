@@ -42,7 +42,7 @@ pub async fn exec(
         .map_err(|e| {
             anyhow!(
                 "cannot run the command: {}",
-                super::host::docker_message(&e)
+                super::error::docker_message(&e)
             )
         })?;
     let started = docker
@@ -119,7 +119,7 @@ pub async fn stats(docker: &Docker, container: &str) -> Result<Usage> {
         .next()
         .await
         .ok_or_else(|| anyhow!("no stats for {container}"))?
-        .map_err(|e| anyhow!("stats of {container}: {}", super::host::docker_message(&e)))?;
+        .map_err(|e| anyhow!("stats of {container}: {}", super::error::docker_message(&e)))?;
     let cpu = sample.cpu_stats.as_ref();
     let pre = sample.precpu_stats.as_ref();
     let total = |s: Option<&bollard::models::ContainerCpuStats>| {

@@ -18,6 +18,7 @@ use bollard::query_parameters::{
 use futures_util::{Stream, StreamExt};
 
 use super::container_spec::{self, TaskContext};
+pub use super::error::{LaunchError, docker_message};
 use super::observe::{self, Facts, Foreign};
 use super::{labels, pause, pull};
 use crate::model::ecs::{LaunchType, NetworkMode, Scope};
@@ -41,18 +42,6 @@ pub struct HostInfo {
     pub architecture: String,
     pub server_version: String,
 }
-
-/// Why a task could not be launched, in ECS's words.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LaunchError(pub String);
-
-impl std::fmt::Display for LaunchError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for LaunchError {}
 
 /// What one observation of a host found.
 #[derive(Debug, Default)]
@@ -603,14 +592,6 @@ fn health_marker(status: Option<&str>) -> &'static str {
         "starting"
     } else {
         ""
-    }
-}
-
-/// The message of a Docker error, without bollard's wrapping.
-pub fn docker_message(error: &bollard::errors::Error) -> String {
-    match error {
-        bollard::errors::Error::DockerResponseServerError { message, .. } => message.clone(),
-        other => other.to_string(),
     }
 }
 

@@ -62,7 +62,7 @@ pub fn lines(
         .logs(container, Some(options.build()))
         .map(|chunk| -> anyhow::Result<Vec<LogLine>> {
             let chunk = chunk.map_err(|e| {
-                anyhow::anyhow!("reading logs: {}", super::host::docker_message(&e))
+                anyhow::anyhow!("reading logs: {}", super::error::docker_message(&e))
             })?;
             let (bytes, stderr) = match chunk {
                 LogOutput::StdErr { message } => (message, true),

@@ -4,6 +4,7 @@
 
 pub mod cgroup;
 pub mod container_spec;
+pub mod error;
 pub mod exec;
 pub mod host;
 pub mod labels;

@@ -13,7 +13,7 @@ use bollard::query_parameters::CreateImageOptionsBuilder;
 use futures_util::StreamExt;
 use tokio::time::Instant;
 
-use super::host::{LaunchError, docker_message};
+use super::error::{LaunchError, docker_message};
 use crate::registry::RegistryAuth;
 use crate::registry::policy::{self, PullBehavior, PullDecision};
 use crate::registry::reference;

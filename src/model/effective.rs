@@ -118,16 +118,34 @@ pub fn service_capacity_provider_strategy(
     )
 }
 
-/// A service's launch type (see [`super::fargate::launch_type`]): `FARGATE` for
+/// A service's launch type (see [`launch_type`]): `FARGATE` for
 /// `launchType: FARGATE` and for a strategy of Fargate's providers only.
 pub fn service_launch_type(
     spec: &ServiceSpec,
     cluster_default: &[CapacityProviderStrategyItem],
 ) -> LaunchType {
-    super::fargate::launch_type(
+    launch_type(
         spec.launch_type,
         &service_capacity_provider_strategy(spec, cluster_default),
     )
+}
+
+/// The launch type a task runs with, as ECS decides it: the one written; else `FARGATE` when
+/// the strategy places on Fargate's providers only; else `EC2` (a pool of the user's hosts,
+/// or every host of the cluster).
+pub fn launch_type(written: Option<LaunchType>, strategy: &[StrategyItem]) -> LaunchType {
+    if let Some(written) = written {
+        return written;
+    }
+    if !strategy.is_empty()
+        && strategy
+            .iter()
+            .all(|i| super::fargate::is_fargate_provider(&i.provider))
+    {
+        LaunchType::Fargate
+    } else {
+        LaunchType::Ec2
+    }
 }
 
 /// A rolling deployment's `minimumHealthyPercent` and `maximumPercent`.

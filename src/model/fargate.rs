@@ -3,8 +3,6 @@
 //! with. Pure; validation reports with these, the Docker mapping enforces the size.
 
 use super::cluster::FARGATE_PROVIDERS;
-use super::ecs::LaunchType;
-use super::effective::StrategyItem;
 
 /// The memory (MiB) Fargate allows with one cpu value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,20 +126,6 @@ pub fn is_fargate_provider(name: &str) -> bool {
     FARGATE_PROVIDERS.contains(&name)
 }
 
-/// The launch type a task runs with, as ECS decides it: the one written; else `FARGATE` when
-/// the strategy places on Fargate's providers only; else `EC2` (a pool of the user's hosts,
-/// or every host of the cluster).
-pub fn launch_type(written: Option<LaunchType>, strategy: &[StrategyItem]) -> LaunchType {
-    if let Some(written) = written {
-        return written;
-    }
-    if !strategy.is_empty() && strategy.iter().all(|i| is_fargate_provider(&i.provider)) {
-        LaunchType::Fargate
-    } else {
-        LaunchType::Ec2
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,27 +186,5 @@ mod tests {
             Some("2048–8192 in steps of 1024")
         );
         assert_eq!(describe(300), None);
-    }
-
-    #[test]
-    fn the_launch_type_follows_the_providers() {
-        let item = |p: &str| StrategyItem {
-            provider: p.into(),
-            base: 0,
-            weight: 1,
-        };
-        assert_eq!(launch_type(None, &[]), LaunchType::Ec2);
-        assert_eq!(
-            launch_type(None, &[item("FARGATE"), item("FARGATE_SPOT")]),
-            LaunchType::Fargate
-        );
-        assert_eq!(
-            launch_type(None, &[item("FARGATE"), item("spot")]),
-            LaunchType::Ec2
-        );
-        assert_eq!(
-            launch_type(Some(LaunchType::Fargate), &[]),
-            LaunchType::Fargate
-        );
     }
 }

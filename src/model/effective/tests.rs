@@ -248,3 +248,25 @@ fn fixed_host_ports_follow_the_network_mode() {
         owned(&[(80, "tcp"), (53, "udp"), (81, "tcp")])
     );
 }
+
+#[test]
+fn the_launch_type_follows_the_providers() {
+    let item = |p: &str| StrategyItem {
+        provider: p.into(),
+        base: 0,
+        weight: 1,
+    };
+    assert_eq!(launch_type(None, &[]), LaunchType::Ec2);
+    assert_eq!(
+        launch_type(None, &[item("FARGATE"), item("FARGATE_SPOT")]),
+        LaunchType::Fargate
+    );
+    assert_eq!(
+        launch_type(None, &[item("FARGATE"), item("spot")]),
+        LaunchType::Ec2
+    );
+    assert_eq!(
+        launch_type(Some(LaunchType::Fargate), &[]),
+        LaunchType::Fargate
+    );
+}
