@@ -485,8 +485,9 @@ fn a_service_behind_a_listener_rolls_without_a_failed_request() {
     assert_eq!(cluster.running("web").len(), 2);
 }
 
-/// Service Connect: a `web` service of namespace `internal` with a client alias, and a
-/// `client` service of the same namespace whose tasks reach `web.internal:PORT`.
+/// Service Connect: a `web` service of namespace `internal` with a client alias, and the
+/// `client` (bridge) and `vpcclient` (awsvpc) services of the same namespace, whose tasks
+/// reach `web.internal:PORT`.
 fn connected(cluster: &common::docker::TestCluster, port: u16, web_count: u32) -> String {
     format!(
         "{}apiVersion: ecsctl/v1
@@ -509,6 +510,25 @@ spec:
       image: {IMAGE}
       command: [sh, -c, \"trap 'exit 0' TERM; sleep 3600 & wait\"]
       stopTimeout: 2
+---
+apiVersion: ecsctl/v1
+kind: TaskDefinition
+metadata: {{ name: scvpc }}
+spec:
+  networkMode: awsvpc
+  containerDefinitions:
+    - name: client
+      image: {IMAGE}
+      command: [sh, -c, \"trap 'exit 0' TERM; sleep 3600 & wait\"]
+      stopTimeout: 2
+---
+apiVersion: ecsctl/v1
+kind: Service
+metadata: {{ name: vpcclient, cluster: {name} }}
+spec:
+  taskDefinition: scvpc
+  desiredCount: 1
+  serviceConnectConfiguration: {{ enabled: true, namespace: internal }}
 ---
 apiVersion: ecsctl/v1
 kind: Service
@@ -552,12 +572,13 @@ fn service_connect_names_reach_every_task_of_the_service() {
         &image,
     );
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
-    let reached = |n: usize| -> BTreeSet<String> {
+    let reached_from = |client: &str, n: usize| -> BTreeSet<String> {
+        let target = format!("svc/{client}");
         (0..n)
             .filter_map(|_| {
                 let run = env.run(&[
                     "exec",
-                    "svc/client",
+                    &target,
                     "--cluster",
                     &cluster.name,
                     "--",
@@ -573,6 +594,7 @@ fn service_connect_names_reach_every_task_of_the_service() {
             })
             .collect()
     };
+    let reached = |n: usize| reached_from("client", n);
     let deadline = Instant::now() + Duration::from_secs(40);
     let mut seen = reached(8);
     while seen.len() != 2 && Instant::now() < deadline {
@@ -581,6 +603,14 @@ fn service_connect_names_reach_every_task_of_the_service() {
     }
     assert_eq!(seen.len(), 2, "the client reaches both web tasks: {seen:?}");
     assert!(seen.iter().all(|b| b.starts_with("web-")), "{seen:?}");
+    // An awsvpc task has the names too (on its pause container, whose /etc/hosts it shares).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut from_vpc = reached_from("vpcclient", 8);
+    while from_vpc != seen && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_secs(1));
+        from_vpc = reached_from("vpcclient", 8);
+    }
+    assert_eq!(from_vpc, seen, "the awsvpc client reaches both web tasks");
 
     // Scale-out: the new task joins behind the name.
     env.write("m/all.yaml", &connected(&cluster, port, 3));

@@ -803,8 +803,8 @@ impl Reconciler {
 }
 
 /// A task of a Service Connect service resolves its namespace's names to its own host,
-/// where the proxy listens (Docker's `host-gateway`). awsvpc tasks would need the names on
-/// their pause container: not done yet, their definition is kept as it is.
+/// where the proxy listens (Docker's `host-gateway`; for an awsvpc task the names go on its
+/// pause container, see `container_spec::pause`).
 fn with_service_connect_names(
     spec: &crate::model::ecs::TaskDefinitionSpec,
     group: &crate::reconcile::task::TaskGroup,
@@ -817,9 +817,6 @@ fn with_service_connect_names(
     let Some(names) = aliases.get(service) else {
         return spec;
     };
-    if crate::model::effective::network_mode(&spec) == crate::model::ecs::NetworkMode::Awsvpc {
-        return spec;
-    }
     for container in &mut spec.container_definitions {
         for name in names {
             container.extra_hosts.push(crate::model::ecs::HostEntry {

@@ -490,19 +490,13 @@ pub fn container(ctx: &TaskContext<'_>, definition: &ContainerDefinition) -> Con
                     .collect::<Vec<_>>()
             })
             .filter(|d| !d.is_empty()),
-        extra_hosts: some_vec(
-            definition
-                .extra_hosts
-                .iter()
-                .filter_map(|h| {
-                    Some(format!(
-                        "{}:{}",
-                        h.hostname.as_deref()?,
-                        h.ip_address.as_deref()?
-                    ))
-                })
-                .collect(),
-        ),
+        // An awsvpc task's names live in its pause container's /etc/hosts, which the
+        // containers that join its namespace share (Docker refuses them on those).
+        extra_hosts: some_vec(if mode == NetworkMode::Awsvpc {
+            Vec::new()
+        } else {
+            host_entries(std::slice::from_ref(definition))
+        }),
         dns: some_vec(definition.dns_servers.clone()),
         dns_search: some_vec(definition.dns_search_domains.clone()),
         security_opt: some_vec(definition.docker_security_options.clone()),
@@ -548,6 +542,23 @@ pub fn container(ctx: &TaskContext<'_>, definition: &ContainerDefinition) -> Con
     }
 }
 
+/// `--add-host` entries (`name:address`) of the containers, once each, in order.
+fn host_entries(definitions: &[ContainerDefinition]) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    definitions
+        .iter()
+        .flat_map(|d| d.extra_hosts.iter())
+        .filter_map(|h| {
+            Some(format!(
+                "{}:{}",
+                h.hostname.as_deref()?,
+                h.ip_address.as_deref()?
+            ))
+        })
+        .filter(|entry| seen.insert(entry.clone()))
+        .collect()
+}
+
 /// The awsvpc pause container: holds the task's network namespace (and its ports).
 pub fn pause(ctx: &TaskContext<'_>) -> ContainerCreateBody {
     let mappings: Vec<&PortMapping> = ctx
@@ -578,6 +589,8 @@ pub fn pause(ctx: &TaskContext<'_>) -> ContainerCreateBody {
         host_config: Some(HostConfig {
             network_mode: Some("bridge".into()),
             port_bindings: Some(bindings).filter(|b| !b.is_empty()),
+            extra_hosts: Some(host_entries(&ctx.spec.container_definitions))
+                .filter(|e| !e.is_empty()),
             ipc_mode: ipc_shared.then(|| "shareable".to_string()),
             memory,
             memory_swap: memory,

@@ -286,6 +286,25 @@ fn awsvpc_puts_ports_on_the_pause_container_and_joins_its_network() {
         launch_type: LaunchType::Ec2,
         task_cgroup: None,
     };
+    // Names added for the task (Service Connect's) go on the pause container, once each,
+    // and not on the containers that join its namespace (Docker refuses them there).
+    let mut named = spec.clone();
+    for c in &mut named.container_definitions {
+        c.extra_hosts.push(crate::model::ecs::HostEntry {
+            hostname: Some("web.internal".into()),
+            ip_address: Some("host-gateway".into()),
+        });
+    }
+    let with_names = TaskContext {
+        spec: &named,
+        ..ctx
+    };
+    assert_eq!(
+        pause(&with_names).host_config.and_then(|h| h.extra_hosts),
+        Some(vec!["web.internal:host-gateway".to_string()])
+    );
+    let app = container(&with_names, &named.container_definitions[0]);
+    assert_eq!(app.host_config.and_then(|h| h.extra_hosts), None);
     let pause = pause(&ctx);
     assert_eq!(pause.image.as_deref(), Some("ecsctl/pause:1"));
     assert_eq!(
