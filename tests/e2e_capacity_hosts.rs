@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::docker::IMAGE;
+use common::docker::{IMAGE, fargate_oom_task_definition};
 use common::rig::RigCluster;
 use common::{Env, Run};
 
@@ -60,29 +60,9 @@ spec:
   desiredCount: 1
   launchType: FARGATE
 ---
-apiVersion: ecsctl/v1
-kind: TaskDefinition
-metadata: {{ name: oom }}
-spec:
-  requiresCompatibilities: [FARGATE]
-  networkMode: awsvpc
-  cpu: '256'
-  memory: '512'
-  volumes: [{{ name: shared }}]
-  containerDefinitions:
-    - name: holder
-      image: {IMAGE}
-      essential: false
-      stopTimeout: 2
-      linuxParameters: {{ tmpfs: [{{ containerPath: /fill, size: 400 }}] }}
-      mountPoints: [{{ sourceVolume: shared, containerPath: /shared }}]
-      command: [sh, -c, \"head -c 300m /dev/zero > /fill/x && touch /shared/ready; trap 'exit 0' TERM; sleep 3600 & wait\"]
-    - name: hog
-      image: {IMAGE}
-      mountPoints: [{{ sourceVolume: shared, containerPath: /shared }}]
-      command: [sh, -c, \"while [ ! -e /shared/ready ]; do sleep 0.1; done; exec dd if=/dev/zero of=/dev/null bs=300M count=1\"]
-",
-        name = cluster.name
+{oom}",
+        name = cluster.name,
+        oom = fargate_oom_task_definition()
     )
 }
 

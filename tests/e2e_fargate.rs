@@ -10,7 +10,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::Env;
-use common::docker::{IMAGE, TestCluster, docker_ok, inspect, wait_for};
+use common::docker::{
+    IMAGE, TestCluster, docker_ok, fargate_oom_task_definition, inspect, wait_for,
+};
 
 /// Hosts `fg-1` (the FARGATE pool) and `ec2-1` (no pool), both on the local daemon; task
 /// definitions of 0.25 vCPU and 512 MiB: `oom` (a container fills 300 MiB of a tmpfs and
@@ -35,28 +37,7 @@ spec:
   hosts:
     - {{ name: ec2-1, endpoint: local }}
 ---
-apiVersion: ecsctl/v1
-kind: TaskDefinition
-metadata: {{ name: oom }}
-spec:
-  requiresCompatibilities: [FARGATE]
-  networkMode: awsvpc
-  cpu: 0.25 vCPU
-  memory: '512'
-  volumes: [{{ name: shared }}]
-  containerDefinitions:
-    - name: holder
-      image: {IMAGE}
-      essential: false
-      stopTimeout: 2
-      linuxParameters: {{ tmpfs: [{{ containerPath: /fill, size: 400 }}] }}
-      mountPoints: [{{ sourceVolume: shared, containerPath: /shared }}]
-      command: [sh, -c, \"head -c 300m /dev/zero > /fill/x && touch /shared/ready; trap 'exit 0' TERM; sleep 3600 & wait\"]
-    - name: hog
-      image: {IMAGE}
-      mountPoints: [{{ sourceVolume: shared, containerPath: /shared }}]
-      command: [sh, -c, \"while [ ! -e /shared/ready ]; do sleep 0.1; done; exec dd if=/dev/zero of=/dev/null bs=300M count=1\"]
----
+{oom}---
 apiVersion: ecsctl/v1
 kind: TaskDefinition
 metadata: {{ name: pair }}
@@ -83,7 +64,8 @@ spec:
   desiredCount: 1
   launchType: FARGATE
 ",
-        cluster = cluster.name
+        cluster = cluster.name,
+        oom = fargate_oom_task_definition()
     )
 }
 

@@ -222,3 +222,33 @@ pub fn ensure_haproxy_image() {
         .expect("bash");
     assert!(status.success(), "building {HAPROXY_IMAGE} failed");
 }
+
+/// A Fargate task definition of 0.25 vCPU and 512 MiB, `oom`: a container fills 300 MiB of a
+/// tmpfs and holds it, then another allocates 300 MiB; alone each fits, together they pass
+/// the task size, so the second is OOM-killed only if the task is bounded as a whole.
+pub fn fargate_oom_task_definition() -> String {
+    format!(
+        "apiVersion: ecsctl/v1
+kind: TaskDefinition
+metadata: {{ name: oom }}
+spec:
+  requiresCompatibilities: [FARGATE]
+  networkMode: awsvpc
+  cpu: 0.25 vCPU
+  memory: '512'
+  volumes: [{{ name: shared }}]
+  containerDefinitions:
+    - name: holder
+      image: {IMAGE}
+      essential: false
+      stopTimeout: 2
+      linuxParameters: {{ tmpfs: [{{ containerPath: /fill, size: 400 }}] }}
+      mountPoints: [{{ sourceVolume: shared, containerPath: /shared }}]
+      command: [sh, -c, \"head -c 300m /dev/zero > /fill/x && touch /shared/ready; trap 'exit 0' TERM; sleep 3600 & wait\"]
+    - name: hog
+      image: {IMAGE}
+      mountPoints: [{{ sourceVolume: shared, containerPath: /shared }}]
+      command: [sh, -c, \"while [ ! -e /shared/ready ]; do sleep 0.1; done; exec dd if=/dev/zero of=/dev/null bs=300M count=1\"]
+"
+    )
+}
