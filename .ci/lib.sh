@@ -73,7 +73,7 @@ ensure_busybox_image() {
 # ${ECSCTL_PYENV:-/tmp/ecsctl-pyenv}; exports ECSCTL_PYENV for the tests.
 ensure_aws_pyenv() {
   export ECSCTL_PYENV="${ECSCTL_PYENV:-/tmp/ecsctl-pyenv}"
-  if [ -x "$ECSCTL_PYENV/bin/aws" ] && "$ECSCTL_PYENV/bin/python" -c 'import boto3' 2>/dev/null; then
+  if [ -x "$ECSCTL_PYENV/bin/aws" ] && "$ECSCTL_PYENV/bin/python" -c 'import boto3, jsonschema, yaml' 2>/dev/null; then
     return 0
   fi
   ensure_packages python3:python3
@@ -83,8 +83,9 @@ ensure_aws_pyenv() {
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3-venv >/dev/null
     python3 -m venv "$ECSCTL_PYENV"
   fi
-  log "installing awscli and boto3 in $ECSCTL_PYENV"
-  "$ECSCTL_PYENV/bin/pip" install -q awscli boto3
+  # jsonschema and pyyaml: tests/schema.rs validates manifests against `ecsctl schema`.
+  log "installing awscli, boto3, jsonschema and pyyaml in $ECSCTL_PYENV"
+  "$ECSCTL_PYENV/bin/pip" install -q awscli boto3 jsonschema pyyaml
 }
 
 # Builds IMAGE (HAProxy for the traffic tests) from Debian's `haproxy` package: the binary and

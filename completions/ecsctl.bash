@@ -73,6 +73,9 @@ _ecsctl() {
             ecsctl,scale)
                 cmd="ecsctl__subcmd__scale"
                 ;;
+            ecsctl,schema)
+                cmd="ecsctl__subcmd__schema"
+                ;;
             ecsctl,serve)
                 cmd="ecsctl__subcmd__serve"
                 ;;
@@ -145,6 +148,9 @@ _ecsctl() {
             ecsctl__subcmd__help,scale)
                 cmd="ecsctl__subcmd__help__subcmd__scale"
                 ;;
+            ecsctl__subcmd__help,schema)
+                cmd="ecsctl__subcmd__help__subcmd__schema"
+                ;;
             ecsctl__subcmd__help,serve)
                 cmd="ecsctl__subcmd__help__subcmd__serve"
                 ;;
@@ -167,7 +173,7 @@ _ecsctl() {
 
     case "${cmd}" in
         ecsctl)
-            opts="-h -V --state-dir --color --help --version validate plan diff apply delete deploy get describe reconcile logs exec port events run-task scale rollback top drain undrain watch serve completion man help"
+            opts="-h -V --state-dir --color --help --version validate plan diff apply delete deploy get describe reconcile logs exec port events run-task scale rollback top drain undrain watch serve schema completion man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -621,7 +627,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__help)
-            opts="validate plan diff apply delete deploy get describe reconcile logs exec port events run-task scale rollback top drain undrain watch serve completion man help"
+            opts="validate plan diff apply delete deploy get describe reconcile logs exec port events run-task scale rollback top drain undrain watch serve schema completion man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -887,6 +893,20 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__help__subcmd__scale)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__help__subcmd__schema)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1309,6 +1329,40 @@ _ecsctl() {
                     ;;
                 --max-stopped-tasks)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__schema)
+            opts="-o -h -V --kind --output --state-dir --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --kind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "json yaml" -- "${cur}"))
                     return 0
                     ;;
                 --state-dir)

@@ -20,6 +20,7 @@ pub mod port;
 pub mod reconcile;
 pub mod run_task;
 pub mod scale;
+pub mod schema;
 pub mod serve;
 pub mod tasks;
 pub mod top;
@@ -115,6 +116,8 @@ pub enum Command {
     Watch(watch::WatchArgs),
     /// Serve the Amazon ECS API (AWS JSON 1.1) for the aws CLI, SDKs and Terraform
     Serve(serve::ServeArgs),
+    /// Print the JSON Schema of manifests (for editors: yaml-language-server)
+    Schema(schema::SchemaArgs),
     /// Print shell completions
     Completion(completion::CompletionArgs),
     /// Print the man page (roff) of ecsctl, or of one command
@@ -206,6 +209,7 @@ pub fn main() -> ExitCode {
         Command::Undrain(args) => hosts::drain(&cx, args, false),
         Command::Watch(args) => watch::run(&cx, args),
         Command::Serve(args) => serve::run(&cx, args),
+        Command::Schema(args) => schema::run(&cx, args),
         Command::Completion(args) => completion::run(&cx, args),
         Command::Man { command } => completion::man(&cx, command.as_deref()),
     };

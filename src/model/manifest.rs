@@ -24,7 +24,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics, Location, SourceFile};
 use crate::suggest::did_you_mean;
 
 pub const API_VERSION: &str = "ecsctl/v1";
-const KINDS: [&str; 6] = [
+pub const KINDS: [&str; 6] = [
     "Cluster",
     "TaskDefinition",
     "Service",
@@ -33,7 +33,7 @@ const KINDS: [&str; 6] = [
     "ScheduledTask",
 ];
 /// Kinds that live in a cluster (`metadata.cluster`).
-const CLUSTER_SCOPED: [&str; 4] = ["Service", "TargetGroup", "LoadBalancer", "ScheduledTask"];
+pub const CLUSTER_SCOPED: [&str; 4] = ["Service", "TargetGroup", "LoadBalancer", "ScheduledTask"];
 const ENVELOPE_KEYS: [&str; 4] = ["apiVersion", "kind", "metadata", "spec"];
 
 /// Where an object was written: its file, its document, and the path of its spec inside the

@@ -7,7 +7,8 @@
 //! spec's defaults as plain values (`essential: bool`, `DeploymentBounds`): the one place
 //! they are decided, for every consumer. [`traffic`] holds the `TargetGroup` and
 //! `LoadBalancer` kinds; [`scheduled`] the `ScheduledTask` kind, whose schedule
-//! [`schedule_expr`] parses and steps through time.
+//! [`schedule_expr`] parses and steps through time. [`schema`] is the JSON Schema of manifests,
+//! generated from these types.
 
 pub mod cluster;
 pub mod de;
@@ -23,6 +24,7 @@ pub mod node;
 pub mod normalize;
 pub mod schedule_expr;
 pub mod scheduled;
+pub mod schema;
 pub mod secrets;
 pub mod template;
 pub mod traffic;

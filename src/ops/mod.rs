@@ -17,6 +17,7 @@
 //! | [`hosts`] | `get hosts`, `drain`, `undrain` |
 //! | [`tasks`] | `get tasks`, `describe task`, the tasks of a target (`logs`, `exec`), usage (`top`) |
 //! | [`views`] | `get clusters|taskdefs|services`, `describe service|taskdef`, `events` |
+//! | [`schema`] | `schema`: the JSON Schema of manifests, generated from the model |
 //! | [`register`] | the ECS API's writes: register/deregister task definitions, create/update/delete services and clusters |
 //! | [`resolve`], [`target`] | names to objects: clusters, services, hosts, task prefixes |
 
@@ -32,6 +33,7 @@ pub mod resolve;
 pub mod run_task;
 pub mod scale;
 pub mod scheduled;
+pub mod schema;
 pub mod session;
 pub mod target;
 pub mod tasks;

@@ -49,8 +49,11 @@ macro_rules! ecs_struct {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
         #[serde(rename_all = "camelCase", default)]
+        // The decoder of `model::de` refuses unknown keys of every structure (serde's
+        // `deny_unknown_fields` would stop at the first), so the schema refuses them too.
+        #[schemars(deny_unknown_fields)]
         pub struct $name {
             $(
                 $(#[$field_meta])*
@@ -71,7 +74,7 @@ macro_rules! strict_struct {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
         #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
         pub struct $name {
             $(
@@ -92,7 +95,7 @@ macro_rules! ecs_enum {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
         pub enum $name {
             $( $(#[$variant_meta])* #[serde(rename = $text)] $variant, )*
         }
