@@ -156,7 +156,9 @@ pub async fn dispatch(
         "ListTasks" => list_tasks(&api, &arns, &body).await,
         "DescribeTasks" => describe_tasks(&api, &arns, &body).await,
         "ListContainerInstances" => value(list_container_instances(&api, &arns, &body).await),
-        "DescribeContainerInstances" => value(describe_container_instances(&api, &arns, &body).await),
+        "DescribeContainerInstances" => {
+            value(describe_container_instances(&api, &arns, &body).await)
+        }
         "UpdateContainerInstancesState" => {
             value(update_container_instances_state(&api, &arns, &body).await)
         }
@@ -905,10 +907,18 @@ fn describe_services(api: &Api, arns: &Arns, body: &str) -> Read {
     let mut failures = Vec::new();
     for text in &request.services {
         let (_, name) = arn::service_name(text)?;
-        match state.services.get_key_value(&cluster).and_then(|(_, s)| s.get_key_value(&name)) {
+        match state
+            .services
+            .get_key_value(&cluster)
+            .and_then(|(_, s)| s.get_key_value(&name))
+        {
             Some((name, record)) => {
                 let shape = shapes::service_shape(arns, &cluster, name, record, &runtime);
-                services.push(Described::Live(if tags { shape } else { shape.without_tags() }));
+                services.push(Described::Live(if tags {
+                    shape
+                } else {
+                    shape.without_tags()
+                }));
             }
             None => match api.deleted.get(&cluster, &name) {
                 Some(mut shape) => {
@@ -1124,7 +1134,14 @@ async fn observed_tasks(
     api: &Arc<Api>,
     cluster: Option<String>,
     service: Option<&str>,
-) -> Result<(Arc<State>, String, Vec<crate::controller::inspect::TaskView>), ApiError> {
+) -> Result<
+    (
+        Arc<State>,
+        String,
+        Vec<crate::controller::inspect::TaskView>,
+    ),
+    ApiError,
+> {
     let state = cached_state(api).await?;
     let cluster = known_cluster(&state, cluster.as_deref())?;
     let listing = ops::tasks::list(&api.session, &state, Some(&cluster), service, false).await?;

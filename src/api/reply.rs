@@ -131,7 +131,12 @@ mod tests {
             assert_eq!(typed, value);
         }
         let arns = ["x".to_string()];
-        for member in ["clusterArns", "serviceArns", "taskDefinitionArns", "families"] {
+        for member in [
+            "clusterArns",
+            "serviceArns",
+            "taskDefinitionArns",
+            "families",
+        ] {
             for next_token in [None, Some("t")] {
                 let (typed, value) = canonical(&Arns {
                     member,

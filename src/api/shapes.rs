@@ -9,12 +9,12 @@ use serde_json::{Map, Value, json};
 use super::arn::Arns;
 use super::reply::absent_value;
 use crate::controller::inspect::TaskView;
+use crate::model::ecs::Tag;
 use crate::ops::hosts::HostView;
 use crate::reconcile::task::{DesiredStatus, Health, TaskGroup, TaskStatus};
 use crate::state::{
     Revision, RevisionStatus, RolloutState, Runtime, ServiceRecord, ServiceStatus, State,
 };
-use crate::model::ecs::Tag;
 use crate::time::Timestamp;
 
 /// Epoch seconds, as ECS's JSON carries timestamps.
