@@ -7,6 +7,7 @@
 //! | [`server`] | HTTP (hyper): `POST /`, body limit, authentication, `X-Amz-Target`, responses |
 //! | [`sigv4`] | AWS Signature Version 4 verification; the credentials file |
 //! | [`operations`] | one function per ECS operation: request → ops → response shape |
+//! | [`reply`] | an answer's body: a `Value` (writes) or JSON serialized from typed shapes (reads) |
 //! | [`shapes`] | ECS response shapes (Cluster, TaskDefinition, Service, Task, ContainerInstance) |
 //! | [`error`] | ECS exceptions; the one mapping of [`crate::ops::OpsError`] to them |
 //! | [`arn`] | long-format ARNs: made from the request's region, parsed where names are taken |
@@ -16,6 +17,7 @@ pub mod arn;
 pub mod error;
 pub mod operations;
 pub mod page;
+pub mod reply;
 pub mod server;
 pub mod shapes;
 pub mod sigv4;

@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use super::arn::{self, Arns};
 use super::error::ApiError;
 use super::page::page;
+use super::reply::{self, Failure, Listed, Reply};
 use super::shapes;
 use crate::model::cluster::{
     self as cluster_model, ClusterConfiguration, ClusterSetting, DEFAULT_CLUSTER,
@@ -109,54 +110,73 @@ pub const OPERATIONS: [&str; 26] = [
 
 type Out = Result<Value, ApiError>;
 
+/// A read's answer, serialized from typed shapes (see [`super::reply`]).
+type Read = Result<Reply, ApiError>;
+
 /// Runs `operation` on `body` (JSON text).
-pub async fn dispatch(api: Arc<Api>, arns: Arns, operation: &str, body: String) -> Out {
+pub async fn dispatch(
+    api: Arc<Api>,
+    arns: Arns,
+    operation: &str,
+    body: String,
+) -> Result<Reply, ApiError> {
     let body = if body.trim().is_empty() {
         "{}".to_string()
     } else {
         body
     };
     let blocking = |f: fn(&Api, &Arns, &str) -> Out| {
-        let api = api.clone();
-        let arns = arns.clone();
-        let body = body.clone();
-        async move {
-            tokio::task::spawn_blocking(move || f(&api, &arns, &body))
-                .await
-                .map_err(|e| ApiError::server(format!("the operation did not finish: {e}")))?
-        }
+        let (api, arns, body) = (&api, &arns, &body);
+        async move { off_thread(api, arns, body, f).await.map(Reply::Value) }
     };
+    let read = |f: fn(&Api, &Arns, &str) -> Read| off_thread(&api, &arns, &body, f);
+    let value = |out: Out| out.map(Reply::Value);
     match operation {
         "CreateCluster" => blocking(create_cluster).await,
         "UpdateCluster" => blocking(update_cluster).await,
         "UpdateClusterSettings" => blocking(update_cluster_settings).await,
         "DeleteCluster" => blocking(delete_cluster).await,
-        "DescribeClusters" => blocking(describe_clusters).await,
-        "ListClusters" => blocking(list_clusters).await,
+        "DescribeClusters" => read(describe_clusters).await,
+        "ListClusters" => read(list_clusters).await,
         "RegisterTaskDefinition" => blocking(register_task_definition).await,
         "DeregisterTaskDefinition" => blocking(deregister_task_definition).await,
         "DeleteTaskDefinitions" => blocking(delete_task_definitions).await,
-        "DescribeTaskDefinition" => blocking(describe_task_definition).await,
-        "ListTaskDefinitions" => blocking(list_task_definitions).await,
-        "ListTaskDefinitionFamilies" => blocking(list_task_definition_families).await,
+        "DescribeTaskDefinition" => read(describe_task_definition).await,
+        "ListTaskDefinitions" => read(list_task_definitions).await,
+        "ListTaskDefinitionFamilies" => read(list_task_definition_families).await,
         "CreateService" => blocking(create_service).await,
         "UpdateService" => blocking(update_service).await,
         "DeleteService" => blocking(delete_service).await,
-        "DescribeServices" => blocking(describe_services).await,
-        "ListServices" => blocking(list_services).await,
+        "DescribeServices" => read(describe_services).await,
+        "ListServices" => read(list_services).await,
         "ListTagsForResource" => blocking(list_tags).await,
         "TagResource" => blocking(tag_resource).await,
         "UntagResource" => blocking(untag_resource).await,
-        "StopTask" => stop_task(&api, &arns, &body).await,
+        "StopTask" => value(stop_task(&api, &arns, &body).await),
         "ListTasks" => list_tasks(&api, &arns, &body).await,
         "DescribeTasks" => describe_tasks(&api, &arns, &body).await,
-        "ListContainerInstances" => list_container_instances(&api, &arns, &body).await,
-        "DescribeContainerInstances" => describe_container_instances(&api, &arns, &body).await,
+        "ListContainerInstances" => value(list_container_instances(&api, &arns, &body).await),
+        "DescribeContainerInstances" => {
+            value(describe_container_instances(&api, &arns, &body).await)
+        }
         "UpdateContainerInstancesState" => {
-            update_container_instances_state(&api, &arns, &body).await
+            value(update_container_instances_state(&api, &arns, &body).await)
         }
         other => Err(ApiError::unknown_operation(other)),
     }
+}
+
+/// Runs `f` on the blocking pool: it reads files, and writes wait for the state lock.
+async fn off_thread<R: Send + 'static>(
+    api: &Arc<Api>,
+    arns: &Arns,
+    body: &str,
+    f: fn(&Api, &Arns, &str) -> Result<R, ApiError>,
+) -> Result<R, ApiError> {
+    let (api, arns, body) = (api.clone(), arns.clone(), body.to_string());
+    tokio::task::spawn_blocking(move || f(&api, &arns, &body))
+        .await
+        .map_err(|e| ApiError::server(format!("the operation did not finish: {e}")))?
 }
 
 /// The request as JSON (bad JSON is a `SerializationException`).
@@ -175,7 +195,18 @@ fn object(body: &str) -> Result<Map<String, Value>, ApiError> {
 /// The request as a typed value: wrong types are `SerializationException`, unknown members
 /// `InvalidParameterException`, each naming the member.
 fn decode<T: DeserializeOwned>(body: &str) -> Result<T, ApiError> {
-    object(body)?;
+    // What `object` checks, without building the `Value` (the same parser says the same
+    // about bad JSON).
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(body) {
+        return Err(ApiError::serialization(format!(
+            "the request body is not valid JSON: {e}"
+        )));
+    }
+    if !body.trim_start().starts_with('{') {
+        return Err(ApiError::serialization(
+            "the request body must be a JSON object",
+        ));
+    }
     let parsed = crate::model::json::parse(body);
     if let Some(error) = parsed.errors.first() {
         return Err(ApiError::serialization(error.message.clone()));
@@ -435,7 +466,7 @@ struct DescribeClustersRequest {
     include: Vec<String>,
 }
 
-fn describe_clusters(api: &Api, arns: &Arns, body: &str) -> Out {
+fn describe_clusters(api: &Api, arns: &Arns, body: &str) -> Read {
     let request: DescribeClustersRequest = decode(body)?;
     check_include(
         &request.include,
@@ -455,18 +486,31 @@ fn describe_clusters(api: &Api, arns: &Arns, body: &str) -> Out {
         request.clusters
     };
     let existing = state.cluster_names();
-    let mut clusters = Vec::new();
+    let mut found = Vec::new();
     let mut failures = Vec::new();
     for text in names {
         let name = arn::cluster_name(&text)?;
         if existing.contains(&name) {
-            let shape = shapes::cluster(arns, &state, &*runtime(api, &name)?, &name);
-            clusters.push(shapes::cluster_included(shape, &request.include));
+            let runtime = runtime(api, &name)?;
+            found.push((name, runtime));
         } else {
-            failures.push(failure(arns.cluster(&name), "MISSING"));
+            failures.push(Failure {
+                arn: arns.cluster(&name),
+                reason: "MISSING",
+            });
         }
     }
-    Ok(listed("clusters", clusters, failures))
+    let clusters: Vec<_> = found
+        .iter()
+        .map(|(name, runtime)| {
+            shapes::cluster_shape(arns, &state, runtime, name).included(&request.include)
+        })
+        .collect();
+    reply::json(&Listed {
+        member: "clusters",
+        items: &clusters,
+        failures: &failures,
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -480,13 +524,13 @@ struct ListRequest {
     resource_management_type: Option<String>,
 }
 
-fn list_clusters(api: &Api, arns: &Arns, body: &str) -> Out {
+fn list_clusters(api: &Api, arns: &Arns, body: &str) -> Read {
     let request: ListRequest = decode(body)?;
     let state = state(api)?;
     let items = state
         .cluster_names()
         .into_iter()
-        .map(|n| (n.clone(), arns.cluster(&n)))
+        .map(|n| (n.clone(), n))
         .collect();
     let p = page(
         items,
@@ -494,7 +538,17 @@ fn list_clusters(api: &Api, arns: &Arns, body: &str) -> Out {
         request.next_token.as_deref(),
         100,
     )?;
-    Ok(json!({"clusterArns": p.items, "nextToken": p.next_token}))
+    let arns: Vec<String> = p.items.iter().map(|n| arns.cluster(n)).collect();
+    arn_list("clusterArns", &arns, p.next_token.as_deref())
+}
+
+/// A list answer; its ARNs are made for one page, not for every object listed.
+fn arn_list(member: &'static str, arns: &[String], next_token: Option<&str>) -> Read {
+    reply::json(&reply::Arns {
+        member,
+        arns,
+        next_token,
+    })
 }
 
 // ---- task definitions ----
@@ -570,7 +624,7 @@ fn delete_task_definitions(api: &Api, arns: &Arns, body: &str) -> Out {
     Ok(listed("taskDefinitions", deleted, failures))
 }
 
-fn describe_task_definition(api: &Api, arns: &Arns, body: &str) -> Out {
+fn describe_task_definition(api: &Api, arns: &Arns, body: &str) -> Read {
     let request: TaskDefinitionRequest = decode(body)?;
     let text = required(&request.task_definition, "taskDefinition")?;
     check_include(&request.include, &["TAGS"])?;
@@ -587,13 +641,11 @@ fn describe_task_definition(api: &Api, arns: &Arns, body: &str) -> Out {
             format!("no task definition `{reference}`: unable to describe task definition"),
         )
     })?;
-    let mut out = json!({
-        "taskDefinition": shapes::task_definition(arns, &reference.family, revision),
-    });
-    if request.include.iter().any(|i| i == "TAGS") {
-        out["tags"] = shapes::tags_of(revision);
-    }
-    Ok(out)
+    let tags = request.include.iter().any(|i| i == "TAGS");
+    reply::json(&shapes::DescribedTaskDefinition {
+        tags: tags.then_some(revision.spec.tags.as_slice()),
+        task_definition: shapes::task_definition(arns, &reference.family, revision),
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -618,7 +670,7 @@ fn status_filter(status: Option<&str>) -> Result<Option<RevisionStatus>, ApiErro
     }
 }
 
-fn list_task_definitions(api: &Api, arns: &Arns, body: &str) -> Out {
+fn list_task_definitions(api: &Api, arns: &Arns, body: &str) -> Read {
     let request: ListTaskDefinitionsRequest = decode(body)?;
     let status = status_filter(request.status.as_deref())?;
     let descending = match request.sort.as_deref() {
@@ -647,7 +699,7 @@ fn list_task_definitions(api: &Api, arns: &Arns, body: &str) -> Out {
             // Keys sort by family, then revision number (zero-padded).
             let key = format!("{family}:{:010}", r.revision);
             let key = if descending { invert(&key) } else { key };
-            items.push((key, arns.task_definition(family, r.revision)));
+            items.push((key, (family.as_str(), r.revision)));
         }
     }
     let p = page(
@@ -656,7 +708,12 @@ fn list_task_definitions(api: &Api, arns: &Arns, body: &str) -> Out {
         request.next_token.as_deref(),
         100,
     )?;
-    Ok(json!({"taskDefinitionArns": p.items, "nextToken": p.next_token}))
+    let arns: Vec<String> = p
+        .items
+        .iter()
+        .map(|(family, revision)| arns.task_definition(family, *revision))
+        .collect();
+    arn_list("taskDefinitionArns", &arns, p.next_token.as_deref())
 }
 
 /// A key that sorts in the opposite order (for `sort: DESC`).
@@ -666,7 +723,7 @@ fn invert(key: &str) -> String {
         .collect()
 }
 
-fn list_task_definition_families(api: &Api, _arns: &Arns, body: &str) -> Out {
+fn list_task_definition_families(api: &Api, _arns: &Arns, body: &str) -> Read {
     let request: ListTaskDefinitionsRequest = decode(body)?;
     if request.sort.is_some() {
         return Err(ApiError::invalid(
@@ -709,7 +766,7 @@ fn list_task_definition_families(api: &Api, _arns: &Arns, body: &str) -> Out {
         request.next_token.as_deref(),
         100,
     )?;
-    Ok(json!({"families": p.items, "nextToken": p.next_token}))
+    arn_list("families", &p.items, p.next_token.as_deref())
 }
 
 // ---- services ----
@@ -835,7 +892,7 @@ struct DescribeServicesRequest {
     include: Vec<String>,
 }
 
-fn describe_services(api: &Api, arns: &Arns, body: &str) -> Out {
+fn describe_services(api: &Api, arns: &Arns, body: &str) -> Read {
     let request: DescribeServicesRequest = decode(body)?;
     if request.services.is_empty() {
         return Err(ApiError::invalid("`services` is required"));
@@ -846,42 +903,72 @@ fn describe_services(api: &Api, arns: &Arns, body: &str) -> Out {
     let state = state(api)?;
     let cluster = known_cluster(&state, request.cluster.as_deref())?;
     let runtime = runtime(api, &cluster)?;
-    let mut services = Vec::new();
+    let mut services = Vec::with_capacity(request.services.len());
     let mut failures = Vec::new();
     for text in &request.services {
         let (_, name) = arn::service_name(text)?;
-        match state.service(&cluster, &name) {
-            Some(record) => services.push(shapes::service(arns, &cluster, &name, record, &runtime)),
+        match state
+            .services
+            .get_key_value(&cluster)
+            .and_then(|(_, s)| s.get_key_value(&name))
+        {
+            Some((name, record)) => {
+                let shape = shapes::service_shape(arns, &cluster, name, record, &runtime);
+                services.push(Described::Live(if tags {
+                    shape
+                } else {
+                    shape.without_tags()
+                }));
+            }
             None => match api.deleted.get(&cluster, &name) {
-                Some(shape) => services.push(shape),
-                None => failures.push(failure(arns.service(&cluster, &name), "MISSING")),
+                Some(mut shape) => {
+                    if !tags && let Some(map) = shape.as_object_mut() {
+                        map.remove("tags");
+                    }
+                    services.push(Described::Deleted(shape));
+                }
+                None => failures.push(Failure {
+                    arn: arns.service(&cluster, &name),
+                    reason: "MISSING",
+                }),
             },
         }
     }
-    if !tags {
-        for service in &mut services {
-            if let Some(map) = service.as_object_mut() {
-                map.remove("tags");
-            }
-        }
-    }
-    Ok(listed("services", services, failures))
+    reply::json(&Listed {
+        member: "services",
+        items: &services,
+        failures: &failures,
+    })
 }
 
-fn list_services(api: &Api, arns: &Arns, body: &str) -> Out {
+/// A service of DescribeServices: in the state, or deleted through this server (INACTIVE).
+// One page of a request's services, serialized at once: boxing the live shape would cost an
+// allocation per service for no saving.
+#[allow(clippy::large_enum_variant)]
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Described<'a> {
+    Live(shapes::ServiceShape<'a>),
+    Deleted(Value),
+}
+
+fn list_services(api: &Api, arns: &Arns, body: &str) -> Read {
     let request: ListRequest = decode(body)?;
     let state = state(api)?;
     let cluster = known_cluster(&state, request.cluster.as_deref())?;
     let items = state
-        .all_services()
-        .filter(|(c, _, r)| *c == cluster && r.status == ServiceStatus::Active)
-        .filter(|(_, _, r)| {
+        .services
+        .get(&cluster)
+        .into_iter()
+        .flatten()
+        .filter(|(_, r)| r.status == ServiceStatus::Active)
+        .filter(|(_, r)| {
             request
                 .scheduling_strategy
                 .as_deref()
                 .is_none_or(|s| r.effective().scheduling_strategy.as_str() == s)
         })
-        .map(|(c, n, _)| (n.to_string(), arns.service(c, n)))
+        .map(|(n, _)| (n.clone(), n.as_str()))
         .collect();
     let p = page(
         items,
@@ -889,7 +976,8 @@ fn list_services(api: &Api, arns: &Arns, body: &str) -> Out {
         request.next_token.as_deref(),
         10,
     )?;
-    Ok(json!({"serviceArns": p.items, "nextToken": p.next_token}))
+    let arns: Vec<String> = p.items.iter().map(|n| arns.service(&cluster, n)).collect();
+    arn_list("serviceArns", &arns, p.next_token.as_deref())
 }
 
 #[derive(Deserialize, Default)]
@@ -1037,16 +1125,27 @@ struct ListTasksRequest {
     next_token: Option<String>,
 }
 
-async fn observed_tasks(
-    api: &Api,
-    cluster: Option<String>,
-    service: Option<&str>,
-) -> Result<(State, String, Vec<crate::controller::inspect::TaskView>), ApiError> {
-    let session = api.session.clone();
-    let state = tokio::task::spawn_blocking(move || session.state_or_empty())
+/// The state through the cache, read on the blocking pool (a changed file is parsed).
+async fn cached_state(api: &Arc<Api>) -> Result<Arc<State>, ApiError> {
+    let api = api.clone();
+    tokio::task::spawn_blocking(move || state(&api))
         .await
         .map_err(|e| ApiError::server(e.to_string()))?
-        .map_err(ops::OpsError::Other)?;
+}
+
+async fn observed_tasks(
+    api: &Arc<Api>,
+    cluster: Option<String>,
+    service: Option<&str>,
+) -> Result<
+    (
+        Arc<State>,
+        String,
+        Vec<crate::controller::inspect::TaskView>,
+    ),
+    ApiError,
+> {
+    let state = cached_state(api).await?;
     let cluster = known_cluster(&state, cluster.as_deref())?;
     let listing = ops::tasks::list(&api.session, &state, Some(&cluster), service, false).await?;
     let tasks = listing.tasks.into_iter().map(|(_, t)| t).collect();
@@ -1103,7 +1202,7 @@ async fn stop_task(api: &Api, arns: &Arns, body: &str) -> Out {
     Ok(json!({ "task": shape }))
 }
 
-async fn list_tasks(api: &Api, arns: &Arns, body: &str) -> Out {
+async fn list_tasks(api: &Arc<Api>, arns: &Arns, body: &str) -> Read {
     let request: ListTasksRequest = decode(body)?;
     let wanted = match request.desired_status.as_deref() {
         None | Some("RUNNING") => DesiredStatus::Running,
@@ -1142,7 +1241,7 @@ async fn list_tasks(api: &Api, arns: &Arns, body: &str) -> Out {
                 .as_deref()
                 .is_none_or(|s| t.task.deployment.as_deref().is_some_and(|d| d == s))
         })
-        .map(|t| (t.task.id.clone(), arns.task(&cluster, &t.task.id)))
+        .map(|t| (t.task.id.clone(), t.task.id.as_str()))
         .collect();
     let p = page(
         items,
@@ -1150,7 +1249,8 @@ async fn list_tasks(api: &Api, arns: &Arns, body: &str) -> Out {
         request.next_token.as_deref(),
         100,
     )?;
-    Ok(json!({"taskArns": p.items, "nextToken": p.next_token}))
+    let arns: Vec<String> = p.items.iter().map(|id| arns.task(&cluster, id)).collect();
+    arn_list("taskArns", &arns, p.next_token.as_deref())
 }
 
 #[derive(Deserialize, Default)]
@@ -1161,7 +1261,7 @@ struct DescribeTasksRequest {
     include: Vec<String>,
 }
 
-async fn describe_tasks(api: &Api, arns: &Arns, body: &str) -> Out {
+async fn describe_tasks(api: &Arc<Api>, arns: &Arns, body: &str) -> Read {
     let request: DescribeTasksRequest = decode(body)?;
     if request.tasks.is_empty() {
         return Err(ApiError::invalid("`tasks` is required"));
@@ -1178,10 +1278,17 @@ async fn describe_tasks(api: &Api, arns: &Arns, body: &str) -> Out {
                 view,
                 state.revision(&view.task.task_definition),
             )),
-            None => failures.push(failure(arns.task(&cluster, &id), "MISSING")),
+            None => failures.push(Failure {
+                arn: arns.task(&cluster, &id),
+                reason: "MISSING",
+            }),
         }
     }
-    Ok(listed("tasks", found, failures))
+    reply::json(&Listed {
+        member: "tasks",
+        items: &found,
+        failures: &failures,
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -1197,20 +1304,16 @@ struct ContainerInstancesRequest {
 }
 
 async fn hosts(
-    api: &Api,
+    api: &Arc<Api>,
     cluster: Option<&str>,
 ) -> Result<(String, Vec<crate::ops::hosts::HostView>), ApiError> {
-    let session = api.session.clone();
-    let state = tokio::task::spawn_blocking(move || session.state_or_empty())
-        .await
-        .map_err(|e| ApiError::server(e.to_string()))?
-        .map_err(ops::OpsError::Other)?;
+    let state = cached_state(api).await?;
     let cluster = known_cluster(&state, cluster)?;
     let (views, _) = ops::hosts::list(&api.session, &state, Some(&cluster)).await?;
     Ok((cluster, views))
 }
 
-async fn list_container_instances(api: &Api, arns: &Arns, body: &str) -> Out {
+async fn list_container_instances(api: &Arc<Api>, arns: &Arns, body: &str) -> Out {
     let request: ContainerInstancesRequest = decode(body)?;
     let (cluster, views) = hosts(api, request.cluster.as_deref()).await?;
     let items = views
@@ -1232,7 +1335,7 @@ async fn list_container_instances(api: &Api, arns: &Arns, body: &str) -> Out {
     Ok(json!({"containerInstanceArns": p.items, "nextToken": p.next_token}))
 }
 
-async fn describe_container_instances(api: &Api, arns: &Arns, body: &str) -> Out {
+async fn describe_container_instances(api: &Arc<Api>, arns: &Arns, body: &str) -> Out {
     let request: ContainerInstancesRequest = decode(body)?;
     if request.container_instances.is_empty() {
         return Err(ApiError::invalid("`containerInstances` is required"));
@@ -1261,7 +1364,7 @@ struct ContainerInstancesStateRequest {
 /// `UpdateContainerInstancesState`: DRAINING or back to ACTIVE, through the same operation
 /// as `ecsctl drain`/`undrain` (the reconciler then starts the host's service tasks
 /// elsewhere and stops them). Unknown instances are `failures` (MISSING).
-async fn update_container_instances_state(api: &Api, arns: &Arns, body: &str) -> Out {
+async fn update_container_instances_state(api: &Arc<Api>, arns: &Arns, body: &str) -> Out {
     let request: ContainerInstancesStateRequest = decode(body)?;
     let draining = match request.status.as_deref() {
         Some("DRAINING") => true,

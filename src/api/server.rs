@@ -19,6 +19,7 @@ use tokio::net::TcpListener;
 use super::arn::Arns;
 use super::error::ApiError;
 use super::operations::{Api, dispatch};
+use super::reply::Reply;
 use super::sigv4::{self, Credentials, SignedRequest};
 use crate::ids::{IdSource, RandomIds};
 
@@ -81,7 +82,7 @@ impl Server {
         respond(&id, result)
     }
 
-    async fn answer(&self, request: Request<Incoming>) -> Result<serde_json::Value, ApiError> {
+    async fn answer(&self, request: Request<Incoming>) -> Result<Reply, ApiError> {
         let (parts, body) = request.into_parts();
         if parts.method != hyper::Method::POST || parts.uri.path() != "/" {
             return Err(ApiError::client(
@@ -151,10 +152,11 @@ impl Server {
     }
 }
 
-fn respond(id: &str, result: Result<serde_json::Value, ApiError>) -> Response<Full<Bytes>> {
+fn respond(id: &str, result: Result<Reply, ApiError>) -> Response<Full<Bytes>> {
     let (status, error, body) = match result {
-        Ok(value) => (200, None, super::shapes::prune(value)),
-        Err(e) => (e.status, Some(e.code), e.body()),
+        Ok(Reply::Json(bytes)) => (200, None, bytes),
+        Ok(Reply::Value(value)) => (200, None, text(&super::shapes::prune(value))),
+        Err(e) => (e.status, Some(e.code), text(&e.body())),
     };
     let mut builder = Response::builder()
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
@@ -163,8 +165,11 @@ fn respond(id: &str, result: Result<serde_json::Value, ApiError>) -> Response<Fu
     if let Some(code) = error {
         builder = builder.header("x-amzn-errortype", code);
     }
-    let text = serde_json::to_string(&body).unwrap_or_else(|_| "{}".into());
     builder
-        .body(Full::new(Bytes::from(text)))
+        .body(Full::new(Bytes::from(body)))
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+fn text(value: &serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec())
 }

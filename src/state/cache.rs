@@ -53,6 +53,15 @@ pub struct StateCache {
 
 /// Reads `path` unless `cached` is the same file: `Ok(None)` when there is no file.
 fn read_if_changed(path: &Path, cached: Option<Stamp>) -> Result<Option<(Stamp, Option<String>)>> {
+    // The common case, an unchanged file, costs one `stat` of the path: the file there now
+    // is the one read before when its identity is the cached one (a replaced file is
+    // another inode). Only a changed file is opened, and its identity then taken from the
+    // descriptor that is read.
+    if let Some(stamp) = cached
+        && std::fs::metadata(path).is_ok_and(|m| Stamp::of(&m) == stamp)
+    {
+        return Ok(Some((stamp, None)));
+    }
     let mut file = match File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
