@@ -672,6 +672,7 @@ mod tests {
                 rollout_state_reason: Some("starting".into()),
                 failed_tasks: 1,
                 updated_at: at(2_500),
+                shift: None,
             },
         );
         for (i, message) in ["first", "second"].into_iter().enumerate() {

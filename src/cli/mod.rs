@@ -8,6 +8,7 @@ pub mod completion;
 pub mod converge;
 pub mod delete;
 pub mod deploy;
+pub mod deployment;
 pub mod describe;
 pub mod events;
 pub mod exec;
@@ -106,6 +107,8 @@ pub enum Command {
     Scale(scale::ScaleArgs),
     /// Return a service to an earlier revision (recorded; the next plan shows the drift)
     Rollback(scale::RollbackArgs),
+    /// A deployment's stage and outcome; continue or roll back a blue/green, linear or canary one
+    Deployment(deployment::DeploymentArgs),
     /// CPU and memory of running tasks
     Top(top::TopArgs),
     /// Set a host to DRAINING: its tasks are started elsewhere, then stopped
@@ -204,6 +207,7 @@ pub fn main() -> ExitCode {
         Command::RunTask(args) => run_task::run(&cx, args),
         Command::Scale(args) => scale::scale(&cx, args),
         Command::Rollback(args) => scale::rollback(&cx, args),
+        Command::Deployment(args) => deployment::run(&cx, args),
         Command::Top(args) => top::run(&cx, args),
         Command::Drain(args) => hosts::drain(&cx, args, true),
         Command::Undrain(args) => hosts::drain(&cx, args, false),

@@ -441,6 +441,7 @@ impl EffectiveTaskDefinition {
     }
 }
 
+pub mod strategy;
 pub mod traffic;
 
 #[cfg(test)]

@@ -7,8 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::ecs::{
-    ContainerDefinition, DeploymentControllerType, DeploymentStrategy, LogDriver, ServiceSpec,
-    TaskDefinitionSpec,
+    ContainerDefinition, DeploymentControllerType, LogDriver, ServiceSpec, TaskDefinitionSpec,
 };
 use super::manifest::{Manifest, Origin};
 use super::node::DocPath;
@@ -211,13 +210,26 @@ impl Ignored {
         const LAUNCH: &str = "AWS capacity selection";
         const TAGS: &str = "AWS resource tags";
         for (i, lb) in s.load_balancers.iter().enumerate() {
-            if lb.advanced_configuration.is_some() {
-                self.add(
-                    o,
-                    &format!("loadBalancers[{i}].advancedConfiguration"),
-                    "loadBalancers[].advancedConfiguration",
-                    "blue/green listener rules of AWS deployments",
-                );
+            let Some(advanced) = &lb.advanced_configuration else {
+                continue;
+            };
+            let rules = [
+                (
+                    "productionListenerRule",
+                    advanced.production_listener_rule.is_some(),
+                ),
+                ("testListenerRule", advanced.test_listener_rule.is_some()),
+                ("roleArn", advanced.role_arn.is_some()),
+            ];
+            for (field, set) in rules {
+                if set {
+                    self.add(
+                        o,
+                        &format!("loadBalancers[{i}].advancedConfiguration.{field}"),
+                        &format!("loadBalancers[].advancedConfiguration.{field}"),
+                        "traffic shifts by weight inside the production target group; a test listener reaches the new revision through the alternate target group",
+                    );
+                }
             }
         }
         // serviceConnectConfiguration is served (traffic through the hosts' proxies).
@@ -293,30 +305,17 @@ impl Ignored {
             );
         }
         if let Some(config) = &s.deployment_configuration {
-            let fields: [(&str, bool); 7] = [
-                ("alarms", config.alarms.is_some()),
-                ("bakeTimeInMinutes", config.bake_time_in_minutes.is_some()),
-                ("lifecycleHooks", !config.lifecycle_hooks.is_empty()),
-                ("linearConfiguration", config.linear_configuration.is_some()),
-                ("canaryConfiguration", config.canary_configuration.is_some()),
-                (
-                    "earlySuccessCriteria",
-                    config.early_success_criteria.is_some(),
-                ),
-                (
-                    "strategy",
-                    config
-                        .strategy
-                        .is_some_and(|s| s != DeploymentStrategy::Rolling),
-                ),
-            ];
+            let fields: [(&str, bool); 1] = [(
+                "earlySuccessCriteria",
+                config.early_success_criteria.is_some(),
+            )];
             for (field, set) in fields {
                 if set {
                     self.add(
                         o,
                         &format!("deploymentConfiguration.{field}"),
                         &format!("deploymentConfiguration.{field}"),
-                        "ecsctl deploys with rolling updates within minimumHealthyPercent/maximumPercent",
+                        "ecsctl completes a deployment when its steps and bake time are done",
                     );
                 }
             }

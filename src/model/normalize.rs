@@ -172,6 +172,12 @@ pub fn service(name: &str, spec: &ServiceSpec) -> ServiceSpec {
     }
     for lb in &mut spec.load_balancers {
         resolve_target_group(&mut lb.target_group_name, &mut lb.target_group_arn);
+        if let Some(advanced) = &mut lb.advanced_configuration {
+            resolve_target_group(
+                &mut advanced.alternate_target_group_name,
+                &mut advanced.alternate_target_group_arn,
+            );
+        }
     }
     spec.load_balancers.sort_by(|a, b| {
         (&a.target_group_name, &a.container_name, a.container_port).cmp(&(

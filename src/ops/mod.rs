@@ -25,6 +25,7 @@ pub mod apply;
 pub mod converge;
 pub mod delete;
 pub mod deploy;
+pub mod deployment;
 pub mod error;
 pub mod hosts;
 pub mod manifests;

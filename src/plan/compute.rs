@@ -279,12 +279,19 @@ fn resolve(
 }
 
 fn deployment_plan(
+    spec: &ServiceSpec,
     service: &EffectiveService,
     from: Option<TaskDefRef>,
     to: TaskDefRef,
     reason: &str,
 ) -> DeploymentPlan {
     let bounds = service.deployment;
+    // A first deployment has nothing to shift traffic from: it starts like a rolling one.
+    let strategy = crate::model::effective::strategy::Strategy::of(spec);
+    let strategy = (strategy.shifts() && from.is_some()).then(|| super::ShiftPlan {
+        strategy: strategy.kind.to_string(),
+        steps: strategy.steps_text(),
+    });
     let count = service.desired_count;
     let (minimum_running, maximum_running) = bounds.running(count);
     DeploymentPlan {
@@ -297,6 +304,7 @@ fn deployment_plan(
         maximum_running,
         reason: reason.to_string(),
         daemon: service.is_daemon(),
+        strategy,
     }
 }
 
@@ -334,7 +342,7 @@ fn services(
                     }
                 };
                 plan.changes.push(Change {
-                    deployment: Some(deployment_plan(&service, None, to, "service created")),
+                    deployment: Some(deployment_plan(spec, &service, None, to, "service created")),
                     ..Change::fields(object, Action::Create, leaves(&to_value(spec)))
                 });
             }
@@ -351,6 +359,7 @@ fn services(
                     || record.spec.placement_constraints != spec.placement_constraints;
                 let deployment = if to != record.task_definition {
                     Some(deployment_plan(
+                        spec,
                         &service,
                         Some(record.task_definition.clone()),
                         to,
@@ -358,6 +367,7 @@ fn services(
                     ))
                 } else if placement_changed {
                     Some(deployment_plan(
+                        spec,
                         &service,
                         Some(record.task_definition.clone()),
                         to,

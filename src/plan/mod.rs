@@ -221,6 +221,18 @@ pub struct DeploymentPlan {
     /// DAEMON services run one task per host; the count is known only on the hosts.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub daemon: bool,
+    /// A BLUE_GREEN, LINEAR or CANARY deployment: the strategy and its steps with their
+    /// times; absent for rolling ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<ShiftPlan>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShiftPlan {
+    pub strategy: String,
+    /// `10% for 1m, then 100%; bake 0m`.
+    pub steps: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

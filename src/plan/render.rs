@@ -140,11 +140,23 @@ fn field_line(field: &FieldDiff, paint: Paint) -> String {
 }
 
 fn deployment_line(d: &DeploymentPlan, paint: Paint) -> String {
+    let kind = d
+        .strategy
+        .as_ref()
+        .map_or("rolling", |s| s.strategy.as_str());
     let what = match &d.from {
-        Some(from) if *from != d.to => format!("rolling deployment {from} → {}", d.to),
-        Some(_) => format!("rolling deployment of {} ({})", d.to, d.reason),
+        Some(from) if *from != d.to => format!("{kind} deployment {from} → {}", d.to),
+        Some(_) => format!("{kind} deployment of {} ({})", d.to, d.reason),
         None => format!("deployment of {}", d.to),
     };
+    if let Some(shift) = &d.strategy {
+        return format!(
+            "{} {what}: {} tasks of the new revision start beside the old ones; production traffic {}",
+            paint.blue("»"),
+            d.desired_count,
+            shift.steps
+        );
+    }
     let bounds = if d.daemon {
         format!(
             "one task per host; minimumHealthyPercent {}, maximumPercent {}",

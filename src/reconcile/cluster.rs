@@ -372,7 +372,19 @@ fn drain_before_stop(
     );
     let judged: Vec<(ObservedTask, TaskState)> =
         tasks.iter().cloned().zip(states.iter().cloned()).collect();
-    let decision = traffic::decide(traffic_input, input.services, &judged, &stopping, input.now);
+    let shares: BTreeMap<String, service::TrafficShare> = out
+        .services
+        .iter()
+        .filter_map(|(name, d)| Some((name.clone(), d.traffic_share.clone()?)))
+        .collect();
+    let decision = traffic::decide(
+        traffic_input,
+        input.services,
+        &judged,
+        &stopping,
+        &shares,
+        input.now,
+    );
     let held = &decision.held_stops;
     out.steps.retain(|s| {
         !(matches!(s.action, Action::Stop { .. }) && held.contains(s.action.task_id()))

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::cluster::{ClusterConfiguration, ClusterSetting, ClusterSpec};
 use crate::model::ecs::{ServiceSpec, Tag, TaskDefinitionSpec};
+use crate::model::effective::strategy::Stage;
 use crate::model::effective::{EffectiveService, EffectiveTaskDefinition};
 use crate::model::names::TaskDefRef;
 use crate::model::scheduled::ScheduledTaskSpec;
@@ -453,6 +454,9 @@ pub struct ServiceRuntime {
     /// Active tasks per capacity provider, as last counted (absent without providers).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub capacity_providers: BTreeMap<String, u32>,
+    /// Commands' requests to deployments, by deployment id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub controls: BTreeMap<String, DeploymentControl>,
 }
 
 /// Why a task stopped, as ECS words it (`Essential container in task exited`).
@@ -507,6 +511,39 @@ pub struct DeploymentProgress {
     #[serde(default)]
     pub failed_tasks: u32,
     pub updated_at: Timestamp,
+    /// Where a shifted deployment (BLUE_GREEN, LINEAR, CANARY) stands; absent for rolling ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shift: Option<ShiftProgress>,
+}
+
+/// A shifted deployment's stage and its production traffic.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShiftProgress {
+    pub stage: Stage,
+    /// The production traffic step under way (PRODUCTION_TRAFFIC_SHIFT).
+    #[serde(default)]
+    pub step: u32,
+    /// When the stage (or the step, or the pause) began.
+    pub since: Timestamp,
+    /// The new revision's share of production traffic, in permille.
+    #[serde(default)]
+    pub traffic: u32,
+    /// A PAUSE hook holds the deployment at `stage`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub paused: bool,
+}
+
+/// What a command asked of a deployment (`ecsctl deployment continue|rollback`). Kept apart
+/// from the progress the reconciler writes, so neither overwrites the other.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentControl {
+    /// Stages whose PAUSE hook was continued.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub continued: BTreeSet<Stage>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rollback: bool,
 }
 
 impl DeploymentProgress {
@@ -516,6 +553,7 @@ impl DeploymentProgress {
             rollout_state_reason: None,
             failed_tasks: 0,
             updated_at: now,
+            shift: None,
         }
     }
 }

@@ -7,7 +7,11 @@ use super::task_definition::{LogConfiguration, Tag};
 use super::{ecs_enum, ecs_struct};
 
 ecs_struct! {
+    /// Blue/green's second target group: `alternateTargetGroupName` (ecsctl's own field) or
+    /// the ARN of a real ELBv2 target group, which names it. It carries the new revision's
+    /// tasks during a deployment, for a test listener.
     AdvancedConfiguration {
+        alternate_target_group_name: Option<String>,
         alternate_target_group_arn: Option<String>,
         production_listener_rule: Option<String>,
         test_listener_rule: Option<String>,

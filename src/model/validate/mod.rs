@@ -14,6 +14,7 @@ pub mod capacity;
 mod cluster;
 mod scheduled;
 mod service;
+mod strategy;
 mod task_definition;
 mod traffic;
 #[cfg(test)]

@@ -136,6 +136,7 @@ fn check_deployment(spec: &ServiceSpec, daemon: bool, c: &mut Check<'_>) {
         )
         .help("write `deploymentCircuitBreaker: { enable: true, rollback: true }`");
     }
+    super::strategy::check(spec, daemon, c);
 }
 
 fn check_placement(spec: &ServiceSpec, daemon: bool, c: &mut Check<'_>) {

@@ -776,3 +776,53 @@ fn a_fargate_service_needs_a_fargate_task_definition() {
         "{daemon:?}"
     );
 }
+
+#[test]
+fn deployment_strategy_rules() {
+    let text = "apiVersion: ecsctl/v1\nkind: Service\nmetadata: {name: web}\nspec:\n  desiredCount: 2\n  deploymentConfiguration:\n    strategy: BLUE_GREEN\n    linearConfiguration: {stepPercent: 2.5, stepBakeTimeInMinutes: 2000}\n    canaryConfiguration: {canaryPercent: 0.05}\n    lifecycleHooks:\n      - {targetType: PAUSE, lifecycleStages: []}\n      - {targetType: PAUSE, lifecycleStages: [POST_SCALE_UP], timeoutConfiguration: {timeoutInMinutes: 0}}\n    alarms: {alarmNames: [], enable: true, rollback: true}\n";
+    let messages: Vec<String> = errors(text)
+        .into_iter()
+        .map(|e| format!("{} {}", e.2, e.3))
+        .collect();
+    let expected = [
+        "spec.deploymentConfiguration.linearConfiguration.stepPercent 2.5%: it must be a multiple of 0.1 from 3 to 100",
+        "spec.deploymentConfiguration.linearConfiguration.stepBakeTimeInMinutes 2000 minutes",
+        "spec.deploymentConfiguration.linearConfiguration linearConfiguration applies to the LINEAR strategy, not BLUE_GREEN",
+        "spec.deploymentConfiguration.canaryConfiguration.canaryPercent 0.05%",
+        "spec.deploymentConfiguration.canaryConfiguration canaryConfiguration applies to the CANARY strategy",
+        "spec.deploymentConfiguration.lifecycleHooks[0].lifecycleStages a lifecycle hook names the stages",
+        "spec.deploymentConfiguration.lifecycleHooks[1].timeoutConfiguration.timeoutInMinutes 0 minutes",
+        "spec.deploymentConfiguration.alarms.alarmNames deployment alarms are enabled but name no alarm",
+        "spec.deploymentConfiguration.strategy a BLUE_GREEN deployment needs `bakeTimeInMinutes`",
+        "spec.taskDefinition unknown task definition `web`",
+    ];
+    for want in expected {
+        assert!(
+            messages.iter().any(|m| m.starts_with(want)),
+            "missing {want:?} in {messages:#?}"
+        );
+    }
+    assert_eq!(messages.len(), expected.len(), "{messages:#?}");
+    // Lambda hooks of real ECS documents and a strategy without a target group are warned of.
+    let lambda = "apiVersion: ecsctl/v1\nkind: Service\nmetadata: {name: web}\nspec:\n  desiredCount: 2\n  deploymentConfiguration:\n    strategy: CANARY\n    lifecycleHooks: [{hookTargetArn: 'arn:aws:lambda:us-east-1:1:function:f', lifecycleStages: [POST_SCALE_UP]}]\n";
+    let all = check(lambda);
+    let lambda_errors: Vec<String> = errors(lambda).into_iter().map(|e| e.3).collect();
+    assert_eq!(
+        lambda_errors,
+        vec!["unknown task definition `web`".to_string()],
+        "{all:#?}"
+    );
+    let warnings: Vec<&String> = all.iter().map(|d| &d.4).collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|m| m.starts_with("AWS_LAMBDA hooks call AWS Lambda")),
+        "{warnings:#?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|m| m.starts_with("CANARY shifts production traffic")),
+        "{warnings:#?}"
+    );
+}

@@ -586,6 +586,36 @@ pub(super) fn check_references(
                     continue;
                 }
             }
+            if let Some(advanced) = &lb.advanced_configuration {
+                let alternate = TargetGroupRef::of(
+                    advanced.alternate_target_group_name.as_deref(),
+                    advanced.alternate_target_group_arn.as_deref(),
+                );
+                let at = format!("{path}.advancedConfiguration");
+                match alternate.name() {
+                    Some(name) if is_templated(name) => {}
+                    Some(name) if !groups.contains(&(cluster, name)) => {
+                        unknown_group(
+                            &mut c,
+                            &format!("{at}.alternateTargetGroupName"),
+                            cluster,
+                            name,
+                        );
+                    }
+                    Some(name) if Some(name) == lb.target_group_name.as_deref() => {
+                        c.error(
+                            &format!("{at}.alternateTargetGroupName"),
+                            format!("the alternate target group is the production one (`{name}`)"),
+                        )
+                        .help("name a second target group: it carries the new revision for a test listener");
+                    }
+                    Some(_) => {}
+                    None => {
+                        c.error(&at, "advancedConfiguration names the alternate target group")
+                            .help("add `alternateTargetGroupName: NAME` (a `kind: TargetGroup` of the cluster)");
+                    }
+                }
+            }
             let Some(container_name) = lb.container_name.as_deref() else {
                 c.error(&path, "a load balancer entry needs `containerName`");
                 continue;

@@ -14,6 +14,7 @@
 
 mod daemon;
 mod replica;
+pub mod shift;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -153,6 +154,16 @@ pub struct Decision {
     pub counts: Counts,
     /// Active tasks per capacity provider (of the hosts they run on).
     pub capacity_providers: BTreeMap<String, u32>,
+    /// A shifted deployment's share of production traffic (absent: every task alike).
+    pub traffic_share: Option<TrafficShare>,
+}
+
+/// The production traffic a deployment's tasks take in its target groups; the service's
+/// other tasks take the rest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrafficShare {
+    pub deployment: String,
+    pub permille: u32,
 }
 
 /// How the service's failure streak changes (it throttles launches).
@@ -175,6 +186,7 @@ pub fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource) -> Decision {
     let mut decision = Decision::default();
     let service = input.record.effective();
     let (at, stopped) = record_failures(input, &service, &mut decision);
+    requested_rollback(input, &mut decision);
     if service.is_daemon() {
         daemon::decide(input, &service, ids, &mut decision);
     } else {
@@ -286,39 +298,87 @@ fn record_failures(
     let desired = desired_count(input, service);
     let threshold = breaker_threshold(desired);
     if breaker.enable && progress.failed_tasks >= threshold {
-        progress.rollout_state = RolloutState::Failed;
-        progress.rollout_state_reason = Some(format!(
+        let why = format!(
             "tasks failed to start: {} failed, the circuit breaker threshold is {threshold}",
             progress.failed_tasks
-        ));
-        decision.events.push(format!(
-            "(service {name}) (deployment {}) deployment failed: tasks failed to start.",
-            primary.id
-        ));
-        if breaker.rollback {
-            let target = input.record.deployments.iter().skip(1).find(|d| {
-                input
-                    .runtime
-                    .deployments
-                    .get(&d.id)
-                    .is_some_and(|p| p.rollout_state == RolloutState::Completed)
-            });
-            match target {
-                Some(target) => {
-                    decision.events.push(format!(
-                        "(service {name}) rolling back to deployment {} ({}).",
-                        target.id, target.task_definition
-                    ));
-                    decision.rollback = Some(target.clone());
-                }
-                None => decision.events.push(format!(
-                    "(service {name}) cannot roll back: no earlier deployment completed."
-                )),
-            }
-        }
+        );
+        fail_primary(
+            input,
+            decision,
+            &mut progress,
+            &why,
+            "tasks failed to start",
+            breaker.rollback,
+        );
     }
     decision.progress.push((primary.id.clone(), progress));
     (at, stopped)
+}
+
+/// `ecsctl deployment rollback` on a deployment in progress: it fails, and the service returns
+/// to the last deployment that completed (a shifted one's traffic at once).
+fn requested_rollback(input: &ServiceInput<'_>, decision: &mut Decision) {
+    let Some(primary) = input.record.primary() else {
+        return;
+    };
+    let requested = input
+        .runtime
+        .controls
+        .get(&primary.id)
+        .is_some_and(|c| c.rollback);
+    let mut progress = current_progress(input, decision, &primary.id);
+    if !requested || progress.rollout_state != RolloutState::InProgress {
+        return;
+    }
+    let why = "rolled back by `ecsctl deployment rollback`";
+    fail_primary(input, decision, &mut progress, why, why, true);
+    decision.progress.push((primary.id.clone(), progress));
+}
+
+/// Marks the primary deployment FAILED (`why` recorded, `short` in the event) and, with
+/// `rollback`, returns the service to the last deployment that completed. The one path for
+/// the circuit breaker, alarms, lifecycle hooks and `ecsctl deployment rollback`.
+fn fail_primary(
+    input: &ServiceInput<'_>,
+    decision: &mut Decision,
+    progress: &mut DeploymentProgress,
+    why: &str,
+    short: &str,
+    rollback: bool,
+) {
+    let name = input.name;
+    let Some(primary) = input.record.primary() else {
+        return;
+    };
+    progress.rollout_state = RolloutState::Failed;
+    progress.rollout_state_reason = Some(why.to_string());
+    progress.updated_at = input.now;
+    decision.events.push(format!(
+        "(service {name}) (deployment {}) deployment failed: {short}.",
+        primary.id
+    ));
+    if !rollback {
+        return;
+    }
+    let target = input.record.deployments.iter().skip(1).find(|d| {
+        input
+            .runtime
+            .deployments
+            .get(&d.id)
+            .is_some_and(|p| p.rollout_state == RolloutState::Completed)
+    });
+    match target {
+        Some(target) => {
+            decision.events.push(format!(
+                "(service {name}) rolling back to deployment {} ({}).",
+                target.id, target.task_definition
+            ));
+            decision.rollback = Some(target.clone());
+        }
+        None => decision.events.push(format!(
+            "(service {name}) cannot roll back: no earlier deployment completed."
+        )),
+    }
 }
 
 /// One line per task that stopped by itself: why (ECS's reason and the exit code), and

@@ -2,19 +2,22 @@
 //! out within minimumHealthyPercent / maximumPercent.
 
 use super::{
-    Assessed, Decision, HostStatus, ServiceInput, StopTask, commit_actions, failed_deployment,
-    health_pending, healthy, is_primary, new_start, observed_counts, placement_hosts, request_for,
-    requeue_at, seed, settle, stop_intentionally, stop_order, stop_within_budget, throttled_until,
+    Assessed, Decision, HostStatus, ServiceInput, StopTask, TrafficShare, commit_actions,
+    current_progress, fail_primary, failed_deployment, health_pending, healthy, is_primary,
+    new_start, observed_counts, placement_hosts, request_for, requeue_at, seed, settle, shift,
+    stop_intentionally, stop_order, stop_within_budget, throttled_until,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ids::IdSource;
 use crate::model::effective::EffectiveService;
+use crate::model::effective::strategy::{Stage, Strategy as DeploymentStrategy};
+use crate::reconcile::converge::BREAKER_ROLLBACK;
 use crate::reconcile::task::{Health, TaskStatus};
 use crate::schedule::capacity::Strategy;
 use crate::schedule::pools::CAPACITY_UNAVAILABLE;
 use crate::schedule::{self, Placer, Request, Unplaced};
-use crate::state::{Deployment, ServiceStatus};
+use crate::state::{Deployment, RolloutState, ServiceStatus};
 
 pub(super) fn decide(
     input: &ServiceInput<'_>,
@@ -121,13 +124,26 @@ pub(super) fn decide(
         .providers
         .tally(active.iter().map(|t| t.task.host.as_str()));
 
+    // A shifted deployment (BLUE_GREEN, LINEAR, CANARY) starts the new revision at full size
+    // beside the old one and moves production traffic by steps; the old tasks stop at
+    // CLEAN_UP, all at once (each drains first).
+    let scaled_up = current.len() as u32 == desired && healthy_current == desired;
+    let shifted = shift_progress(input, decision, primary, !old.is_empty(), scaled_up);
+
     // Stop: old tasks that are not healthy (they count for nothing), then old healthy ones
     // as far as minimumHealthyPercent allows, then surplus current tasks.
     let mut stops: Vec<StopTask> = Vec::new();
     let reason_deployment = primary.map(|p| p.id.as_str());
     let mut budget = (healthy_current + healthy_old).saturating_sub(min_healthy);
     stop_order(&mut old);
-    stop_within_budget(&old, &mut budget, reason_deployment, &mut stops);
+    match shifted {
+        Some(stage) if stage != Stage::CleanUp => {}
+        Some(_) => {
+            let mut all = u32::MAX;
+            stop_within_budget(&old, &mut all, reason_deployment, &mut stops);
+        }
+        None => stop_within_budget(&old, &mut budget, reason_deployment, &mut stops),
+    }
     if current.len() as u32 > desired {
         let excess = current.len() - desired as usize;
         for t in scale_in(input, &strategy, &current, excess, &mut budget) {
@@ -138,7 +154,11 @@ pub(super) fn decide(
     // Start: as many current tasks as are missing, within maximumPercent (counting every
     // task still up, stopping or not).
     let missing = desired.saturating_sub(current.len() as u32);
-    let room = max_total.saturating_sub(total);
+    let room = match shifted {
+        None => max_total.saturating_sub(total),
+        Some(Stage::PreScaleUp) => 0,
+        Some(_) => missing,
+    };
     let mut launch = missing.min(room);
     if failed_deployment(input, decision) {
         launch = 0;
@@ -189,6 +209,73 @@ pub(super) fn decide(
             input.now.plus(std::time::Duration::from_secs(5)),
         );
     }
+}
+
+/// Moves a shifted deployment along (see [`shift`]) and records its progress and traffic
+/// share; returns its stage, or `None` when the service deploys by rolling: a ROLLING
+/// strategy, a deployment that is not in progress, a first deployment (nothing to shift
+/// from), or a deployment the service rolled back to (traffic returns at once).
+fn shift_progress(
+    input: &ServiceInput<'_>,
+    decision: &mut Decision,
+    primary: Option<&Deployment>,
+    has_old: bool,
+    scaled_up: bool,
+) -> Option<Stage> {
+    let primary = primary?;
+    let strategy = DeploymentStrategy::of(&input.record.spec);
+    if !strategy.shifts() || primary.reason == BREAKER_ROLLBACK {
+        return None;
+    }
+    let mut progress = current_progress(input, decision, &primary.id);
+    if progress.rollout_state == RolloutState::Failed && has_old && progress.shift.is_some() {
+        // Failed without a rollback: the old revision keeps its tasks and all the traffic.
+        decision.traffic_share = Some(TrafficShare {
+            deployment: primary.id.clone(),
+            permille: 0,
+        });
+        return Some(Stage::PreScaleUp);
+    }
+    if progress.rollout_state != RolloutState::InProgress {
+        return None;
+    }
+    let from = match &progress.shift {
+        Some(shift) => shift.clone(),
+        None if has_old => shift::start(input.now),
+        None => return None,
+    };
+    let label = format!("(service {}) (deployment {})", input.name, primary.id);
+    let control = input.runtime.controls.get(&primary.id);
+    let facts = shift::Facts { scaled_up };
+    let advance = shift::advance(&strategy, &from, control, facts, &label, input.now);
+    decision.events.extend(advance.events);
+    let poll = input.now.plus(shift::CONTROL_POLL);
+    let wake = advance.wake_at.map_or(poll, |at| at.min(poll));
+    requeue_at(decision, input.now, wake);
+    let stage = advance.progress.stage;
+    decision.traffic_share = Some(TrafficShare {
+        deployment: primary.id.clone(),
+        permille: advance.progress.traffic,
+    });
+    let changed = progress.shift.as_ref() != Some(&advance.progress);
+    progress.shift = Some(advance.progress);
+    if let Some(why) = advance.fail {
+        // A manual rollback or a hook's verdict always returns to the last completed
+        // deployment (the circuit breaker and alarms follow their own `rollback` settings).
+        fail_primary(input, decision, &mut progress, &why, &why, true);
+        decision.traffic_share = Some(TrafficShare {
+            deployment: primary.id.clone(),
+            permille: 0,
+        });
+        decision.progress.push((primary.id.clone(), progress));
+        // Nothing stops or starts until the rollback is recorded (the next pass).
+        return Some(Stage::PreScaleUp);
+    }
+    if changed {
+        progress.updated_at = input.now;
+        decision.progress.push((primary.id.clone(), progress));
+    }
+    Some(stage)
 }
 
 /// New tasks of the primary deployment to place.

@@ -273,6 +273,8 @@ impl World {
         let removed: Vec<&String> = d.removals.iter().map(|r| &r.task_id).collect();
         self.tasks.retain(|t| !removed.contains(&&t.id));
         if let Some(target) = &d.rollback {
+            let mut target = target.clone();
+            target.reason = crate::reconcile::converge::BREAKER_ROLLBACK.into();
             self.record.deployments.insert(0, target.clone());
             self.record.task_definition = target.task_definition.clone();
             self.runtime
@@ -1181,4 +1183,99 @@ fn a_changed_strategy_moves_tasks_one_at_a_time_to_the_new_split() {
     assert!(w.up() <= 16, "within maximumPercent");
     let d = w.step();
     assert!(d.steady && d.starts.is_empty() && d.stops.is_empty());
+}
+
+fn with_canary(mut r: ServiceRecord, percent: f64, bake_minutes: i32) -> ServiceRecord {
+    if let Some(c) = r.spec.deployment_configuration.as_mut() {
+        c.strategy = Some(crate::model::ecs::DeploymentStrategy::Canary);
+        c.canary_configuration = Some(crate::model::ecs::CanaryConfiguration {
+            canary_percent: Some(percent),
+            canary_bake_time_in_minutes: Some(bake_minutes),
+        });
+        c.bake_time_in_minutes = Some(0);
+    }
+    r
+}
+
+#[test]
+fn a_canary_runs_both_revisions_at_full_size_and_stops_the_old_one_after_its_bake() {
+    // maximumPercent 100 would forbid a rolling start-first: a shifted deployment ignores it.
+    let mut w = World::new(
+        with_canary(record(3, 100, 100, vec![deployment("d1", 1)]), 10.0, 1),
+        hosts(1),
+    );
+    w.settle(5);
+    let first = w.step();
+    assert_eq!(
+        first.traffic_share, None,
+        "a first deployment has nothing to shift from"
+    );
+    w.deploy("d2", 2);
+    let d = w.step();
+    assert_eq!((d.starts.len(), d.stops.len()), (3, 0));
+    assert_eq!(d.traffic_share.as_ref().map(|s| s.permille), Some(0));
+    let d = w.step();
+    assert_eq!(d.stops.len(), 0, "the old revision stays during the canary");
+    let share = d.traffic_share.clone().expect("a share");
+    assert_eq!((share.deployment.as_str(), share.permille), ("d2", 100));
+    assert!(
+        d.requeue_after
+            .is_some_and(|r| r <= Duration::from_secs(60))
+    );
+    for _ in 0..10 {
+        let d = w.step();
+        assert_eq!(d.stops.len(), 0);
+        assert_eq!(d.traffic_share.map(|s| s.permille), Some(100));
+    }
+    w.now += 60_000;
+    let d = w.step();
+    assert_eq!(d.traffic_share.map(|s| s.permille), Some(1000));
+    assert_eq!(d.stops.len(), 3, "CLEAN_UP stops every old task");
+    w.settle(5);
+    assert_eq!((w.running_of(1), w.running_of(2)), (0, 3));
+    assert_eq!(
+        w.runtime.deployments["d2"].rollout_state,
+        RolloutState::Completed
+    );
+    let shifted: Vec<&String> = w
+        .events
+        .iter()
+        .filter(|e| e.contains("production traffic"))
+        .collect();
+    assert_eq!(shifted.len(), 2, "{shifted:?}");
+}
+
+#[test]
+fn a_rollback_request_returns_traffic_and_keeps_the_old_tasks() {
+    let mut w = World::new(
+        with_canary(record(2, 100, 200, vec![deployment("d1", 1)]), 10.0, 10),
+        hosts(1),
+    );
+    w.settle(5);
+    let old: Vec<String> = w.tasks.iter().map(|t| t.id.clone()).collect();
+    w.deploy("d2", 2);
+    w.step();
+    let d = w.step();
+    assert_eq!(d.traffic_share.map(|s| s.permille), Some(100));
+    w.runtime.controls.entry("d2".into()).or_default().rollback = true;
+    let d = w.step();
+    assert_eq!(d.rollback.as_ref().map(|r| r.id.as_str()), Some("d1"));
+    assert_eq!(
+        w.runtime.deployments["d2"].rollout_state,
+        RolloutState::Failed
+    );
+    w.settle(10);
+    assert_eq!((w.running_of(1), w.running_of(2)), (2, 0));
+    let still: Vec<String> = w
+        .tasks
+        .iter()
+        .filter(|t| t.phase == Phase::Running)
+        .map(|t| t.id.clone())
+        .collect();
+    assert_eq!(still, old, "the old tasks never stopped");
+    assert!(
+        w.events
+            .iter()
+            .any(|e| e.contains("deployment failed: rolled back by `ecsctl deployment rollback`"))
+    );
 }

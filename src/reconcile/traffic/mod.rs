@@ -16,6 +16,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use super::service::TrafficShare;
+use super::service::shift::weights;
 use super::task::{DesiredStatus, ObservedTask, TaskGroup, TaskState, TaskStatus};
 use crate::model::effective::traffic::EffectiveTargetGroup;
 use crate::model::traffic::{LoadBalancerSpec, TargetGroupSpec};
@@ -148,8 +150,14 @@ pub struct TrafficDecision {
 struct Wanted {
     task: String,
     service: String,
+    /// The task's deployment (a shifted deployment's share is by deployment).
+    deployment: Option<String>,
     target_group: String,
+    /// Whether this is a blue/green alternate group (its tasks take its traffic alike).
+    alternate: bool,
     server: Server,
+    /// The weight it takes once healthy.
+    weight: u32,
 }
 
 /// The name of a task's target in a backend: unique per task and container port.
@@ -201,13 +209,27 @@ fn targets_of(
     let Some(address) = input.addresses.get(&task.host) else {
         return Vec::new();
     };
+    // The alternate group of a blue/green pair carries the current deployment's tasks.
+    let current = record
+        .primary()
+        .is_some_and(|p| task.deployment.as_deref() == Some(p.id.as_str()));
     record
         .spec
         .load_balancers
         .iter()
         .chain(input.registrations.get(service).into_iter().flatten())
-        .filter_map(|lb| {
-            let target_group = lb.target_group_name.clone()?;
+        .flat_map(|lb| {
+            let alternate = lb
+                .advanced_configuration
+                .as_ref()
+                .and_then(|a| a.alternate_target_group_name.clone())
+                .filter(|_| current);
+            let groups = [(lb.target_group_name.clone(), false), (alternate, true)];
+            groups
+                .into_iter()
+                .filter_map(move |(group, alternate)| Some((lb, group?, alternate)))
+        })
+        .filter_map(|(lb, target_group, alternate)| {
             if !input.target_groups.contains_key(&target_group) {
                 return None;
             }
@@ -221,7 +243,9 @@ fn targets_of(
             Some(Wanted {
                 task: task.id.clone(),
                 service: service.clone(),
+                deployment: task.deployment.clone(),
                 target_group,
+                alternate,
                 server: Server {
                     name: server_name(&task.id, container_port),
                     address: address.clone(),
@@ -229,6 +253,7 @@ fn targets_of(
                     weight: 0,
                     state: AdminState::Ready,
                 },
+                weight: TARGET_WEIGHT,
             })
         })
         .collect()
@@ -310,6 +335,7 @@ pub fn decide(
     services: &BTreeMap<String, ServiceRecord>,
     tasks: &[(ObservedTask, TaskState)],
     stopping: &BTreeSet<String>,
+    shares: &BTreeMap<String, TrafficShare>,
     now: Timestamp,
 ) -> TrafficDecision {
     let mut out = TrafficDecision::default();
@@ -326,6 +352,7 @@ pub fn decide(
         })
         .flat_map(|(t, _)| targets_of(input, services, t))
         .collect();
+    let wanted = with_shares(wanted, shares);
     let mut tally = Tally::default();
     let mut busy = false;
     for (host, view) in input.proxies {
@@ -351,6 +378,47 @@ pub fn decide(
         out.requeue_after = Some(TRAFFIC_REQUEUE);
     }
     out
+}
+
+/// Weighs the targets of services whose deployment shifts traffic: in each production
+/// target group, the deployment's targets together take its share (see
+/// [`crate::reconcile::service::shift::weights`]), the service's other targets the rest.
+fn with_shares(mut wanted: Vec<Wanted>, shares: &BTreeMap<String, TrafficShare>) -> Vec<Wanted> {
+    let mut counts: BTreeMap<(&str, &str), (u32, u32)> = BTreeMap::new();
+    for w in wanted.iter().filter(|w| !w.alternate) {
+        if let Some(share) = shares.get(&w.service) {
+            let entry = counts
+                .entry((w.service.as_str(), w.target_group.as_str()))
+                .or_default();
+            if w.deployment.as_deref() == Some(share.deployment.as_str()) {
+                entry.0 += 1;
+            } else {
+                entry.1 += 1;
+            }
+        }
+    }
+    let weights: BTreeMap<(String, String), (u32, u32)> = counts
+        .into_iter()
+        .filter_map(|((service, group), (new, old))| {
+            let share = shares.get(service)?;
+            let pair = weights(share.permille, new, old, TARGET_WEIGHT);
+            Some(((service.to_string(), group.to_string()), pair))
+        })
+        .collect();
+    for w in wanted.iter_mut().filter(|w| !w.alternate) {
+        let (Some(share), Some((new, old))) = (
+            shares.get(&w.service),
+            weights.get(&(w.service.clone(), w.target_group.clone())),
+        ) else {
+            continue;
+        };
+        w.weight = if w.deployment.as_deref() == Some(share.deployment.as_str()) {
+            *new
+        } else {
+            *old
+        };
+    }
+    wanted
 }
 
 /// One host: the config it must hold and the runtime changes to get there. Returns whether
@@ -383,7 +451,7 @@ fn plan_host(
             // A proxy being (re)created, or not read: its config carries every target at its
             // weight, and its own checks take the bad ones out.
             None if view.is_none() => {
-                server.weight = TARGET_WEIGHT;
+                server.weight = w.weight;
                 busy = true;
             }
             None => {
@@ -409,14 +477,14 @@ fn plan_host(
                     busy = true;
                 }
                 AdminState::Ready if stat.is_healthy() => {
-                    if stat.weight != TARGET_WEIGHT {
+                    if stat.weight != w.weight {
                         ops.push(RuntimeOp::Weight {
                             target_group: w.target_group.clone(),
                             server: server.name.clone(),
-                            weight: TARGET_WEIGHT,
+                            weight: w.weight,
                         });
                     }
-                    server.weight = TARGET_WEIGHT;
+                    server.weight = w.weight;
                 }
                 AdminState::Ready => busy = true,
             },

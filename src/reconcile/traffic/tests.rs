@@ -199,6 +199,7 @@ fn a_running_task_is_registered_at_weight_zero_on_every_reached_proxy() {
         &services(),
         &tasks,
         &BTreeSet::new(),
+        &BTreeMap::new(),
         at(10),
     );
     let expected = RuntimeOp::Add {
@@ -243,6 +244,7 @@ fn a_target_gets_its_weight_only_once_its_check_passes() {
         &services(),
         &tasks,
         &BTreeSet::new(),
+        &BTreeMap::new(),
         at(10),
     );
     assert!(ops(&d, "h1").is_empty());
@@ -255,7 +257,14 @@ fn a_target_gets_its_weight_only_once_its_check_passes() {
         "h1",
         Some(view(&[stat("t1-8080", "UP", Some("L7OK"), 0, 0)])),
     )]);
-    let d = decide(&up.input(), &services(), &tasks, &BTreeSet::new(), at(11));
+    let d = decide(
+        &up.input(),
+        &services(),
+        &tasks,
+        &BTreeSet::new(),
+        &BTreeMap::new(),
+        at(11),
+    );
     assert_eq!(
         ops(&d, "h1"),
         [RuntimeOp::Weight {
@@ -333,7 +342,14 @@ fn a_stop_waits_for_the_drain_then_the_delete() {
         "h1",
         Some(view(&[stat("t1-8080", "UP", Some("L7OK"), 100, 3)])),
     )]);
-    let d = decide(&world.input(), &services(), &tasks, &stopping, at(10));
+    let d = decide(
+        &world.input(),
+        &services(),
+        &tasks,
+        &stopping,
+        &BTreeMap::new(),
+        at(10),
+    );
     assert_eq!(
         ops(&d, "h1"),
         [RuntimeOp::Drain {
@@ -354,7 +370,14 @@ fn a_stop_waits_for_the_drain_then_the_delete() {
         "h1".into(),
         Some(view(&[stat("t1-8080", "DRAIN", Some("L7OK"), 100, 2)])),
     );
-    let d = decide(&world.input(), &services(), &tasks, &stopping, at(20));
+    let d = decide(
+        &world.input(),
+        &services(),
+        &tasks,
+        &stopping,
+        &BTreeMap::new(),
+        at(20),
+    );
     assert!(ops(&d, "h1").is_empty());
     assert_eq!(d.held_stops, stopping);
     // Pass 3: sessions gone → deleted; the stop still waits until it is seen gone.
@@ -363,7 +386,14 @@ fn a_stop_waits_for_the_drain_then_the_delete() {
         "h1".into(),
         Some(view(&[stat("t1-8080", "DRAIN", Some("L7OK"), 100, 0)])),
     );
-    let d = decide(&world.input(), &services(), &tasks, &stopping, at(21));
+    let d = decide(
+        &world.input(),
+        &services(),
+        &tasks,
+        &stopping,
+        &BTreeMap::new(),
+        at(21),
+    );
     assert_eq!(
         ops(&d, "h1"),
         [RuntimeOp::Delete {
@@ -378,7 +408,14 @@ fn a_stop_waits_for_the_drain_then_the_delete() {
     assert!(d.draining_since.is_empty());
     // Pass 4: gone from the proxy → the stop goes ahead.
     world.proxies.insert("h1".into(), Some(view(&[])));
-    let d = decide(&world.input(), &services(), &tasks, &stopping, at(22));
+    let d = decide(
+        &world.input(),
+        &services(),
+        &tasks,
+        &stopping,
+        &BTreeMap::new(),
+        at(22),
+    );
     assert!(d.held_stops.is_empty());
     assert!(d.proxies["h1"].config.backends[0].servers.is_empty());
 }
@@ -394,9 +431,23 @@ fn the_deregistration_delay_ends_a_drain_that_keeps_sessions() {
     world
         .draining
         .insert(("h1".into(), "web".into(), "t1-8080".into()), at(100));
-    let within = decide(&world.input(), &services(), &tasks, &stopping, at(129));
+    let within = decide(
+        &world.input(),
+        &services(),
+        &tasks,
+        &stopping,
+        &BTreeMap::new(),
+        at(129),
+    );
     assert!(ops(&within, "h1").is_empty());
-    let after = decide(&world.input(), &services(), &tasks, &stopping, at(130));
+    let after = decide(
+        &world.input(),
+        &services(),
+        &tasks,
+        &stopping,
+        &BTreeMap::new(),
+        at(130),
+    );
     assert!(matches!(ops(&after, "h1")[..], [RuntimeOp::Delete { .. }]));
 }
 
@@ -416,6 +467,7 @@ fn a_drain_no_longer_wanted_is_undone_and_a_dead_task_is_deleted_at_once() {
         &services(),
         &[alive, dead],
         &BTreeSet::new(),
+        &BTreeMap::new(),
         at(10),
     );
     assert_eq!(
@@ -441,7 +493,14 @@ fn a_down_target_of_a_task_being_stopped_is_deleted_without_a_drain() {
         "h1",
         Some(view(&[stat("t1-8080", "DOWN", Some("L7STS"), 100, 0)])),
     )]);
-    let d = decide(&world.input(), &services(), &tasks, &stopping, at(10));
+    let d = decide(
+        &world.input(),
+        &services(),
+        &tasks,
+        &stopping,
+        &BTreeMap::new(),
+        at(10),
+    );
     assert!(matches!(ops(&d, "h1")[..], [RuntimeOp::Delete { .. }]));
     assert_eq!(
         d.events["web"],
@@ -463,7 +522,14 @@ fn an_unreached_proxy_holds_no_stop() {
             }),
         ),
     ]);
-    let d = decide(&world.input(), &services(), &tasks, &stopping, at(10));
+    let d = decide(
+        &world.input(),
+        &services(),
+        &tasks,
+        &stopping,
+        &BTreeMap::new(),
+        at(10),
+    );
     assert!(d.held_stops.is_empty());
 }
 

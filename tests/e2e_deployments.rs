@@ -1,0 +1,386 @@
+//! Shifted deployments on the local Docker daemon behind the managed HAProxy, for real: a
+//! CANARY holds 10 % of production traffic on the new revision for its one-minute bake
+//! (counted by the responses of each revision through the listener) and completes; a
+//! BLUE_GREEN deployment with a PAUSE hook reaches the new revision only through the test
+//! listener until `ecsctl deployment continue`, then moves production traffic in one step;
+//! `ecsctl deployment rollback` at the pause returns to the old revision, whose tasks never
+//! stopped, and `apply --wait` and `deployment status` exit non-zero.
+
+mod common;
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use common::docker::{HAPROXY_IMAGE, IMAGE, docker, ensure_haproxy_image};
+use serde_json::Value;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// One HTTP/1.0 request through a listener: the body's version (`v1`), or `None` on failure.
+fn version(port: u16) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    stream
+        .write_all(b"GET / HTTP/1.0\r\nHost: web\r\n\r\n")
+        .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    let status = head.split_whitespace().nth(1)?;
+    (status == "200").then(|| body.trim().split('-').next().unwrap_or("").to_string())
+}
+
+/// `n` requests: (responses per version, failures).
+fn count(port: u16, n: usize) -> (std::collections::BTreeMap<String, usize>, usize) {
+    let mut seen = std::collections::BTreeMap::new();
+    let mut failed = 0;
+    for _ in 0..n {
+        match version(port) {
+            Some(v) => *seen.entry(v).or_insert(0) += 1,
+            None => failed += 1,
+        }
+    }
+    (seen, failed)
+}
+
+struct ProxyCleanup(String);
+
+impl Drop for ProxyCleanup {
+    fn drop(&mut self) {
+        let _ = docker(&["rm", "-f", &format!("ecsctl-haproxy-{}-local", self.0)]);
+    }
+}
+
+/// The production (and, for blue/green, test) listener, the target groups and a 2-task
+/// service of `version` deploying with `strategy` (YAML under `deploymentConfiguration`).
+fn manifests(
+    cluster: &common::docker::TestCluster,
+    ports: (u16, Option<u16>),
+    version: &str,
+    strategy: &str,
+) -> String {
+    let group = |name: &str| {
+        format!(
+            "apiVersion: ecsctl/v1
+kind: TargetGroup
+metadata: {{ name: {name}, cluster: {cluster} }}
+spec:
+  protocol: HTTP
+  healthCheckPath: /health
+  healthCheckIntervalSeconds: 5
+  healthCheckTimeoutSeconds: 2
+  healthyThresholdCount: 2
+  deregistrationDelaySeconds: 5
+---
+",
+            cluster = cluster.name
+        )
+    };
+    let (production, test) = ports;
+    let mut text = cluster.manifest();
+    text.push_str(&group("web"));
+    let mut listeners = format!(
+        "    - port: {production}
+      protocol: HTTP
+      defaultActions: [{{ type: forward, targetGroupName: web }}]
+"
+    );
+    let mut advanced = String::new();
+    if let Some(test) = test {
+        text.push_str(&group("web-green"));
+        listeners.push_str(&format!(
+            "    - port: {test}
+      protocol: HTTP
+      defaultActions: [{{ type: forward, targetGroupName: web-green }}]
+"
+        ));
+        advanced = ", advancedConfiguration: { alternateTargetGroupName: web-green }".into();
+    }
+    text.push_str(&format!(
+        "apiVersion: ecsctl/v1
+kind: LoadBalancer
+metadata: {{ name: edge, cluster: {name} }}
+spec:
+  image: {HAPROXY_IMAGE}
+  listeners:
+{listeners}---
+apiVersion: ecsctl/v1
+kind: TaskDefinition
+metadata: {{ name: shifted }}
+spec:
+  containerDefinitions:
+    - name: web
+      image: {IMAGE}
+      command: [sh, -c, \"mkdir /w; echo {version}-$(hostname) > /w/index.html; echo ok > /w/health; trap 'exit 0' TERM; httpd -f -p 8080 -h /w & wait\"]
+      portMappings: [{{ containerPort: 8080 }}]
+      stopTimeout: 3
+---
+apiVersion: ecsctl/v1
+kind: Service
+metadata: {{ name: web, cluster: {name} }}
+spec:
+  taskDefinition: shifted
+  desiredCount: 2
+  loadBalancers: [{{ targetGroupName: web, containerName: web, containerPort: 8080{advanced} }}]
+  deploymentConfiguration:
+{strategy}",
+        name = cluster.name
+    ));
+    text
+}
+
+/// `deployment status -o json` (and its exit code).
+fn status(env: &common::Env, cluster: &str) -> (i32, Value) {
+    let run = env.run(&[
+        "deployment",
+        "status",
+        "service/web",
+        "--cluster",
+        cluster,
+        "-o",
+        "json",
+    ]);
+    let value = serde_json::from_str(&run.stdout).unwrap_or(Value::Null);
+    (run.code, value)
+}
+
+fn wait_status(
+    env: &common::Env,
+    cluster: &str,
+    what: &str,
+    timeout: Duration,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let (_, value) = status(env, cluster);
+        if check(&value) {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}: {value}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// An `apply --wait` in the background: its exit code and output when it ends.
+fn apply_in_background(env: &common::Env) -> std::thread::JoinHandle<common::Run> {
+    let mut command = env.command(&["apply", "-f", "m", "--auto-approve", "--wait", "300s"]);
+    std::thread::spawn(move || {
+        let out = command.output().expect("apply runs");
+        common::Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    })
+}
+
+fn wait_for_listener(port: u16, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (seen, _) = count(port, 10);
+        if seen.get(want) == Some(&10) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the listener on {port} never served only {want}: {seen:?}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+const CANARY: &str = "    strategy: CANARY
+    canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 1 }
+";
+
+#[test]
+fn a_canary_holds_ten_percent_for_its_bake_then_completes() {
+    ensure_haproxy_image();
+    let cluster = common::docker::TestCluster::new("can");
+    let _proxy = ProxyCleanup(cluster.name.clone());
+    let env = common::Env::new();
+    let port = free_port();
+    env.write(
+        "m/web.yaml",
+        &manifests(&cluster, (port, None), "v1", CANARY),
+    );
+    let first = env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "120s"]);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    wait_for_listener(port, "v1");
+
+    env.write(
+        "m/web.yaml",
+        &manifests(&cluster, (port, None), "v2", CANARY),
+    );
+    let plan = env.run(&["plan", "-f", "m"]);
+    assert!(
+        plan.stdout
+            .contains("CANARY deployment shifted:1 → shifted:2")
+            && plan
+                .stdout
+                .contains("production traffic 10% for 1m, then 100%; bake 0m"),
+        "plan shows the strategy and its steps:\n{}",
+        plan.stdout
+    );
+    let started = Instant::now();
+    let apply = apply_in_background(&env);
+    let canary = wait_status(
+        &env,
+        &cluster.name,
+        "the canary step",
+        Duration::from_secs(90),
+        |s| s["stage"] == "PRODUCTION_TRAFFIC_SHIFT" && s["productionTrafficPercent"] == "10",
+    );
+    assert_eq!(canary["rolloutState"], "IN_PROGRESS", "{canary}");
+    // HAProxy has the new weights within a pass; then count what each revision answers.
+    std::thread::sleep(Duration::from_secs(2));
+    let (seen, failed) = count(port, 400);
+    let new = seen.get("v2").copied().unwrap_or(0);
+    eprintln!("during the canary: {seen:?}, {failed} failed");
+    assert_eq!(failed, 0, "{seen:?}");
+    assert!(
+        (20..=80).contains(&new),
+        "about 10% of 400 requests reach v2: {seen:?}"
+    );
+    assert!(seen.get("v1").copied().unwrap_or(0) >= 320, "{seen:?}");
+
+    let done = apply.join().expect("apply thread");
+    assert_eq!(done.code, 0, "{}\n{}", done.stdout, done.stderr);
+    assert!(
+        started.elapsed() >= Duration::from_secs(60),
+        "the bake lasted its minute"
+    );
+    let (seen, failed) = count(port, 40);
+    assert_eq!((seen.get("v2"), failed), (Some(&40), 0), "{seen:?}");
+    let (code, finished) = status(&env, &cluster.name);
+    assert_eq!(code, 0, "{finished}");
+    assert_eq!(finished["rolloutState"], "COMPLETED", "{finished}");
+    assert_eq!(cluster.running("web").len(), 2, "the old tasks are gone");
+    let events = env.run(&["events", "service/web", "--cluster", &cluster.name]);
+    assert!(
+        events
+            .stdout
+            .contains("shifted 10% of production traffic to the new revision")
+            && events.stdout.contains("shifted 100% of production traffic"),
+        "{}",
+        events.stdout
+    );
+}
+
+const BLUE_GREEN: &str = "    strategy: BLUE_GREEN
+    bakeTimeInMinutes: 0
+    lifecycleHooks:
+      - { targetType: PAUSE, lifecycleStages: [POST_TEST_TRAFFIC_SHIFT] }
+";
+
+#[test]
+fn blue_green_waits_at_its_pause_hook_switches_at_once_and_rolls_back_on_request() {
+    ensure_haproxy_image();
+    let cluster = common::docker::TestCluster::new("bg");
+    let _proxy = ProxyCleanup(cluster.name.clone());
+    let env = common::Env::new();
+    let (production, test) = (free_port(), free_port());
+    let ports = (production, Some(test));
+    env.write("m/web.yaml", &manifests(&cluster, ports, "v1", BLUE_GREEN));
+    let first = env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "120s"]);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    wait_for_listener(production, "v1");
+
+    // v2 runs beside v1, reached by the test listener only, until `continue`.
+    env.write("m/web.yaml", &manifests(&cluster, ports, "v2", BLUE_GREEN));
+    let apply = apply_in_background(&env);
+    let paused = wait_status(
+        &env,
+        &cluster.name,
+        "the pause",
+        Duration::from_secs(90),
+        |s| s["paused"] == true,
+    );
+    assert_eq!(paused["stage"], "POST_TEST_TRAFFIC_SHIFT", "{paused}");
+    wait_for_listener(test, "v2");
+    let (seen, failed) = count(production, 40);
+    assert_eq!(
+        (seen.get("v1"), failed),
+        (Some(&40), 0),
+        "production stays on v1: {seen:?}"
+    );
+    assert_eq!(
+        cluster.running("web").len(),
+        4,
+        "both revisions at full size"
+    );
+    let resumed = env.run(&[
+        "deployment",
+        "continue",
+        "service/web",
+        "--cluster",
+        &cluster.name,
+    ]);
+    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    let done = apply.join().expect("apply thread");
+    assert_eq!(done.code, 0, "{}\n{}", done.stdout, done.stderr);
+    let (seen, failed) = count(production, 40);
+    assert_eq!((seen.get("v2"), failed), (Some(&40), 0), "{seen:?}");
+
+    // v3 pauses the same way; a rollback there returns to v2 at once.
+    let mut v2_tasks = cluster.running("web");
+    v2_tasks.sort();
+    env.write("m/web.yaml", &manifests(&cluster, ports, "v3", BLUE_GREEN));
+    let apply = apply_in_background(&env);
+    wait_status(
+        &env,
+        &cluster.name,
+        "the second pause",
+        Duration::from_secs(90),
+        |s| s["paused"] == true && s["taskDefinition"] == "shifted:3",
+    );
+    let rolled = env.run(&[
+        "deployment",
+        "rollback",
+        "service/web",
+        "--cluster",
+        &cluster.name,
+    ]);
+    assert_eq!(rolled.code, 0, "{}", rolled.stderr);
+    let done = apply.join().expect("apply thread");
+    assert_ne!(
+        done.code, 0,
+        "apply --wait fails when the deployment rolls back:\n{}",
+        done.stderr
+    );
+    let (code, after) = status(&env, &cluster.name);
+    assert_eq!(
+        code, 1,
+        "deployment status exits non-zero after a rollback: {after}"
+    );
+    assert_eq!(after["taskDefinition"], "shifted:2", "{after}");
+    assert!(
+        after["rolledBackFrom"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("ecsctl deployment rollback")),
+        "{after}"
+    );
+    // `apply` stops waiting at the verdict; the next pass (here `reconcile`, else `watch`)
+    // finishes draining the v3 tasks.
+    let reconcile = env.run(&["reconcile", "--cluster", &cluster.name, "--wait", "60s"]);
+    assert_eq!(reconcile.code, 0, "{}", reconcile.stderr);
+    common::docker::wait_for("the v3 tasks to stop", Duration::from_secs(60), || {
+        cluster.running("web").len() == 2
+    });
+    let mut left = cluster.running("web");
+    left.sort();
+    assert_eq!(left, v2_tasks, "the v2 tasks never stopped");
+    let (seen, failed) = count(production, 40);
+    assert_eq!((seen.get("v2"), failed), (Some(&40), 0), "{seen:?}");
+}
