@@ -10,6 +10,7 @@
 //! [`schedule_expr`] parses and steps through time. [`schema`] is the JSON Schema of manifests,
 //! generated from these types.
 
+pub mod alarm;
 pub mod cluster;
 pub mod de;
 pub mod ecs;

@@ -6,6 +6,7 @@
 //! - [`service`]: a service's tasks, deployments, circuit breaker and events.
 //! - [`scheduled`]: when a scheduled task runs, is skipped or was missed, and how its runs ended.
 
+pub mod alarm;
 pub mod cluster;
 pub mod converge;
 pub mod scheduled;

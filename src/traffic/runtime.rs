@@ -89,6 +89,21 @@ pub struct ServerStat {
     pub sessions: u64,
     /// Sessions since start (`stot`).
     pub total_sessions: u64,
+    /// HTTP responses since start by class (`hrsp_1xx` … `hrsp_5xx`, `hrsp_other`); zero in
+    /// TCP mode.
+    pub responses: HttpResponses,
+    /// Average time to the response headers over the last 1024 requests, ms (`rtime`).
+    pub response_time_ms: u64,
+}
+
+/// A server's HTTP response counters (cumulative since it was added).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HttpResponses {
+    pub class_2xx: u64,
+    pub class_4xx: u64,
+    pub class_5xx: u64,
+    /// Every response, any class.
+    pub total: u64,
 }
 
 impl ServerStat {
@@ -132,6 +147,18 @@ pub fn parse_show_stat(text: &str) -> Result<BTreeMap<(String, String), ServerSt
         index("scur")?,
         index("stot")?,
     ];
+    // Counters that only HTTP backends (and newer versions) have: absent ones read as 0.
+    let optional = |name: &str| columns.get(name).copied();
+    let classes = [
+        "hrsp_1xx",
+        "hrsp_2xx",
+        "hrsp_3xx",
+        "hrsp_4xx",
+        "hrsp_5xx",
+        "hrsp_other",
+    ]
+    .map(optional);
+    let rtime = optional("rtime");
     let mut servers = BTreeMap::new();
     for line in lines.filter(|l| !l.trim().is_empty()) {
         let fields: Vec<&str> = line.split(',').collect();
@@ -142,6 +169,13 @@ pub fn parse_show_stat(text: &str) -> Result<BTreeMap<(String, String), ServerSt
         }
         let number = |i: usize| field(i).parse::<u64>().unwrap_or(0);
         let check_status = field(check).trim_start_matches("* ");
+        let counter = |i: Option<usize>| i.map_or(0, number);
+        let responses = HttpResponses {
+            class_2xx: counter(classes[1]),
+            class_4xx: counter(classes[3]),
+            class_5xx: counter(classes[4]),
+            total: classes.iter().map(|i| counter(*i)).sum(),
+        };
         servers.insert(
             (backend.to_string(), server.to_string()),
             ServerStat {
@@ -153,6 +187,8 @@ pub fn parse_show_stat(text: &str) -> Result<BTreeMap<(String, String), ServerSt
                 check_code: field(code).parse().ok(),
                 sessions: number(scur),
                 total_sessions: number(stot),
+                responses,
+                response_time_ms: counter(rtime),
             },
         );
     }
@@ -183,6 +219,11 @@ mod tests {
                 check_code: Some(200),
                 sessions: 2,
                 total_sessions: 7,
+                responses: HttpResponses {
+                    total: 0,
+                    ..HttpResponses::default()
+                },
+                response_time_ms: 0,
             }
         );
         assert!(a.is_healthy());

@@ -108,6 +108,8 @@ fn stat(server: &str, status: &str, check: Option<&str>, weight: u32, sessions: 
         check_code: None,
         sessions,
         total_sessions: 0,
+        responses: Default::default(),
+        response_time_ms: 0,
     }
 }
 

@@ -1,0 +1,110 @@
+//! The `Alarm` kind, typed: CloudWatch's PutMetricAlarm fields where they apply, over the
+//! metrics ecsctl measures itself — a target group's, from its proxies' counters (ELBv2's
+//! `AWS/ApplicationELB` names). Lives in a cluster (`metadata.cluster`, default `default`).
+//!
+//! | PutMetricAlarm | here |
+//! |---|---|
+//! | `MetricName`, `Namespace` | `metricName` (below), `namespace` (`AWS/ApplicationELB`, optional) |
+//! | `Dimensions` | `dimensions: [{ name: TargetGroup, value: NAME }]` (a `targetgroup/NAME/ID` suffix names it too) |
+//! | `Statistic`, `Period` | `statistic: Sum \| Average \| Minimum \| Maximum \| SampleCount`, `period` (10, 30 or a multiple of 60 seconds) |
+//! | `EvaluationPeriods`, `DatapointsToAlarm` | same (M of N; `datapointsToAlarm` defaults to `evaluationPeriods`) |
+//! | `Threshold`, `ComparisonOperator` | same |
+//! | `TreatMissingData` | `missing` (default) \| `notBreaching` \| `breaching` \| `ignore` |
+//!
+//! | metric | one datapoint, per period |
+//! |---|---|
+//! | `HTTPCode_Target_5XX_Count`, `HTTPCode_Target_4XX_Count`, `HTTPCode_Target_2XX_Count` | responses of that class from the group's targets |
+//! | `RequestCount` | requests to the group |
+//! | `RequestCountPerTarget` | requests over the group's targets |
+//! | `TargetResponseTime` | seconds to the response headers, averaged over the period's requests |
+//! | `HealthyHostCount`, `UnHealthyHostCount` | targets healthy / unhealthy at the period's end |
+//!
+//! Data only: ranges and references are checked in `model::validate::alarm`, states are
+//! decided in `reconcile::alarm`.
+
+use super::ecs::{ecs_enum, strict_struct};
+
+strict_struct! {
+    /// `spec` of `kind: Alarm`.
+    AlarmSpec {
+        alarm_description: Option<String>,
+        metric_name: Option<AlarmMetric>,
+        namespace: Option<String>,
+        dimensions: Vec<Dimension>,
+        statistic: Option<Statistic>,
+        period: Option<i32>,
+        evaluation_periods: Option<i32>,
+        datapoints_to_alarm: Option<i32>,
+        threshold: Option<f64>,
+        comparison_operator: Option<ComparisonOperator>,
+        treat_missing_data: Option<TreatMissingData>,
+    }
+}
+
+strict_struct! {
+    Dimension {
+        name: Option<String>,
+        value: Option<String>,
+    }
+}
+
+ecs_enum! {
+    AlarmMetric {
+        Target5xx = "HTTPCode_Target_5XX_Count",
+        Target4xx = "HTTPCode_Target_4XX_Count",
+        Target2xx = "HTTPCode_Target_2XX_Count",
+        RequestCount = "RequestCount",
+        RequestCountPerTarget = "RequestCountPerTarget",
+        TargetResponseTime = "TargetResponseTime",
+        HealthyHostCount = "HealthyHostCount",
+        UnHealthyHostCount = "UnHealthyHostCount",
+    }
+}
+
+ecs_enum! {
+    Statistic {
+        Sum = "Sum",
+        Average = "Average",
+        Minimum = "Minimum",
+        Maximum = "Maximum",
+        SampleCount = "SampleCount",
+    }
+}
+
+ecs_enum! {
+    ComparisonOperator {
+        GreaterThanOrEqualToThreshold = "GreaterThanOrEqualToThreshold",
+        GreaterThanThreshold = "GreaterThanThreshold",
+        LessThanThreshold = "LessThanThreshold",
+        LessThanOrEqualToThreshold = "LessThanOrEqualToThreshold",
+    }
+}
+
+ecs_enum! {
+    TreatMissingData {
+        Missing = "missing",
+        NotBreaching = "notBreaching",
+        Breaching = "breaching",
+        Ignore = "ignore",
+    }
+}
+
+/// The dimension that names the target group an alarm watches.
+pub const TARGET_GROUP_DIMENSION: &str = "TargetGroup";
+
+impl AlarmSpec {
+    /// The target group of its `TargetGroup` dimension (a plain name, or ELBv2's
+    /// `targetgroup/NAME/ID` suffix).
+    pub fn target_group(&self) -> Option<&str> {
+        let value = self
+            .dimensions
+            .iter()
+            .find(|d| d.name.as_deref() == Some(TARGET_GROUP_DIMENSION))?
+            .value
+            .as_deref()?;
+        match value.strip_prefix("targetgroup/") {
+            Some(rest) => rest.split('/').next(),
+            None => Some(value),
+        }
+    }
+}
