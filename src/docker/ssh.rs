@@ -12,7 +12,8 @@
 //! command to reach a host leaves an OpenSSH master behind, in ecsctl's own control directory
 //! (`STATE_DIR/ssh/`, never the user's ControlPath), that ends `ECSCTL_SSH_PERSIST` (60 s)
 //! after its last user; the next commands add their forwards to it instead of logging in. A
-//! socket is used only after its master answered `ssh -O check`; a dead one is replaced.
+//! socket is used only when a master takes the forwards through it; when that fails,
+//! `ssh -O check` tells a dead master (its socket is replaced) from a real forward error.
 //! Each command cancels its forwards and removes their sockets when it ends; killed, it
 //! leaves them to the master, which still ends after the persist time, and to the next
 //! command's sweep.
@@ -44,17 +45,14 @@ const TUNNEL_TIMEOUT: Duration = Duration::from_secs(15);
 /// so one that takes longer has a master that is stuck.
 const CONTROL_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How long ecsctl, exiting, waits for its forwards to be cancelled.
-const CANCEL_WAIT: Duration = Duration::from_secs(1);
-
 /// What keeps a tunnel's forwards alive.
 enum Link {
     /// An `ssh` process of this ecsctl's own, forwarding with `-L`.
     Own(Child),
-    /// Forwards added to a shared master (pid `master`, socket `control`); `cancel` are the
-    /// `ssh` arguments that remove them again.
+    /// Forwards added to a shared master (socket `control`; its pid once asked); `cancel`
+    /// are the `ssh` arguments that remove them again.
     Shared {
-        master: u32,
+        master: Option<u32>,
         control: PathBuf,
         cancel: Vec<String>,
     },
@@ -306,7 +304,10 @@ impl SshTransport {
         }
     }
 
-    /// Forwards added to the shared master at `control` (started first when there is none).
+    /// Forwards added to the shared master at `control`, or a master started with them when
+    /// there is none. A live master takes the forwards at once (one `ssh -O forward`); only
+    /// when that fails is the socket judged (`ssh -O check`): a stale one is replaced, never
+    /// used.
     async fn forward_shared(
         &self,
         host: &str,
@@ -314,52 +315,77 @@ impl SshTransport {
         control: &Path,
         forwards: &[(&str, &str)],
     ) -> Result<Link> {
-        let master = self.master(host, endpoint, control).await?;
-        let args = ssh_control::control_arguments("forward", endpoint, control, forwards)?;
-        let (ok, stderr, code) = self.run(&args, CONTROL_TIMEOUT).await?;
-        if !ok {
-            return Err(explain(host, endpoint, &stderr, code));
-        }
-        Ok(Link::Shared {
-            master,
+        let link = Link::Shared {
+            master: None,
             control: control.to_path_buf(),
             cancel: ssh_control::control_arguments("cancel", endpoint, control, forwards)?,
-        })
-    }
-
-    /// The pid of a live master at `control`, started when there is none. A stale socket is
-    /// removed and replaced, under the start lock (so it is never one another command just
-    /// made).
-    async fn master(&self, host: &str, endpoint: &Endpoint, control: &Path) -> Result<u32> {
-        if let Master::Live(pid) = self.judge(endpoint, control).await? {
-            return Ok(pid);
+        };
+        if std::fs::symlink_metadata(control).is_ok() {
+            let (ok, stderr, code) = self.add_forwards(endpoint, control, forwards).await?;
+            if ok {
+                return Ok(link);
+            }
+            if let Master::Live(_) = self.judge(endpoint, control).await? {
+                return Err(explain(host, endpoint, &stderr, code));
+            }
         }
         let lock = ssh_control::start_lock_path(control);
         let _guard = tokio::task::spawn_blocking(move || {
             crate::state::lock::acquire(&lock, "start of an SSH connection", TUNNEL_TIMEOUT)
         })
         .await??;
+        // Another command may have started a master while this one waited for the lock.
         match self.judge(endpoint, control).await? {
-            Master::Live(pid) => return Ok(pid),
+            Master::Live(_) => {
+                let (ok, stderr, code) = self.add_forwards(endpoint, control, forwards).await?;
+                return if ok {
+                    Ok(link)
+                } else {
+                    Err(explain(host, endpoint, &stderr, code))
+                };
+            }
             Master::Stale => remove_stale(control)?,
             Master::Absent => {}
         }
         let Sharing::On { persist, .. } = &self.sharing else {
             bail!("host `{host}`: SSH connection sharing is off");
         };
-        let args = ssh_control::master_arguments(endpoint, control, *persist)?;
+        let args = ssh_control::master_arguments(endpoint, control, *persist, forwards)?;
         let (ok, stderr, code) = self.run(&args, TUNNEL_TIMEOUT).await?;
         if !ok {
             return Err(explain(host, endpoint, &stderr, code));
         }
-        match self.judge(endpoint, control).await? {
-            Master::Live(pid) => Ok(pid),
-            _ => bail!(
-                "host `{host}` ({endpoint}): ssh logged in but left no working control socket at `{}`\n  help: set {}=0 to connect without sharing connections",
-                control.display(),
-                ssh_control::PERSIST_ENV
-            ),
-        }
+        Ok(link)
+    }
+
+    async fn add_forwards(
+        &self,
+        endpoint: &Endpoint,
+        control: &Path,
+        forwards: &[(&str, &str)],
+    ) -> Result<(bool, String, Option<i32>)> {
+        let args = ssh_control::control_arguments("forward", endpoint, control, forwards)?;
+        self.run(&args, CONTROL_TIMEOUT).await
+    }
+
+    /// Whether a tunnel's forwards still lead somewhere: its own ssh runs, or its master does
+    /// (asked once with `ssh -O check`, then followed by its pid).
+    async fn still_up(&self, endpoint: &Endpoint, tunnel: &mut Tunnel) -> bool {
+        let link = match &mut tunnel.link {
+            Link::Own(child) => matches!(child.try_wait(), Ok(None)),
+            Link::Shared {
+                master, control, ..
+            } => {
+                if master.is_none()
+                    && let Ok(Master::Live(pid)) = self.judge(endpoint, control).await
+                {
+                    *master = Some(pid);
+                }
+                master.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
+                    && control.exists()
+            }
+        };
+        link && tunnel.socket.exists()
     }
 
     /// What the control socket at `control` is worth (`ssh -O check` when there is one).
@@ -497,7 +523,7 @@ impl Transport for SshTransport {
         let mut slot = slot.lock().await;
         if let Some(tunnel) = slot.as_mut()
             && tunnel.key == key
-            && tunnel.alive()
+            && self.still_up(endpoint, tunnel).await
         {
             return Ok(tunnel.forwarded());
         }
@@ -513,17 +539,6 @@ impl Transport for SshTransport {
 }
 
 impl Tunnel {
-    /// Whether its forwards still lead somewhere: its own ssh runs, or its master does.
-    fn alive(&mut self) -> bool {
-        let link = match &mut self.link {
-            Link::Own(child) => matches!(child.try_wait(), Ok(None)),
-            Link::Shared {
-                master, control, ..
-            } => Path::new(&format!("/proc/{master}")).exists() && control.exists(),
-        };
-        link && self.socket.exists()
-    }
-
     fn forwarded(&self) -> Forwarded {
         Forwarded {
             docker: self.socket.display().to_string(),
@@ -564,8 +579,9 @@ fn sweep_stale_sockets(dir: &std::path::Path) {
 }
 
 impl Drop for SshTransport {
-    /// Kills the tunnels of its own and cancels its forwards in shared masters (all at once,
-    /// waiting at most [`CANCEL_WAIT`]), so a master keeps only the forwards of live commands.
+    /// Kills the tunnels of its own and cancels its forwards in shared masters, so a master
+    /// keeps only the forwards of live commands. The cancels are not waited for: each is a
+    /// local request that finishes on its own, also after ecsctl exited.
     fn drop(&mut self) {
         let slots: Vec<Slot> = self
             .tunnels
@@ -574,7 +590,6 @@ impl Drop for SshTransport {
             .drain()
             .map(|(_, slot)| slot)
             .collect();
-        let mut cancels = Vec::new();
         for slot in slots {
             let Ok(mut slot) = slot.try_lock() else {
                 continue;
@@ -588,24 +603,14 @@ impl Drop for SshTransport {
                     let _ = child.start_kill();
                 }
                 Link::Shared { cancel, .. } => {
-                    let started = std::process::Command::new(&self.command)
+                    let _ = std::process::Command::new(&self.command)
                         .args(&cancel)
                         .stdin(Stdio::null())
                         .stdout(Stdio::null())
                         .stderr(Stdio::null())
                         .spawn();
-                    cancels.extend(started.ok());
                 }
             }
-        }
-        let deadline = Instant::now() + CANCEL_WAIT;
-        while !cancels.is_empty() && Instant::now() < deadline {
-            cancels.retain_mut(|child| matches!(child.try_wait(), Ok(None)));
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        for mut child in cancels {
-            let _ = child.kill();
-            let _ = child.wait();
         }
     }
 }

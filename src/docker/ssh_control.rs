@@ -167,12 +167,14 @@ pub fn forward_options(forwards: &[(&str, &str)]) -> Vec<String> {
         .collect()
 }
 
-/// Starts a master: it logs in, then (ControlPersist) moves to the background on its own and
+/// Starts a master that forwards `forwards` (the first command's, cancelled like any other):
+/// it logs in, sets them up, then (ControlPersist) moves to the background on its own and
 /// the command exits 0; the master ends `persist` after its last user went.
 pub fn master_arguments(
     endpoint: &Endpoint,
     control: &Path,
     persist: Duration,
+    forwards: &[(&str, &str)],
 ) -> Result<Vec<String>> {
     let mut args: Vec<String> = vec!["-N".into(), "-T".into()];
     args.extend(connection_options());
@@ -184,6 +186,7 @@ pub fn master_arguments(
         "-o".into(),
         format!("ControlPersist={}", persist_seconds(persist)),
     ]);
+    args.extend(forward_options(forwards));
     args.extend(destination(endpoint)?);
     Ok(args)
 }
@@ -312,6 +315,7 @@ mod tests {
             &endpoint("ssh://deploy@node-a:2222"),
             Path::new("/s/ssh/ab.sock"),
             Duration::from_secs(60),
+            &[("/tmp/l.sock", "/var/run/docker.sock")],
         )
         .expect("args");
         let text = args.join(" ");
@@ -331,8 +335,10 @@ mod tests {
                 "{option} missing: {text}"
             );
         }
-        assert!(!text.contains("-L"), "the master forwards nothing itself");
-        assert!(text.ends_with("-p 2222 deploy@node-a"), "{text}");
+        assert!(
+            text.ends_with("-L /tmp/l.sock:/var/run/docker.sock -p 2222 deploy@node-a"),
+            "{text}"
+        );
     }
 
     #[test]
