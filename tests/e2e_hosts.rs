@@ -566,7 +566,11 @@ fn no_ssh_process_outlives_ecsctl() {
     let cluster = RigCluster::new("ssh");
     let env = Env::new();
     env.write("m/app.yaml", &app(&cluster, 1, 32, ""));
-    let mut watch = env.spawn(&["watch", "-f", "m"], &[("ECSCTL_SSH", cluster.rig.ssh())]);
+    let unshared = [
+        ("ECSCTL_SSH", cluster.rig.ssh()),
+        ("ECSCTL_SSH_PERSIST", "0"),
+    ];
+    let mut watch = env.spawn(&["watch", "-f", "m"], &unshared);
     wait_for("the task", Duration::from_secs(30), || {
         cluster.spread().iter().sum::<usize>() == 1
     });
@@ -600,13 +604,141 @@ fn no_ssh_process_outlives_ecsctl() {
             })
             .count()
     };
-    let hosts = ecsctl(
-        &env,
-        &cluster,
-        &["get", "hosts", "--cluster", &cluster.name],
-    );
+    let hosts = env.run_with(&["get", "hosts", "--cluster", &cluster.name], &unshared);
     assert_eq!(hosts.code, 0, "{}", hosts.stderr);
     assert_eq!(sockets(), 0, "swept by the next ecsctl");
+}
+
+/// The control sockets a command left in the state directory.
+fn control_sockets(env: &Env) -> Vec<std::path::PathBuf> {
+    let mut found: Vec<_> = std::fs::read_dir(env.state_dir().join("ssh"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "sock"))
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
+/// `ssh -O check` of a control socket: the master's pid when one answers.
+fn master_pid(cluster: &RigCluster, control: &std::path::Path) -> Option<u32> {
+    let out = std::process::Command::new(cluster.rig.ssh())
+        .arg("-o")
+        .arg(format!("ControlPath={}", control.display()))
+        .args(["-O", "check", "rig"])
+        .output()
+        .expect("ssh -O check");
+    let said = String::from_utf8_lossy(&out.stderr);
+    out.status
+        .success()
+        .then(|| said.split("(pid=").nth(1)?.split(')').next()?.parse().ok())
+        .flatten()
+}
+
+/// Ends the masters a test left (they would end by themselves after the persist time).
+fn stop_masters(cluster: &RigCluster, env: &Env) {
+    for control in control_sockets(env) {
+        let _ = std::process::Command::new(cluster.rig.ssh())
+            .arg("-o")
+            .arg(format!("ControlPath={}", control.display()))
+            .args(["-O", "exit", "rig"])
+            .output();
+    }
+}
+
+fn gone(pid: u32) -> bool {
+    !std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[test]
+fn a_second_command_reuses_the_connection_the_first_left() {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let cluster = RigCluster::new("mux");
+    let env = Env::new();
+    let shared = [
+        ("ECSCTL_SSH", cluster.rig.ssh()),
+        ("ECSCTL_SSH_PERSIST", "30"),
+    ];
+    env.write("m/app.yaml", &app(&cluster, 0, 32, ""));
+    let apply = env.run_with(&["apply", "-f", "m", "--auto-approve"], &shared);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    let dir = env.state_dir().join("ssh");
+    let mode = |p: &std::path::Path| {
+        std::fs::symlink_metadata(p)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&dir), 0o700);
+    let controls = control_sockets(&env);
+    assert_eq!(controls.len(), 3, "one master per host: {controls:?}");
+    let masters: Vec<u32> = controls
+        .iter()
+        .map(|c| {
+            let meta = std::fs::symlink_metadata(c).expect("metadata");
+            assert!(meta.file_type().is_socket(), "{}", c.display());
+            assert_eq!(mode(c), 0o600, "{}", c.display());
+            master_pid(&cluster, c).expect("a live master")
+        })
+        .collect();
+    let hosts = env.run_with(&["get", "hosts", "--cluster", &cluster.name], &shared);
+    assert_eq!(hosts.code, 0, "{}", hosts.stderr);
+    assert_eq!(
+        hosts.stdout.matches("ACTIVE").count(),
+        3,
+        "{}",
+        hosts.stdout
+    );
+    let after: Vec<Option<u32>> = controls.iter().map(|c| master_pid(&cluster, c)).collect();
+    assert_eq!(
+        after,
+        masters.iter().copied().map(Some).collect::<Vec<_>>(),
+        "the second command used the masters the first left"
+    );
+    // A master killed without a chance to clean up leaves its socket: the next command
+    // notices nobody answers and replaces it.
+    let (stale, dead) = (&controls[0], masters[0]);
+    // SAFETY: signalling, by pid, the master this test's ecsctl started.
+    unsafe { libc::kill(dead as i32, libc::SIGKILL) };
+    wait_for("the master to die", Duration::from_secs(5), || gone(dead));
+    assert!(stale.exists(), "a SIGKILLed master leaves its socket");
+    assert_eq!(master_pid(&cluster, stale), None);
+    let tasks = env.run_with(&["get", "tasks", "--cluster", &cluster.name], &shared);
+    assert_eq!(tasks.code, 0, "{}", tasks.stderr);
+    let replaced = master_pid(&cluster, stale).expect("a new master at the same socket");
+    assert_ne!(replaced, dead);
+    assert_eq!(mode(stale), 0o600);
+    stop_masters(&cluster, &env);
+}
+
+#[test]
+fn a_killed_ecsctl_leaves_no_master_past_the_persist_time() {
+    let cluster = RigCluster::new("persist");
+    let env = Env::new();
+    env.write("m/app.yaml", &app(&cluster, 1, 32, ""));
+    let shared = [
+        ("ECSCTL_SSH", cluster.rig.ssh()),
+        ("ECSCTL_SSH_PERSIST", "3"),
+    ];
+    let mut watch = env.spawn(&["watch", "-f", "m"], &shared);
+    wait_for("the task", Duration::from_secs(30), || {
+        cluster.spread().iter().sum::<usize>() == 1
+    });
+    let masters: Vec<u32> = control_sockets(&env)
+        .iter()
+        .filter_map(|c| master_pid(&cluster, c))
+        .collect();
+    assert_eq!(masters.len(), 3, "one master per host");
+    watch.child.kill().expect("kill -9");
+    let _ = watch.child.wait();
+    wait_for("the masters to end", Duration::from_secs(12), || {
+        masters.iter().all(|pid| gone(*pid))
+    });
 }
 
 /// Regression: `get tasks` with a silent host exited 0. It still lists what the answering

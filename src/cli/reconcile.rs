@@ -38,9 +38,10 @@ pub fn options(args: &ReconcileArgs) -> Options {
     }
 }
 
-/// The transport to hosts that are not local: the system `ssh`, one connection per host.
-pub fn transport() -> Arc<dyn Transport> {
-    Arc::new(crate::docker::ssh::SshTransport::new())
+/// The transport to hosts that are not local: the system `ssh`, one connection per host,
+/// shared with other commands through the state directory.
+pub fn transport(store: &StateDir) -> Arc<dyn Transport> {
+    Arc::new(crate::docker::ssh::SshTransport::new(Some(store.root())))
 }
 
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -60,7 +61,7 @@ pub fn converge_all(
     args: &ReconcileArgs,
 ) -> Outcome {
     let runtime = runtime()?;
-    let transport = transport();
+    let transport = transport(store);
     let mut failed = 0;
     let expected = expectations.values().flat_map(|s| s.values());
     let (gone, kept) = expected.fold((0, 0), |(gone, kept), e| match e {

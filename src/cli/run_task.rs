@@ -246,7 +246,8 @@ pub fn run(cx: &Context, args: RunTaskArgs) -> Outcome {
         },
         wait: args.wait.then_some(*args.timeout),
     };
-    let session = Session::new(cx.state_dir()?, transport());
+    let store = cx.state_dir()?;
+    let session = Session::new(store.clone(), transport(&store));
     let reference = request.task_definition.clone();
     let mut on = |progress: Progress| match progress {
         Progress::Started { task_id, host } => {

@@ -75,7 +75,7 @@ async fn serve(
         .await
         .with_context(|| format!("listening on `{}`", args.listen))?;
     let address = listener.local_addr().unwrap_or(args.listen);
-    let transport = transport();
+    let transport = transport(&store);
     let reconcilers = Reconcilers::default();
     let nudge = {
         let reconcilers = reconcilers.clone();

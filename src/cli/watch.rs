@@ -123,7 +123,7 @@ async fn watch(cx: &Context, store: StateDir, args: WatchArgs) -> Outcome {
     let files = args.files.join(", ");
     let on: supervisor::OnReport = Arc::new(move |report| print(report, &files));
     let mut apply = || apply_manifests(cx, &store, &args);
-    match supervisor::watch(&store, transport(), &config, &mut apply, on, stop).await? {
+    match supervisor::watch(&store, transport(&store), &config, &mut apply, on, stop).await? {
         Ended::Stopped => Ok(exit::OK),
         Ended::LeaseHeld(e) => {
             cx.out

@@ -13,4 +13,5 @@ pub mod observe;
 pub mod pause;
 pub mod pull;
 pub mod ssh;
+pub mod ssh_control;
 pub mod transport;

@@ -1,105 +1,220 @@
-//! Reaching remote Docker daemons over SSH: ONE `ssh` process per host, forwarding the host's
-//! Docker socket to a local unix socket that bollard connects to. Every Docker call is a
-//! channel of that one connection (sshd's MaxSessions never comes into it).
+//! Reaching remote Docker daemons over SSH: one SSH connection per host, forwarding the
+//! host's Docker socket (and its proxy's Runtime API socket) to local unix sockets that
+//! bollard connects to. Every Docker call is a channel of that one connection (sshd's
+//! MaxSessions never comes into it).
 //!
 //! It is the system `ssh` (the user's `~/.ssh/config`, agent and known_hosts; `ECSCTL_SSH`
 //! names another command), with what this project needs on top: unknown host keys are
-//! refused (never trusted silently), nothing prompts, connecting and silence are bounded in
-//! time, no connection multiplexing is shared with anything else, and the `ssh` process dies
-//! with ecsctl (killed on drop, and by the kernel if ecsctl is killed).
+//! refused (never trusted silently), nothing prompts, and connecting and silence are bounded
+//! in time.
+//!
+//! Connections are shared between ecsctl commands (see [`super::ssh_control`]): the first
+//! command to reach a host leaves an OpenSSH master behind, in ecsctl's own control directory
+//! (`STATE_DIR/ssh/`, never the user's ControlPath), that ends `ECSCTL_SSH_PERSIST` (60 s)
+//! after its last user; the next commands add their forwards to it instead of logging in. A
+//! socket is used only when a master takes the forwards through it; when that fails,
+//! `ssh -O check` tells a dead master (its socket is replaced) from a real forward error.
+//! Each command cancels its forwards and removes their sockets when it ends; killed, it
+//! leaves them to the master, which still ends after the persist time, and to the next
+//! command's sweep.
+//!
+//! Without sharing (`ECSCTL_SSH_PERSIST=0`, an `ECSCTL_SSH` that is not OpenSSH, no state
+//! directory) each command runs one `ssh` of its own per host, as before: it dies with
+//! ecsctl (killed on drop, and by the kernel if ecsctl is killed).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OnceCell};
 
+use super::ssh_control::{self, Master};
 use super::transport::{Forwarded, Transport};
 use crate::model::cluster::{DEFAULT_DOCKER_SOCKET, Endpoint};
 
 /// How long establishing a tunnel may take (ConnectTimeout covers the TCP part).
 const TUNNEL_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// How long a request to a local master (`ssh -O …`) may take: it does not touch the network,
+/// so one that takes longer has a master that is stuck.
+const CONTROL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What keeps a tunnel's forwards alive.
+enum Link {
+    /// An `ssh` process of this ecsctl's own, forwarding with `-L`.
+    Own(Child),
+    /// Forwards added to a shared master (socket `control`; its pid once asked); `cancel`
+    /// are the `ssh` arguments that remove them again.
+    Shared {
+        master: Option<u32>,
+        control: PathBuf,
+        cancel: Vec<String>,
+    },
+}
+
 struct Tunnel {
-    child: Child,
+    link: Link,
     socket: PathBuf,
     /// The local end of the proxy's Runtime API socket, forwarded beside Docker's.
     admin: PathBuf,
     key: String,
 }
 
+/// Whether connections are shared, read once from `ECSCTL_SSH_PERSIST` and the state directory.
+enum Sharing {
+    Off,
+    On {
+        dir: PathBuf,
+        persist: Duration,
+    },
+    /// `ECSCTL_SSH_PERSIST` cannot be read: the message, given when a host is reached.
+    Invalid(String),
+}
+
+/// One host's tunnel, locked on its own so that hosts connect at the same time.
+type Slot = Arc<Mutex<Option<Tunnel>>>;
+
 /// The SSH transport: tunnels by host name, made on first use and remade when they die.
 pub struct SshTransport {
     command: String,
     dir: PathBuf,
-    tunnels: Mutex<HashMap<String, Tunnel>>,
+    sharing: Sharing,
+    openssh: OnceCell<bool>,
+    tunnels: std::sync::Mutex<HashMap<String, Slot>>,
 }
 
 impl SshTransport {
-    pub fn new() -> Self {
+    /// `state_root`: the state directory, where shared connections live (`None`: none shared).
+    pub fn new(state_root: Option<&Path>) -> Self {
         let command = std::env::var("ECSCTL_SSH")
             .ok()
             .filter(|c| !c.is_empty())
             .unwrap_or_else(|| "ssh".into());
         let dir = std::env::temp_dir();
         sweep_stale_sockets(&dir);
+        let persist = std::env::var(ssh_control::PERSIST_ENV).ok();
+        let sharing = match (ssh_control::persist_time(persist.as_deref()), state_root) {
+            (Err(e), _) => Sharing::Invalid(format!("{e:#}")),
+            (Ok(Some(persist)), Some(root)) => Sharing::On {
+                dir: ssh_control::control_dir(root),
+                persist,
+            },
+            (Ok(_), _) => Sharing::Off,
+        };
         SshTransport {
             command,
             dir,
-            tunnels: Mutex::new(HashMap::new()),
+            sharing,
+            openssh: OnceCell::new(),
+            tunnels: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
-    /// The `ssh` arguments for a tunnel: each `(local, remote)` socket pair is one `-L`.
-    /// Options given with `-o` win over the user's config.
+    /// The `ssh` arguments for a tunnel of its own: each `(local, remote)` socket pair is one
+    /// `-L`. Options given with `-o` win over the user's config; no multiplexing at all.
     pub fn arguments(endpoint: &Endpoint, forwards: &[(&str, &str)]) -> Result<Vec<String>> {
-        let Endpoint::Ssh { user, host, port } = endpoint else {
-            bail!("not an ssh endpoint: {endpoint}");
-        };
-        let mut args: Vec<String> = [
-            "-N",
-            "-T",
-            "-o",
-            "ExitOnForwardFailure=yes",
-            "-o",
-            "StreamLocalBindUnlink=yes",
-            "-o",
-            "StrictHostKeyChecking=yes",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "ConnectTimeout=5",
-            "-o",
-            "ServerAliveInterval=2",
-            "-o",
-            "ServerAliveCountMax=3",
-            "-o",
-            "ControlMaster=no",
-            "-o",
-            "ControlPath=none",
-            "-o",
-            "LogLevel=ERROR",
-        ]
-        .into_iter()
-        .map(str::to_string)
-        .collect();
-        if let Some(port) = port {
-            args.push("-p".into());
-            args.push(port.to_string());
-        }
-        for (local, remote) in forwards {
-            args.push("-L".into());
-            args.push(format!("{local}:{remote}"));
-        }
-        args.push(match user {
-            Some(user) => format!("{user}@{host}"),
-            None => host.clone(),
-        });
+        let mut args: Vec<String> = vec!["-N".into(), "-T".into()];
+        args.extend(ssh_control::connection_options());
+        args.extend(["-o", "ControlMaster=no", "-o", "ControlPath=none"].map(String::from));
+        args.extend(ssh_control::forward_options(forwards));
+        args.extend(ssh_control::destination(endpoint)?);
         Ok(args)
+    }
+
+    /// A command for `ssh` with `args`: no stdin or stdout, stderr kept for the explanation,
+    /// killed on drop and (for what it does not fork off) when ecsctl goes away.
+    fn ssh(&self, args: &[String]) -> Command {
+        let mut command = Command::new(&self.command);
+        command
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        // SAFETY: prctl in the child between fork and exec, async-signal-safe: the kernel sends
+        // the ssh process SIGTERM when ecsctl goes away, even by SIGKILL. A master forks
+        // itself into the background, and a fork does not inherit this setting: it outlives
+        // ecsctl on purpose, bounded by ControlPersist.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        command
+    }
+
+    /// Runs `ssh ARGS` to its end, within `timeout`: success, stderr, exit code.
+    async fn run(&self, args: &[String], timeout: Duration) -> Result<(bool, String, Option<i32>)> {
+        let child = self
+            .ssh(args)
+            .spawn()
+            .map_err(|e| anyhow::anyhow!("cannot run `{}`: {e}", self.command))?;
+        // On timeout the child is dropped, which kills it.
+        match tokio::time::timeout(timeout, child.wait_with_output()).await {
+            Ok(output) => {
+                let output = output?;
+                let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
+                Ok((output.status.success(), stderr, output.status.code()))
+            }
+            Err(_) => Ok((
+                false,
+                format!(
+                    "`{}` did not finish within {}s",
+                    self.command,
+                    timeout.as_secs()
+                ),
+                None,
+            )),
+        }
+    }
+
+    /// Whether the ssh command is OpenSSH (asked once: `ssh -V`).
+    async fn speaks_openssh(&self) -> bool {
+        *self
+            .openssh
+            .get_or_init(|| async {
+                let Ok(child) = Command::new(&self.command)
+                    .arg("-V")
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .kill_on_drop(true)
+                    .spawn()
+                else {
+                    return false;
+                };
+                match tokio::time::timeout(CONTROL_TIMEOUT, child.wait_with_output()).await {
+                    Ok(Ok(output)) => ssh_control::is_openssh(&format!(
+                        "{}{}",
+                        String::from_utf8_lossy(&output.stdout),
+                        String::from_utf8_lossy(&output.stderr)
+                    )),
+                    _ => false,
+                }
+            })
+            .await
+    }
+
+    /// The control socket for `endpoint`, when its connection is shared.
+    async fn control(&self, endpoint: &Endpoint) -> Result<Option<PathBuf>> {
+        let (dir, path) = match &self.sharing {
+            Sharing::Invalid(message) => bail!("{message}"),
+            Sharing::Off => return Ok(None),
+            Sharing::On { dir, .. } => {
+                match ssh_control::control_path(dir, &self.command, endpoint) {
+                    Some(path) => (dir, path),
+                    None => return Ok(None),
+                }
+            }
+        };
+        Ok((self.speaks_openssh().await && control_dir_ready(dir)).then_some(path))
     }
 
     async fn open(
@@ -120,34 +235,56 @@ impl SshTransport {
             .join(format!("ecsctl-{}-{unique:08x}a.sock", std::process::id()));
         let local = socket.display().to_string();
         let local_admin = admin.display().to_string();
-        let args = Self::arguments(endpoint, &[(&local, remote), (&local_admin, remote_admin)])?;
-        let mut command = Command::new(&self.command);
-        command
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        // SAFETY: prctl in the child between fork and exec, async-signal-safe: the kernel sends
-        // the ssh process SIGTERM when ecsctl goes away, even by SIGKILL.
-        unsafe {
-            command.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-                Ok(())
-            });
+        let forwards = [
+            (local.as_str(), remote),
+            (local_admin.as_str(), remote_admin),
+        ];
+        let link = match self.control(endpoint).await? {
+            Some(control) => {
+                self.forward_shared(host, endpoint, &control, &forwards)
+                    .await
+            }
+            None => self.forward_own(host, endpoint, &forwards).await,
+        };
+        match link {
+            Ok(link) if socket.exists() && admin.exists() => Ok(Tunnel {
+                link,
+                socket,
+                admin,
+                key,
+            }),
+            Ok(link) => {
+                close(self, link).await;
+                let _ = std::fs::remove_file(&socket);
+                let _ = std::fs::remove_file(&admin);
+                bail!(
+                    "host `{host}` ({endpoint}): the SSH forward reported success but `{local}` does not exist"
+                )
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&socket);
+                let _ = std::fs::remove_file(&admin);
+                Err(e)
+            }
         }
-        let mut child = command
+    }
+
+    /// A tunnel of its own: one `ssh` process forwarding `forwards`, up once both sockets exist.
+    async fn forward_own(
+        &self,
+        host: &str,
+        endpoint: &Endpoint,
+        forwards: &[(&str, &str)],
+    ) -> Result<Link> {
+        let args = Self::arguments(endpoint, forwards)?;
+        let mut child = self
+            .ssh(&args)
             .spawn()
             .map_err(|e| anyhow::anyhow!("host `{host}`: cannot run `{}`: {e}", self.command))?;
         let started = Instant::now();
         loop {
-            if socket.exists() && admin.exists() {
-                return Ok(Tunnel {
-                    child,
-                    socket,
-                    admin,
-                    key,
-                });
+            if forwards.iter().all(|(local, _)| Path::new(local).exists()) {
+                return Ok(Link::Own(child));
             }
             if let Some(status) = child.try_wait()? {
                 let mut stderr = String::new();
@@ -166,11 +303,162 @@ impl SshTransport {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+
+    /// Forwards added to the shared master at `control`, or a master started with them when
+    /// there is none. A live master takes the forwards at once (one `ssh -O forward`); only
+    /// when that fails is the socket judged (`ssh -O check`): a stale one is replaced, never
+    /// used.
+    async fn forward_shared(
+        &self,
+        host: &str,
+        endpoint: &Endpoint,
+        control: &Path,
+        forwards: &[(&str, &str)],
+    ) -> Result<Link> {
+        let link = Link::Shared {
+            master: None,
+            control: control.to_path_buf(),
+            cancel: ssh_control::control_arguments("cancel", endpoint, control, forwards)?,
+        };
+        if std::fs::symlink_metadata(control).is_ok() {
+            let (ok, stderr, code) = self.add_forwards(endpoint, control, forwards).await?;
+            if ok {
+                return Ok(link);
+            }
+            if let Master::Live(_) = self.judge(endpoint, control).await? {
+                return Err(explain(host, endpoint, &stderr, code));
+            }
+        }
+        let lock = ssh_control::start_lock_path(control);
+        let _guard = tokio::task::spawn_blocking(move || {
+            crate::state::lock::acquire(&lock, "start of an SSH connection", TUNNEL_TIMEOUT)
+        })
+        .await??;
+        // Another command may have started a master while this one waited for the lock.
+        match self.judge(endpoint, control).await? {
+            Master::Live(_) => {
+                let (ok, stderr, code) = self.add_forwards(endpoint, control, forwards).await?;
+                return if ok {
+                    Ok(link)
+                } else {
+                    Err(explain(host, endpoint, &stderr, code))
+                };
+            }
+            Master::Stale => remove_stale(control)?,
+            Master::Absent => {}
+        }
+        let Sharing::On { persist, .. } = &self.sharing else {
+            bail!("host `{host}`: SSH connection sharing is off");
+        };
+        let args = ssh_control::master_arguments(endpoint, control, *persist, forwards)?;
+        let (ok, stderr, code) = self.run(&args, TUNNEL_TIMEOUT).await?;
+        if !ok {
+            return Err(explain(host, endpoint, &stderr, code));
+        }
+        Ok(link)
+    }
+
+    async fn add_forwards(
+        &self,
+        endpoint: &Endpoint,
+        control: &Path,
+        forwards: &[(&str, &str)],
+    ) -> Result<(bool, String, Option<i32>)> {
+        let args = ssh_control::control_arguments("forward", endpoint, control, forwards)?;
+        self.run(&args, CONTROL_TIMEOUT).await
+    }
+
+    /// Whether a tunnel's forwards still lead somewhere: its own ssh runs, or its master does
+    /// (asked once with `ssh -O check`, then followed by its pid).
+    async fn still_up(&self, endpoint: &Endpoint, tunnel: &mut Tunnel) -> bool {
+        let link = match &mut tunnel.link {
+            Link::Own(child) => matches!(child.try_wait(), Ok(None)),
+            Link::Shared {
+                master, control, ..
+            } => {
+                if master.is_none()
+                    && let Ok(Master::Live(pid)) = self.judge(endpoint, control).await
+                {
+                    *master = Some(pid);
+                }
+                master.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
+                    && control.exists()
+            }
+        };
+        link && tunnel.socket.exists()
+    }
+
+    /// What the control socket at `control` is worth (`ssh -O check` when there is one).
+    async fn judge(&self, endpoint: &Endpoint, control: &Path) -> Result<Master> {
+        if std::fs::symlink_metadata(control).is_err() {
+            return Ok(ssh_control::judge(None));
+        }
+        let args = ssh_control::control_arguments("check", endpoint, control, &[])?;
+        let (ok, said, _) = self.run(&args, CONTROL_TIMEOUT).await?;
+        Ok(ssh_control::judge(Some((ok, &said))))
+    }
+}
+
+/// Removes a control socket whose master is gone (a file of another kind is left alone:
+/// ecsctl does not delete what it does not understand).
+fn remove_stale(control: &Path) -> Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(meta) = std::fs::symlink_metadata(control) else {
+        return Ok(());
+    };
+    if !meta.file_type().is_socket() {
+        bail!(
+            "`{}` is in the way of an SSH control socket and is not one; remove it",
+            control.display()
+        );
+    }
+    std::fs::remove_file(control).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot remove the stale SSH control socket `{}`: {e}",
+            control.display()
+        )
+    })
+}
+
+/// Makes the control directory (0700, owned by this user) when the state directory exists.
+/// `false` when it cannot be used safely: connections are then not shared.
+fn control_dir_ready(dir: &Path) -> bool {
+    if !dir.parent().is_some_and(Path::is_dir) {
+        return false;
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.mode(0o700);
+    if let Err(e) = builder.create(dir)
+        && e.kind() != std::io::ErrorKind::AlreadyExists
+    {
+        return false;
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) if meta.is_dir() && meta.uid() == me => {
+            meta.permissions().mode() & 0o777 == 0o700
+                || std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).is_ok()
+        }
+        _ => false,
+    }
+}
+
+/// Ends what keeps a tunnel's forwards: its own ssh is killed, shared forwards cancelled.
+async fn close(transport: &SshTransport, link: Link) {
+    match link {
+        Link::Own(mut child) => {
+            let _ = child.kill().await;
+        }
+        Link::Shared { cancel, .. } => {
+            let _ = transport.run(&cancel, CONTROL_TIMEOUT).await;
+        }
+    }
 }
 
 impl Default for SshTransport {
     fn default() -> Self {
-        Self::new()
+        Self::new(None)
     }
 }
 
@@ -225,20 +513,27 @@ impl Transport for SshTransport {
     ) -> Result<Forwarded> {
         let remote = remote_socket.unwrap_or(DEFAULT_DOCKER_SOCKET);
         let key = format!("{endpoint}|{remote}|{proxy_admin}");
-        let mut tunnels = self.tunnels.lock().await;
-        if let Some(tunnel) = tunnels.get_mut(host) {
-            let alive = matches!(tunnel.child.try_wait(), Ok(None));
-            if alive && tunnel.key == key && tunnel.socket.exists() {
-                return Ok(tunnel.forwarded());
-            }
-            if let Some(mut old) = tunnels.remove(host) {
-                let _ = old.child.kill().await;
-                old.remove_sockets();
-            }
+        let slot = self
+            .tunnels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(host.to_string())
+            .or_default()
+            .clone();
+        let mut slot = slot.lock().await;
+        if let Some(tunnel) = slot.as_mut()
+            && tunnel.key == key
+            && self.still_up(endpoint, tunnel).await
+        {
+            return Ok(tunnel.forwarded());
+        }
+        if let Some(old) = slot.take() {
+            old.remove_sockets();
+            close(self, old.link).await;
         }
         let tunnel = self.open(host, endpoint, remote, proxy_admin, key).await?;
         let forwarded = tunnel.forwarded();
-        tunnels.insert(host.to_string(), tunnel);
+        *slot = Some(tunnel);
         Ok(forwarded)
     }
 }
@@ -284,11 +579,37 @@ fn sweep_stale_sockets(dir: &std::path::Path) {
 }
 
 impl Drop for SshTransport {
+    /// Kills the tunnels of its own and cancels its forwards in shared masters, so a master
+    /// keeps only the forwards of live commands. The cancels are not waited for: each is a
+    /// local request that finishes on its own, also after ecsctl exited.
     fn drop(&mut self) {
-        if let Ok(mut tunnels) = self.tunnels.try_lock() {
-            for (_, mut tunnel) in tunnels.drain() {
-                let _ = tunnel.child.start_kill();
-                tunnel.remove_sockets();
+        let slots: Vec<Slot> = self
+            .tunnels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .drain()
+            .map(|(_, slot)| slot)
+            .collect();
+        for slot in slots {
+            let Ok(mut slot) = slot.try_lock() else {
+                continue;
+            };
+            let Some(tunnel) = slot.take() else {
+                continue;
+            };
+            tunnel.remove_sockets();
+            match tunnel.link {
+                Link::Own(mut child) => {
+                    let _ = child.start_kill();
+                }
+                Link::Shared { cancel, .. } => {
+                    let _ = std::process::Command::new(&self.command)
+                        .args(&cancel)
+                        .stdin(Stdio::null())
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .spawn();
+                }
             }
         }
     }
@@ -336,7 +657,7 @@ mod tests {
         }
         assert!(
             text.ends_with(
-                "-p 2222 -L /tmp/l.sock:/var/run/docker.sock -L /tmp/a.sock:/var/lib/ecsctl/haproxy/node-a/admin.sock deploy@node-a"
+                "-L /tmp/l.sock:/var/run/docker.sock -L /tmp/a.sock:/var/lib/ecsctl/haproxy/node-a/admin.sock -p 2222 deploy@node-a"
             ),
             "{text}"
         );

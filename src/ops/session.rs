@@ -20,9 +20,11 @@ impl Session {
         Session { store, transport }
     }
 
-    /// A session over `store` that reaches remote hosts with the system `ssh`.
+    /// A session over `store` that reaches remote hosts with the system `ssh`, sharing
+    /// connections with other commands through `store`.
     pub fn with_ssh(store: StateDir) -> Self {
-        Session::new(store, Arc::new(crate::docker::ssh::SshTransport::new()))
+        let transport = crate::docker::ssh::SshTransport::new(Some(store.root()));
+        Session::new(store, Arc::new(transport))
     }
 
     /// The state, or an empty one when nothing was applied yet (for operations that only read).
