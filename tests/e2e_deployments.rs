@@ -384,3 +384,163 @@ fn blue_green_waits_at_its_pause_hook_switches_at_once_and_rolls_back_on_request
     let (seen, failed) = count(production, 40);
     assert_eq!((seen.get("v2"), failed), (Some(&40), 0), "{seen:?}");
 }
+
+/// One request to `path`: (status, the body's version), or `None` when the connection failed.
+fn fetch(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    stream
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: web\r\n\r\n").as_bytes())
+        .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .or_else(|| response.split_once("\n\n"))?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((
+        status,
+        body.trim().split('-').next().unwrap_or("").to_string(),
+    ))
+}
+
+/// A canary whose app (a CGI script) answers `status`, and a 5xx alarm on its target group
+/// that the deployment watches.
+fn alarmed(
+    cluster: &common::docker::TestCluster,
+    port: u16,
+    version: &str,
+    status: &str,
+) -> String {
+    let script = format!(
+        "mkdir -p /w/cgi-bin; printf '#!/bin/sh\\\\necho \\\"HTTP/1.0 {status}\\\"\\\\necho \\\"Content-Type: text/plain\\\"\\\\necho\\\\necho {version}-x\\\\n' > /w/cgi-bin/app; chmod +x /w/cgi-bin/app; echo ok > /w/health; trap 'exit 0' TERM; httpd -f -p 8080 -h /w & wait"
+    );
+    let strategy = format!(
+        "{CANARY}    alarms: {{ alarmNames: [web-5xx], enable: true, rollback: true }}
+"
+    );
+    let text = manifests(cluster, (port, None), version, &strategy);
+    let command_line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("command:"))
+        .expect("a command")
+        .to_string();
+    let text = text.replace(
+        &command_line,
+        &format!("      command: [sh, -c, \"{script}\"]"),
+    );
+    format!(
+        "{text}---
+apiVersion: ecsctl/v1
+kind: Alarm
+metadata: {{ name: web-5xx, cluster: {name} }}
+spec:
+  metricName: HTTPCode_Target_5XX_Count
+  namespace: AWS/ApplicationELB
+  dimensions: [{{ name: TargetGroup, value: web }}]
+  statistic: Sum
+  period: 10
+  evaluationPeriods: 1
+  threshold: 0
+  comparisonOperator: GreaterThanThreshold
+  treatMissingData: notBreaching
+",
+        name = cluster.name
+    )
+}
+
+#[test]
+fn a_canary_that_answers_500_trips_its_alarm_and_rolls_back() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    ensure_haproxy_image();
+    let cluster = common::docker::TestCluster::new("alm");
+    let _proxy = ProxyCleanup(cluster.name.clone());
+    let env = common::Env::new();
+    let port = free_port();
+    env.write("m/web.yaml", &alarmed(&cluster, port, "v1", "200 OK"));
+    let first = env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "120s"]);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while fetch(port, "/cgi-bin/app") != Some((200, "v1".into())) {
+        assert!(Instant::now() < deadline, "v1 answers through the listener");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let v1_tasks = {
+        let mut t = cluster.running("web");
+        t.sort();
+        t
+    };
+
+    // Traffic all through the canary: what each revision answered, and failed connections.
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen: Arc<Mutex<std::collections::BTreeMap<(u16, String), usize>>> = Arc::default();
+    let failed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let load = {
+        let (stop, seen, failed) = (stop.clone(), seen.clone(), failed.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                match fetch(port, "/cgi-bin/app") {
+                    Some(answer) => *seen.lock().expect("lock").entry(answer).or_insert(0) += 1,
+                    None => {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    env.write(
+        "m/web.yaml",
+        &alarmed(&cluster, port, "v2", "500 Internal Server Error"),
+    );
+    let started = Instant::now();
+    let apply = env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "300s"]);
+    let took = started.elapsed();
+    std::thread::sleep(Duration::from_secs(2));
+    stop.store(true, Ordering::Relaxed);
+    load.join().expect("load thread");
+    assert_ne!(
+        apply.code, 0,
+        "apply --wait fails when the alarm rolls the canary back:\n{}",
+        apply.stderr
+    );
+    assert!(
+        took < Duration::from_secs(60),
+        "the alarm acted within the canary's bake: {took:?}"
+    );
+    let seen = seen.lock().expect("lock").clone();
+    let failed = failed.load(Ordering::Relaxed);
+    eprintln!(
+        "during the canary: {seen:?}, {failed} connections failed, rolled back after {took:?}"
+    );
+    assert_eq!(failed, 0, "{seen:?}");
+    let bad = seen.get(&(500, "v2".to_string())).copied().unwrap_or(0);
+    let good = seen.get(&(200, "v1".to_string())).copied().unwrap_or(0);
+    assert!(bad > 0, "the canary took some traffic: {seen:?}");
+    assert!(
+        bad * 4 < good,
+        "the 500s stayed within the canary's share: {seen:?}"
+    );
+    assert_eq!(seen.len(), 2, "only v1's 200s and v2's 500s: {seen:?}");
+
+    let (code, after) = status(&env, &cluster.name);
+    assert_eq!(code, 1, "{after}");
+    assert_eq!(after["taskDefinition"], "shifted:1", "{after}");
+    let reason = after["rolledBackFrom"]["reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        reason.starts_with("alarm `web-5xx` is in ALARM: Threshold Crossed"),
+        "{after}"
+    );
+    let reconcile = env.run(&["reconcile", "--cluster", &cluster.name, "--wait", "60s"]);
+    assert_eq!(reconcile.code, 0, "{}", reconcile.stderr);
+    common::docker::wait_for("the v2 tasks to stop", Duration::from_secs(60), || {
+        cluster.running("web").len() == 2
+    });
+    let mut left = cluster.running("web");
+    left.sort();
+    assert_eq!(left, v1_tasks, "the v1 tasks never stopped");
+}

@@ -215,6 +215,19 @@ pub fn render_diff(state: Option<&State>, plan: &Plan, colour: bool) -> anyhow::
                     )?,
                 )
             }
+            ObjectKind::Alarm => {
+                let cluster = object.cluster.as_deref().unwrap_or_default();
+                let name = &object.name;
+                (
+                    as_json(
+                        state
+                            .and_then(|s| s.alarms.get(cluster))
+                            .and_then(|o| o.get(name))
+                            .map(|r| &r.spec),
+                    )?,
+                    as_json(plan.desired.alarms.get(cluster).and_then(|o| o.get(name)))?,
+                )
+            }
         };
         let after = if change.action == Action::Delete {
             Value::Null

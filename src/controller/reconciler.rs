@@ -91,6 +91,8 @@ pub struct Reconciler {
     env: fn(&str) -> Option<String>,
     /// The load-balancer hosts' proxies as this pass read them (`None`: not reached).
     proxies: BTreeMap<String, Option<ProxyView>>,
+    /// The proxies' counters summed per target group over time, for alarms.
+    meter: crate::reconcile::alarm::Meter,
     traffic: TrafficMemory,
 }
 
@@ -116,6 +118,7 @@ impl Reconciler {
             ids: RandomIds,
             env: process_env,
             proxies: BTreeMap::new(),
+            meter: Default::default(),
             traffic: TrafficMemory::default(),
         }
     }
@@ -248,7 +251,10 @@ impl Reconciler {
         self.observe(&state.lineage, now).await;
         let objects = TrafficObjects::of(&state, &self.cluster);
         self.observe_proxies(&objects, &state.lineage).await;
-        let runtime = self.store.read_runtime(&self.cluster)?;
+        self.meter.observe(now, &self.proxies);
+        self.meter.compact();
+        let mut runtime = self.store.read_runtime(&self.cluster)?;
+        self.evaluate_alarms(&state, &mut runtime, now)?;
         let mut report = self.observed_report(now);
         let mut decision = self.decide(&state, &runtime, &objects, now);
         let traffic = decision.traffic.take();
@@ -265,6 +271,42 @@ impl Reconciler {
             .await;
         self.run_schedules(&state, &runtime, &mut report, now);
         Ok(report)
+    }
+
+    /// Evaluates the cluster's alarms over the meter and records states that changed (with
+    /// their reasons) in the runtime record, before this pass decides with them.
+    fn evaluate_alarms(&self, state: &State, runtime: &mut Runtime, now: Timestamp) -> Result<()> {
+        let specs: BTreeMap<String, crate::model::alarm::AlarmSpec> = state
+            .alarms
+            .get(&self.cluster)
+            .map(|alarms| {
+                alarms
+                    .iter()
+                    .map(|(name, record)| (name.clone(), record.spec.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if specs.is_empty() && runtime.alarms.is_empty() {
+            return Ok(());
+        }
+        let evaluated =
+            crate::reconcile::alarm::evaluate_all(&specs, &self.meter, &runtime.alarms, now);
+        if evaluated != runtime.alarms {
+            for (name, record) in &evaluated {
+                if runtime
+                    .alarms
+                    .get(name)
+                    .is_none_or(|r| r.state != record.state)
+                {
+                    tracing::info!(alarm = %name, state = record.state.as_str(), reason = %record.reason, "alarm changed state");
+                }
+            }
+            let fresh = evaluated.clone();
+            self.store
+                .update_runtime(&self.cluster, &state.lineage, |r| r.alarms = fresh)?;
+            runtime.alarms = evaluated;
+        }
+        Ok(())
     }
 
     /// Removes this cluster's proxy from the hosts that no longer carry a listener (a deleted

@@ -22,6 +22,8 @@
 //! Data only: ranges and references are checked in `model::validate::alarm`, states are
 //! decided in `reconcile::alarm`.
 
+use serde::{Deserialize, Serialize};
+
 use super::ecs::{ecs_enum, strict_struct};
 
 strict_struct! {
@@ -105,6 +107,25 @@ impl AlarmSpec {
         match value.strip_prefix("targetgroup/") {
             Some(rest) => rest.split('/').next(),
             None => Some(value),
+        }
+    }
+}
+
+/// An alarm's state, as CloudWatch names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AlarmState {
+    Ok,
+    Alarm,
+    InsufficientData,
+}
+
+impl AlarmState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlarmState::Ok => "OK",
+            AlarmState::Alarm => "ALARM",
+            AlarmState::InsufficientData => "INSUFFICIENT_DATA",
         }
     }
 }

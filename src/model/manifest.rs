@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use super::alarm::AlarmSpec;
 use super::cluster::{ClusterSpec, DEFAULT_CLUSTER};
 use super::de::{self, Issue, IssueKind};
 use super::ecs::{ServiceSpec, TaskDefinitionSpec, ecs_struct};
@@ -24,16 +25,23 @@ use crate::diagnostics::{Diagnostic, Diagnostics, Location, SourceFile};
 use crate::suggest::did_you_mean;
 
 pub const API_VERSION: &str = "ecsctl/v1";
-pub const KINDS: [&str; 6] = [
+pub const KINDS: [&str; 7] = [
     "Cluster",
     "TaskDefinition",
     "Service",
     "TargetGroup",
     "LoadBalancer",
     "ScheduledTask",
+    "Alarm",
 ];
 /// Kinds that live in a cluster (`metadata.cluster`).
-pub const CLUSTER_SCOPED: [&str; 4] = ["Service", "TargetGroup", "LoadBalancer", "ScheduledTask"];
+pub const CLUSTER_SCOPED: [&str; 5] = [
+    "Service",
+    "TargetGroup",
+    "LoadBalancer",
+    "ScheduledTask",
+    "Alarm",
+];
 const ENVELOPE_KEYS: [&str; 4] = ["apiVersion", "kind", "metadata", "spec"];
 
 /// Where an object was written: its file, its document, and the path of its spec inside the
@@ -106,6 +114,7 @@ pub enum Object {
     TargetGroup(ClusterManifest<TargetGroupSpec>),
     LoadBalancer(ClusterManifest<LoadBalancerSpec>),
     ScheduledTask(ClusterManifest<ScheduledTaskSpec>),
+    Alarm(ClusterManifest<AlarmSpec>),
 }
 
 ecs_struct! {
@@ -271,7 +280,7 @@ fn decode_envelope(
             let help = did_you_mean(k, KINDS)
                 .map(|s| format!("did you mean `{s}`?"))
                 .unwrap_or_else(|| {
-                    "expected `Cluster`, `TaskDefinition`, `Service`, `TargetGroup`, `LoadBalancer` or `ScheduledTask`"
+                    "expected `Cluster`, `TaskDefinition`, `Service`, `TargetGroup`, `LoadBalancer`, `ScheduledTask` or `Alarm`"
                         .into()
                 });
             diagnostics.push(
@@ -320,7 +329,7 @@ fn decode_envelope(
     if !CLUSTER_SCOPED.contains(&kind) && cluster_from_metadata.is_some() {
         diagnostics.push(
             Diagnostic::error(format!(
-                "`metadata.cluster` applies to services, target groups, load balancers and scheduled tasks, not to a {kind}"
+                "`metadata.cluster` applies to services, target groups, load balancers, scheduled tasks and alarms, not to a {kind}"
             ))
             .at(at_root.locate_key(&metadata_path.key("cluster"))),
         );
@@ -358,7 +367,7 @@ fn decode_envelope(
                 origin: spec_origin,
             })
         }
-        "TargetGroup" | "LoadBalancer" | "ScheduledTask" => {
+        "TargetGroup" | "LoadBalancer" | "ScheduledTask" | "Alarm" => {
             let (cluster, cluster_path) = match &cluster_from_metadata {
                 Some(c) => (c.clone(), metadata_path.key("cluster")),
                 None => (DEFAULT_CLUSTER.to_string(), metadata_path.clone()),
@@ -383,6 +392,7 @@ fn decode_envelope(
             }
             match kind {
                 "ScheduledTask" => scoped!(ScheduledTask, ScheduledTaskSpec),
+                "Alarm" => scoped!(Alarm, AlarmSpec),
                 "TargetGroup" => scoped!(TargetGroup, TargetGroupSpec),
                 _ => scoped!(LoadBalancer, LoadBalancerSpec),
             }

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::alarm::AlarmSpec;
 use super::cluster::ClusterSpec;
 use super::ecs::{DeploymentConfiguration, SchedulingStrategy, ServiceSpec, TaskDefinitionSpec};
 use super::effective::{self, DeploymentBounds};
@@ -42,6 +43,9 @@ pub struct Desired {
     /// cluster → scheduled task name → spec.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub scheduled_tasks: BTreeMap<String, BTreeMap<String, ScheduledTaskSpec>>,
+    /// cluster → alarm name → spec.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub alarms: BTreeMap<String, BTreeMap<String, AlarmSpec>>,
 }
 
 impl Desired {
@@ -82,6 +86,13 @@ impl Desired {
                 .entry(cluster_name.clone())
                 .or_default()
                 .insert(name.clone(), scheduled_task(&t.manifest.spec));
+        }
+        for ((cluster_name, name), a) in &set.alarms {
+            desired
+                .alarms
+                .entry(cluster_name.clone())
+                .or_default()
+                .insert(name.clone(), a.manifest.spec.clone());
         }
         desired
     }

@@ -21,6 +21,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::alarm::AlarmSpec;
 use super::cluster::ClusterSpec;
 use super::ecs::{ServiceSpec, TaskDefinitionSpec};
 use super::manifest::{API_VERSION, CLUSTER_SCOPED, KINDS, Metadata};
@@ -107,6 +108,7 @@ fn generated() -> Map<String, Value> {
     let _ = generator.subschema_for::<TargetGroupSpec>();
     let _ = generator.subschema_for::<LoadBalancerSpec>();
     let _ = generator.subschema_for::<ScheduledTaskSpec>();
+    let _ = generator.subschema_for::<AlarmSpec>();
     let mut definitions = generator.take_definitions(true);
     for schema in definitions.values_mut() {
         widen(schema);

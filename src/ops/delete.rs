@@ -77,6 +77,15 @@ pub(super) fn recorded(state: &State) -> Desired {
                 .insert(name.clone(), record.spec.clone());
         }
     }
+    for (cluster, alarms) in &state.alarms {
+        for (name, record) in alarms {
+            desired
+                .alarms
+                .entry(cluster.clone())
+                .or_default()
+                .insert(name.clone(), record.spec.clone());
+        }
+    }
     for (cluster, tasks) in &state.scheduled_tasks {
         for (name, record) in tasks {
             desired
@@ -217,6 +226,15 @@ pub fn prepare(
                     .and_then(|c| desired.load_balancers.get_mut(c))
                 {
                     balancers.remove(&object.name);
+                }
+            }
+            ObjectKind::Alarm => {
+                if let Some(alarms) = object
+                    .cluster
+                    .as_ref()
+                    .and_then(|c| desired.alarms.get_mut(c))
+                {
+                    alarms.remove(&object.name);
                 }
             }
         }

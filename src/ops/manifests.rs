@@ -31,6 +31,11 @@ pub fn known(state: Option<&State>) -> Known {
             .iter()
             .flat_map(|(c, groups)| groups.keys().map(move |n| (c.clone(), n.clone())))
             .collect();
+        known.alarms = state
+            .alarms
+            .iter()
+            .flat_map(|(c, alarms)| alarms.keys().map(move |n| (c.clone(), n.clone())))
+            .collect();
         known.capacity_providers = state
             .clusters
             .iter()
@@ -140,6 +145,11 @@ fn locate(loaded: &Loaded, error: PlanError) -> Diagnostic {
             .cluster
             .as_ref()
             .and_then(|c| set.scheduled_tasks.get(&(c.clone(), object.name.clone())))
+            .map(|t| &t.manifest.origin),
+        ObjectKind::Alarm => object
+            .cluster
+            .as_ref()
+            .and_then(|c| set.alarms.get(&(c.clone(), object.name.clone())))
             .map(|t| &t.manifest.origin),
         ObjectKind::LoadBalancer => object
             .cluster

@@ -152,6 +152,11 @@ pub fn apply(
                     .and_then(|o| o.get(name));
                 record_scoped(&mut next.scheduled_tasks, cluster, name, action, spec, now);
             }
+            (ObjectKind::Alarm, action) => {
+                let cluster = change.object.cluster.as_deref().unwrap_or_default();
+                let spec = plan.desired.alarms.get(cluster).and_then(|o| o.get(name));
+                record_scoped(&mut next.alarms, cluster, name, action, spec, now);
+            }
             (ObjectKind::Service, action) => {
                 let cluster = change.object.cluster.clone().unwrap_or_default();
                 apply_service(

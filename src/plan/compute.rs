@@ -75,6 +75,12 @@ pub fn compute(
         ObjectRef::scheduled_task,
         &mut plan,
     );
+    scoped(
+        &current.alarms,
+        &desired.alarms,
+        ObjectRef::alarm,
+        &mut plan,
+    );
     services(current, desired, &latest, &mut plan, &mut errors);
     check_deletions(current, desired, &plan, &mut errors);
     for change in &plan.changes {

@@ -64,6 +64,7 @@ pub enum ObjectKind {
     TargetGroup,
     LoadBalancer,
     ScheduledTask,
+    Alarm,
 }
 
 impl ObjectKind {
@@ -75,6 +76,7 @@ impl ObjectKind {
             ObjectKind::TargetGroup => "target group",
             ObjectKind::LoadBalancer => "load balancer",
             ObjectKind::ScheduledTask => "scheduled task",
+            ObjectKind::Alarm => "alarm",
         }
     }
 }
@@ -120,6 +122,10 @@ impl ObjectRef {
 
     pub fn scheduled_task(cluster: &str, name: &str) -> Self {
         Self::scoped(ObjectKind::ScheduledTask, cluster, name)
+    }
+
+    pub fn alarm(cluster: &str, name: &str) -> Self {
+        Self::scoped(ObjectKind::Alarm, cluster, name)
     }
 
     fn scoped(kind: ObjectKind, cluster: &str, name: &str) -> Self {

@@ -89,6 +89,7 @@ fn render_change(out: &mut String, change: &Change, paint: Paint) {
             ObjectKind::TargetGroup => "deregister its targets, then forget it",
             ObjectKind::LoadBalancer => "stop its listeners, then forget it",
             ObjectKind::ScheduledTask => "stop scheduling it (runs under way finish)",
+            ObjectKind::Alarm => "stop evaluating it (deployments that name it stop watching it)",
         };
         let _ = writeln!(out, "      {what}");
         return;

@@ -13,10 +13,11 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use super::traffic::{ProxyView, TargetHealth, health_of};
-use crate::model::alarm::{AlarmMetric, AlarmSpec, ComparisonOperator, TreatMissingData};
+use crate::model::alarm::{
+    AlarmMetric, AlarmSpec, AlarmState, ComparisonOperator, TreatMissingData,
+};
+use crate::state::AlarmRecord;
 use crate::time::Timestamp;
 use crate::traffic::runtime::ServerStat;
 
@@ -133,25 +134,6 @@ impl Meter {
     pub fn compact(&mut self) {
         for samples in self.samples.values_mut() {
             samples.make_contiguous();
-        }
-    }
-}
-
-/// An alarm's state, as CloudWatch names them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum AlarmState {
-    Ok,
-    Alarm,
-    InsufficientData,
-}
-
-impl AlarmState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlarmState::Ok => "OK",
-            AlarmState::Alarm => "ALARM",
-            AlarmState::InsufficientData => "INSUFFICIENT_DATA",
         }
     }
 }
@@ -328,6 +310,44 @@ pub fn evaluate(
         reason,
         datapoints,
     }
+}
+
+/// Every alarm of a cluster, evaluated now over the meter's samples of its target group.
+/// A changed state is dated now; an unchanged one keeps its date.
+pub fn evaluate_all(
+    alarms: &std::collections::BTreeMap<String, AlarmSpec>,
+    meter: &Meter,
+    previous: &BTreeMap<String, AlarmRecord>,
+    now: Timestamp,
+) -> BTreeMap<String, AlarmRecord> {
+    let mut out = BTreeMap::new();
+    for (name, spec) in alarms {
+        let before = previous.get(name);
+        let current = before.map_or(AlarmState::InsufficientData, |r| r.state);
+        let (state, reason) = match (Rule::of(spec), spec.target_group()) {
+            (Some(rule), Some(group)) => {
+                let e = evaluate(&rule, meter.samples(group), now, current);
+                (e.state, e.reason)
+            }
+            _ => (
+                AlarmState::InsufficientData,
+                "the alarm is incomplete (see `ecsctl validate`)".to_string(),
+            ),
+        };
+        let since = match before {
+            Some(b) if b.state == state => b.since,
+            _ => now,
+        };
+        out.insert(
+            name.clone(),
+            AlarmRecord {
+                state,
+                reason,
+                since,
+            },
+        );
+    }
+    out
 }
 
 #[cfg(test)]

@@ -507,6 +507,7 @@ fn decide_service(
         settings: input.settings,
         launch_failures: &failures,
         providers: input.providers,
+        alarms: &input.runtime.alarms,
     };
     service::decide(&service_input, ids)
 }

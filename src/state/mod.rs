@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::alarm::{AlarmSpec, AlarmState};
 use crate::model::cluster::{ClusterConfiguration, ClusterSetting, ClusterSpec};
 use crate::model::ecs::{ServiceSpec, Tag, TaskDefinitionSpec};
 use crate::model::effective::strategy::Stage;
@@ -55,6 +56,9 @@ pub struct State {
     /// cluster → scheduled task name → record. Absent in state files written before them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub scheduled_tasks: BTreeMap<String, BTreeMap<String, ObjectRecord<ScheduledTaskSpec>>>,
+    /// cluster → alarm name → record. Absent in state files written before them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub alarms: BTreeMap<String, BTreeMap<String, ObjectRecord<AlarmSpec>>>,
 }
 
 impl State {
@@ -69,6 +73,7 @@ impl State {
             target_groups: BTreeMap::new(),
             load_balancers: BTreeMap::new(),
             scheduled_tasks: BTreeMap::new(),
+            alarms: BTreeMap::new(),
         }
     }
 
@@ -287,6 +292,9 @@ pub struct Runtime {
     /// theirs in [`ServiceRuntime::stop_reasons`].
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub stop_reasons: BTreeMap<String, StopReason>,
+    /// Each alarm's state, as last evaluated.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub alarms: BTreeMap<String, AlarmRecord>,
     /// Each scheduled task's runs and events. Absent in runtime files written before them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub scheduled_tasks: BTreeMap<String, ScheduleRuntime>,
@@ -514,6 +522,17 @@ pub struct DeploymentProgress {
     /// Where a shifted deployment (BLUE_GREEN, LINEAR, CANARY) stands; absent for rolling ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shift: Option<ShiftProgress>,
+}
+
+/// An alarm's state as the reconciler last evaluated it (`get alarms`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlarmRecord {
+    pub state: AlarmState,
+    /// CloudWatch-style: `Threshold Crossed: 1 out of the last 1 datapoints [3 (…)] …`.
+    pub reason: String,
+    /// When it entered this state.
+    pub since: Timestamp,
 }
 
 /// A shifted deployment's stage and its production traffic.

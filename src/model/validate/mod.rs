@@ -10,6 +10,7 @@
 //! What is already recorded (the state) is passed in as [`Known`], so `plan` accepts a service
 //! that follows a family registered earlier, while `validate` (which reads no state) does not.
 
+mod alarm;
 pub mod capacity;
 mod cluster;
 mod scheduled;
@@ -22,6 +23,7 @@ pub(crate) use traffic::tests as traffic_fixtures;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::alarm::AlarmSpec;
 use super::cluster::{ClusterSpec, DEFAULT_CLUSTER};
 use super::ecs::{ServiceSpec, TaskDefinitionSpec};
 use super::manifest::{ClusterManifest, Manifest, Object, Origin, ServiceManifest};
@@ -39,6 +41,8 @@ pub struct Known {
     pub families: BTreeSet<String>,
     /// (cluster, name) of recorded target groups.
     pub target_groups: BTreeSet<(String, String)>,
+    /// (cluster, name) of recorded alarms.
+    pub alarms: BTreeSet<(String, String)>,
     /// Cluster → the capacity providers it declares, for recorded clusters.
     pub capacity_providers: BTreeMap<String, BTreeSet<String>>,
 }
@@ -56,6 +60,8 @@ pub struct ManifestSet {
     pub load_balancers: BTreeMap<(String, String), ClusterManifest<LoadBalancerSpec>>,
     /// Keyed by (cluster, name).
     pub scheduled_tasks: BTreeMap<(String, String), ClusterManifest<ScheduledTaskSpec>>,
+    /// Keyed by (cluster, name).
+    pub alarms: BTreeMap<(String, String), ClusterManifest<AlarmSpec>>,
 }
 
 impl ManifestSet {
@@ -66,6 +72,7 @@ impl ManifestSet {
             && self.target_groups.is_empty()
             && self.load_balancers.is_empty()
             && self.scheduled_tasks.is_empty()
+            && self.alarms.is_empty()
     }
 }
 
@@ -178,6 +185,10 @@ pub fn check(objects: Vec<Object>, known: &Known, out: &mut Diagnostics) -> Mani
                 scheduled::scheduled_task(&t, out);
                 insert_scoped("scheduled task", &mut set.scheduled_tasks, t, out);
             }
+            Object::Alarm(a) => {
+                alarm::alarm(&a, out);
+                insert_scoped("alarm", &mut set.alarms, a, out);
+            }
         }
     }
     check_references(&set, known, out);
@@ -241,6 +252,7 @@ fn check_references(set: &ManifestSet, known: &Known, out: &mut Diagnostics) {
         .collect();
     traffic::check_references(set, known, &clusters, out);
     scheduled::check_references(set, &families, &clusters, out);
+    alarm::check_references(set, &known.target_groups, &known.alarms, out);
     for s in set.services.values() {
         let m = &s.manifest;
         let mut check = Check::new(&m.origin, out);

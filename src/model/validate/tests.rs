@@ -826,3 +826,31 @@ fn deployment_strategy_rules() {
         "{warnings:#?}"
     );
 }
+
+#[test]
+fn alarm_rules() {
+    let text = "apiVersion: ecsctl/v1\nkind: Alarm\nmetadata: {name: web-5xx}\nspec:\n  metricName: HTTPCode_Target_5XX_Count\n  period: 45\n  evaluationPeriods: 2\n  datapointsToAlarm: 3\n  dimensions: [{name: TargetGroup, value: web}]\n";
+    let messages: Vec<String> = errors(text)
+        .into_iter()
+        .map(|e| format!("{} {}", e.2, e.3))
+        .collect();
+    let expected = [
+        "spec the alarm has no `threshold`",
+        "spec the alarm has no `comparisonOperator`",
+        "spec.period 45 seconds: a period is 10, 30 or a multiple of 60",
+        "spec.datapointsToAlarm 3: datapointsToAlarm is between 1 and evaluationPeriods",
+        "spec.dimensions target group `web` is not defined in cluster `default`",
+    ];
+    for want in expected {
+        assert!(
+            messages.iter().any(|m| m.starts_with(want)),
+            "missing {want:?} in {messages:#?}"
+        );
+    }
+    assert_eq!(messages.len(), expected.len(), "{messages:#?}");
+    let typo = "apiVersion: ecsctl/v1\nkind: Alarm\nmetadata: {name: web-5xx}\nspec: {metricName: RequestCount, period: 60, evaluationPeriods: 1, threshold: 1, comparisonOperator: GreaterThanThreshold, dimensions: [{name: TargetGroup, value: web}]}\n---\napiVersion: ecsctl/v1\nkind: TargetGroup\nmetadata: {name: web}\nspec: {}\n---\napiVersion: ecsctl/v1\nkind: Service\nmetadata: {name: web}\nspec:\n  desiredCount: 1\n  deploymentConfiguration: {alarms: {alarmNames: [web-5x], enable: true, rollback: true}}\n";
+    assert_eq!(
+        help_of(typo, "alarm `web-5x` is not defined in cluster `default`").as_deref(),
+        Some("did you mean `web-5xx`?")
+    );
+}

@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::alarm::AlarmState;
 use crate::model::alarm::Dimension;
 use crate::traffic::runtime::HttpResponses;
 

@@ -110,6 +110,8 @@ pub struct ServiceInput<'a> {
     pub launch_failures: &'a [LaunchFailure],
     /// The cluster's capacity providers (pools of its hosts) and default strategy.
     pub providers: &'a Providers,
+    /// The cluster's alarms as evaluated this pass (deployments that name one fail on ALARM).
+    pub alarms: &'a BTreeMap<String, crate::state::AlarmRecord>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -187,6 +189,7 @@ pub fn decide(input: &ServiceInput<'_>, ids: &mut dyn IdSource) -> Decision {
     let service = input.record.effective();
     let (at, stopped) = record_failures(input, &service, &mut decision);
     requested_rollback(input, &mut decision);
+    alarm_failure(input, &mut decision);
     if service.is_daemon() {
         daemon::decide(input, &service, ids, &mut decision);
     } else {
@@ -332,6 +335,35 @@ fn requested_rollback(input: &ServiceInput<'_>, decision: &mut Decision) {
     }
     let why = "rolled back by `ecsctl deployment rollback`";
     fail_primary(input, decision, &mut progress, why, why, true);
+    decision.progress.push((primary.id.clone(), progress));
+}
+
+/// `deploymentConfiguration.alarms`: a named alarm in ALARM while the deployment is in
+/// progress (its steps and bake included) fails it, and rolls it back when `rollback` says.
+fn alarm_failure(input: &ServiceInput<'_>, decision: &mut Decision) {
+    let Some(primary) = input.record.primary() else {
+        return;
+    };
+    let strategy = crate::model::effective::strategy::Strategy::of(&input.record.spec);
+    let Some((names, rollback)) = &strategy.alarms else {
+        return;
+    };
+    let mut progress = current_progress(input, decision, &primary.id);
+    if progress.rollout_state != RolloutState::InProgress {
+        return;
+    }
+    let Some((name, record)) = names.iter().find_map(|n| {
+        input
+            .alarms
+            .get(n)
+            .filter(|a| a.state == crate::model::alarm::AlarmState::Alarm)
+            .map(|a| (n, a))
+    }) else {
+        return;
+    };
+    let short = format!("alarm `{name}` is in ALARM");
+    let why = format!("{short}: {}", record.reason);
+    fail_primary(input, decision, &mut progress, &why, &short, *rollback);
     decision.progress.push((primary.id.clone(), progress));
 }
 

@@ -224,6 +224,7 @@ impl World {
             settings: &self.settings,
             launch_failures: &self.launch_failures,
             providers: &self.providers,
+            alarms: &BTreeMap::new(),
         };
         decide(&input, &mut self.ids)
     }
@@ -678,6 +679,7 @@ fn unhealthy_tasks_are_reported_and_replaced() {
         settings: &w.settings,
         launch_failures: &[],
         providers: &w.providers,
+        alarms: &BTreeMap::new(),
     };
     let d = decide(&input, &mut SequentialIds::default());
     assert_eq!(d.starts.len(), 1, "replaced");
