@@ -535,6 +535,16 @@ fn a_canary_that_answers_500_trips_its_alarm_and_rolls_back() {
         reason.starts_with("alarm `web-5xx` is in ALARM: Threshold Crossed"),
         "{after}"
     );
+    let listed = env.run(&["get", "alarms", "--cluster", &cluster.name, "-o", "json"]);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let listed: Value = serde_json::from_str(&listed.stdout).expect("json");
+    assert_eq!(listed[0]["name"], "web-5xx", "{listed}");
+    assert_eq!(listed[0]["targetGroup"], "web", "{listed}");
+    assert_eq!(listed[0]["condition"], "> 0 for 1 of 1 × 10s", "{listed}");
+    assert!(
+        listed[0]["state"] == "ALARM" || listed[0]["state"] == "OK",
+        "evaluated by the passes: {listed}"
+    );
     let reconcile = env.run(&["reconcile", "--cluster", &cluster.name, "--wait", "60s"]);
     assert_eq!(reconcile.code, 0, "{}", reconcile.stderr);
     common::docker::wait_for("the v2 tasks to stop", Duration::from_secs(60), || {

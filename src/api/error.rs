@@ -61,7 +61,8 @@ impl From<OpsError> for ApiError {
                 | ObjectKind::Host
                 | ObjectKind::TargetGroup
                 | ObjectKind::LoadBalancer
-                | ObjectKind::ScheduledTask => Self::invalid(message),
+                | ObjectKind::ScheduledTask
+                | ObjectKind::Alarm => Self::invalid(message),
             },
             OpsError::Ambiguous { .. } | OpsError::Invalid(_) => Self::invalid(message),
             OpsError::InvalidManifests(diagnostics) => {

@@ -1,4 +1,4 @@
-//! `ecsctl get clusters|hosts|taskdefs|services|tasks|targetgroups|loadbalancers|scheduledtasks [NAME]`: lists from `ops::views`,
+//! `ecsctl get clusters|hosts|taskdefs|services|tasks|targetgroups|loadbalancers|scheduledtasks|alarms [NAME]`: lists from `ops::views`,
 //! `ops::hosts` and `ops::tasks`, as tables or data.
 
 use clap::{Args, ValueEnum};
@@ -26,10 +26,11 @@ use crate::time::{Timestamp, short_age};
   ecsctl get taskdefs web                    # every revision of the family
   ecsctl get svc/web -o json
   ecsctl get targetgroups                    # targets and how many are healthy
-  ecsctl get scheduledtasks                  # last run, its exit code, next run (alias: st)")]
+  ecsctl get scheduledtasks                  # last run, its exit code, next run (alias: st)
+  ecsctl get alarms                          # OK, ALARM or INSUFFICIENT_DATA, and since when")]
 pub struct GetArgs {
     /// What to list: clusters, hosts, taskdefs, services, tasks, targetgroups, loadbalancers,
-    /// scheduledtasks; then optionally a name
+    /// scheduledtasks, alarms; then optionally a name
     /// (`get svc web`, `get svc/web`; for taskdefs every revision of the family)
     #[arg(value_name = "TYPE [NAME]", num_args = 1..=2, required = true)]
     pub object: Vec<String>,
@@ -65,6 +66,7 @@ fn what(words: &[String]) -> anyhow::Result<(Kind, Option<String>)> {
         Kind::TargetGroup,
         Kind::LoadBalancer,
         Kind::ScheduledTask,
+        Kind::Alarm,
     ];
     let named = parse_one(words, &all, None).map_err(anyhow::Error::msg)?;
     Ok((named.kind, Some(named.name)))
@@ -218,6 +220,27 @@ pub fn run(cx: &Context, args: GetArgs) -> Outcome {
                 dash_join(&v.load_balancers),
                 format!("{}/{}", v.healthy, v.targets),
                 age(v.created_at),
+            ]
+        ),
+        Kind::Alarm => emit!(
+            crate::ops::alarm::alarms(&session, &state, only, name)?,
+            &[
+                "cluster",
+                "name",
+                "metric",
+                "target group",
+                "condition",
+                "state",
+                "since"
+            ],
+            |v: &crate::ops::alarm::AlarmView| vec![
+                v.cluster.clone(),
+                v.name.clone(),
+                v.metric_name.clone(),
+                v.target_group.clone(),
+                v.condition.clone(),
+                v.state.clone(),
+                v.since.map_or_else(|| "-".to_string(), age),
             ]
         ),
         Kind::ScheduledTask => {

@@ -18,6 +18,7 @@ pub enum ObjectKind {
     TargetGroup,
     LoadBalancer,
     ScheduledTask,
+    Alarm,
 }
 
 impl fmt::Display for ObjectKind {
@@ -31,6 +32,7 @@ impl fmt::Display for ObjectKind {
             ObjectKind::TargetGroup => "target group",
             ObjectKind::LoadBalancer => "load balancer",
             ObjectKind::ScheduledTask => "scheduled task",
+            ObjectKind::Alarm => "alarm",
         })
     }
 }

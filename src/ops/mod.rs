@@ -21,6 +21,7 @@
 //! | [`register`] | the ECS API's writes: register/deregister task definitions, create/update/delete services and clusters |
 //! | [`resolve`], [`target`] | names to objects: clusters, services, hosts, task prefixes |
 
+pub mod alarm;
 pub mod apply;
 pub mod converge;
 pub mod delete;

@@ -17,6 +17,7 @@ pub enum Kind {
     TargetGroup,
     LoadBalancer,
     ScheduledTask,
+    Alarm,
 }
 
 impl Kind {
@@ -37,6 +38,7 @@ impl Kind {
             }
             "scheduledtask" | "scheduledtasks" | "scheduled-task" | "scheduled-tasks"
             | "schedule" | "schedules" | "st" => Kind::ScheduledTask,
+            "alarm" | "alarms" => Kind::Alarm,
             _ => return None,
         })
     }
@@ -52,6 +54,7 @@ impl Kind {
             Kind::TargetGroup => "targetgroup",
             Kind::LoadBalancer => "loadbalancer",
             Kind::ScheduledTask => "scheduledtask",
+            Kind::Alarm => "alarm",
         }
     }
 }
