@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -29,11 +29,6 @@ fn pyenv() -> Option<PathBuf> {
     }
 }
 
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
-}
-
 struct Served {
     env: Env,
     pyenv: PathBuf,
@@ -50,7 +45,7 @@ impl Served {
     }
 
     fn start_in(env: Env, pyenv: PathBuf, args: &[&str]) -> Served {
-        let port = free_port();
+        let port = common::free_port();
         let listen = format!("127.0.0.1:{port}");
         let mut all = vec!["serve", "--listen", &listen, "--resync", "2s"];
         all.extend_from_slice(args);

@@ -9,19 +9,11 @@
 mod common;
 
 use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::docker::{HAPROXY_IMAGE, IMAGE, docker, ensure_haproxy_image};
+use common::docker::{HAPROXY_IMAGE, IMAGE, ensure_haproxy_image};
 use serde_json::Value;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
 
 /// One HTTP/1.0 request through a listener: the body's version (`v1`), or `None` on failure.
 fn version(port: u16) -> Option<String> {
@@ -48,14 +40,6 @@ fn count(port: u16, n: usize) -> (std::collections::BTreeMap<String, usize>, usi
         }
     }
     (seen, failed)
-}
-
-struct ProxyCleanup(String);
-
-impl Drop for ProxyCleanup {
-    fn drop(&mut self) {
-        let _ = docker(&["rm", "-f", &format!("ecsctl-haproxy-{}-local", self.0)]);
-    }
 }
 
 /// The production (and, for blue/green, test) listener, the target groups and a 2-task
@@ -208,9 +192,9 @@ const CANARY: &str = "    strategy: CANARY
 fn a_canary_holds_ten_percent_for_its_bake_then_completes() {
     ensure_haproxy_image();
     let cluster = common::docker::TestCluster::new("can");
-    let _proxy = ProxyCleanup(cluster.name.clone());
+    let _proxy = common::docker::ProxyCleanup(cluster.name.clone());
     let env = common::Env::new();
-    let port = free_port();
+    let port = common::free_port();
     env.write(
         "m/web.yaml",
         &manifests(&cluster, (port, None), "v1", CANARY),
@@ -288,9 +272,9 @@ const BLUE_GREEN: &str = "    strategy: BLUE_GREEN
 fn blue_green_waits_at_its_pause_hook_switches_at_once_and_rolls_back_on_request() {
     ensure_haproxy_image();
     let cluster = common::docker::TestCluster::new("bg");
-    let _proxy = ProxyCleanup(cluster.name.clone());
+    let _proxy = common::docker::ProxyCleanup(cluster.name.clone());
     let env = common::Env::new();
-    let (production, test) = (free_port(), free_port());
+    let (production, test) = (common::free_port(), common::free_port());
     let ports = (production, Some(test));
     env.write("m/web.yaml", &manifests(&cluster, ports, "v1", BLUE_GREEN));
     let first = env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "120s"]);
@@ -456,9 +440,9 @@ fn a_canary_that_answers_500_trips_its_alarm_and_rolls_back() {
 
     ensure_haproxy_image();
     let cluster = common::docker::TestCluster::new("alm");
-    let _proxy = ProxyCleanup(cluster.name.clone());
+    let _proxy = common::docker::ProxyCleanup(cluster.name.clone());
     let env = common::Env::new();
-    let port = free_port();
+    let port = common::free_port();
     env.write("m/web.yaml", &alarmed(&cluster, port, "v1", "200 OK"));
     let first = env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "120s"]);
     assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);

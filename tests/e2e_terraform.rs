@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -34,11 +34,6 @@ fn terraform() -> Option<PathBuf> {
         return None;
     }
     Some(terraform)
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
 }
 
 const CLI_CONFIG: &str = r#"provider_installation {
@@ -190,7 +185,7 @@ fn terraform_creates_plans_no_drift_updates_and_destroys() {
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 
-    let port = free_port();
+    let port = common::free_port();
     let listen = format!("127.0.0.1:{port}");
     let serve = env.spawn(&["serve", "--listen", &listen, "--resync", "2s"], &[]);
     let start = Instant::now();

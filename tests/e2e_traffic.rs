@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use common::docker::{HAPROXY_IMAGE, IMAGE, docker, docker_ok, ensure_haproxy_image, ensure_image};
@@ -17,14 +17,6 @@ use ecsctl::model::traffic::TrafficProtocol;
 use ecsctl::proxy::client::RuntimeClient;
 use ecsctl::proxy::container::{self as proxy, ProxySpec};
 use ecsctl::traffic::config::{AdminState, Backend, Frontend, ProxyConfig, Server, render};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
 
 /// Removes every container and the directory the test made, even when it fails.
 struct Cleanup {
@@ -147,7 +139,11 @@ async fn the_managed_proxy_registers_drains_and_survives_a_recreate() {
         containers: vec![web1.clone(), web2.clone(), spec.container_name()],
         dir: spec.host_dir.clone(),
     };
-    let (listener, p1, p2) = (free_port(), free_port(), free_port());
+    let (listener, p1, p2) = (
+        common::free_port(),
+        common::free_port(),
+        common::free_port(),
+    );
     start_web(&web1, p1, "one");
     start_web(&web2, p2, "two");
     let server = |name: &str, port: u16| Server {
@@ -307,15 +303,6 @@ spec:
     )
 }
 
-/// Removes the cluster's proxy (the test cluster removes its tasks).
-struct ProxyCleanup(String);
-
-impl Drop for ProxyCleanup {
-    fn drop(&mut self) {
-        let _ = docker(&["rm", "-f", &format!("ecsctl-haproxy-{}-local", self.0)]);
-    }
-}
-
 #[test]
 fn a_service_behind_a_listener_rolls_without_a_failed_request() {
     use std::sync::Arc;
@@ -323,9 +310,9 @@ fn a_service_behind_a_listener_rolls_without_a_failed_request() {
 
     ensure_haproxy_image();
     let cluster = common::docker::TestCluster::new("lb");
-    let _proxy = ProxyCleanup(cluster.name.clone());
+    let _proxy = common::docker::ProxyCleanup(cluster.name.clone());
     let env = common::Env::new();
-    let port = free_port();
+    let port = common::free_port();
     env.write("m/web.yaml", &behind_a_listener(&cluster, port, "v1"));
     let apply = env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "120s"]);
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
@@ -561,9 +548,9 @@ spec:
 fn service_connect_names_reach_every_task_of_the_service() {
     ensure_haproxy_image();
     let cluster = common::docker::TestCluster::new("sc");
-    let _proxy = ProxyCleanup(cluster.name.clone());
+    let _proxy = common::docker::ProxyCleanup(cluster.name.clone());
     let env = common::Env::new();
-    let port = free_port();
+    let port = common::free_port();
     env.write("m/all.yaml", &connected(&cluster, port, 2));
     // No LoadBalancer names an image here: the proxy image comes from the environment.
     let image = [("ECSCTL_PROXY_IMAGE", HAPROXY_IMAGE)];

@@ -252,3 +252,12 @@ spec:
 "
     )
 }
+
+/// Removes a test cluster's proxy on the local daemon (the test cluster removes its tasks).
+pub struct ProxyCleanup(pub String);
+
+impl Drop for ProxyCleanup {
+    fn drop(&mut self) {
+        let _ = docker(&["rm", "-f", &format!("ecsctl-haproxy-{}-local", self.0)]);
+    }
+}

@@ -8,6 +8,15 @@ pub mod rig;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+/// A port nothing listens on now (the OS picks it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
 pub struct Env {
     pub dir: tempfile::TempDir,
 }
