@@ -252,7 +252,6 @@ impl Reconciler {
         let objects = TrafficObjects::of(&state, &self.cluster);
         self.observe_proxies(&objects, &state.lineage).await;
         self.meter.observe(now, &self.proxies);
-        self.meter.compact();
         let mut runtime = self.store.read_runtime(&self.cluster)?;
         self.evaluate_alarms(&state, &mut runtime, now)?;
         let mut report = self.observed_report(now);

@@ -123,18 +123,13 @@ impl Meter {
             {
                 samples.pop_front();
             }
+            // One slice, oldest first, for the binary searches of the evaluation.
+            samples.make_contiguous();
         }
     }
 
     pub fn samples(&self, group: &str) -> &[Sample] {
         self.samples.get(group).map_or(&[], |s| s.as_slices().0)
-    }
-
-    /// Keeps the samples contiguous so [`Meter::samples`] sees them all.
-    pub fn compact(&mut self) {
-        for samples in self.samples.values_mut() {
-            samples.make_contiguous();
-        }
     }
 }
 

@@ -74,13 +74,11 @@ fn counts_survive_servers_leaving_and_proxies_restarting() {
     meter.observe(at(5), &proxies(&[("a", server("UP", 15, 2, 5))]));
     // `a` was re-created (its counters restarted): its new counts add up.
     meter.observe(at(9), &proxies(&[("a", server("UP", 3, 3, 5))]));
-    meter.compact();
     let last = meter.samples("web").last().expect("samples").totals;
     assert_eq!((last.requests, last.class_5xx), (10 + 4 + 5 + 3, 1 + 2 + 3));
     assert_eq!((last.healthy, last.targets), (1, 1));
     // An unreached proxy adds nothing and takes no sample.
     meter.observe(at(12), &[("h1".to_string(), None)].into_iter().collect());
-    meter.compact();
     assert_eq!(meter.samples("web").len(), 3);
 }
 
@@ -89,7 +87,6 @@ fn five_xx_over_the_threshold_in_a_period_is_an_alarm() {
     let mut meter = Meter::default();
     let r = rule(AlarmMetric::Target5xx, 1, 1, 0.0, None);
     meter.observe(at(1), &proxies(&[("a", server("UP", 100, 0, 5))]));
-    meter.compact();
     // The first period has no reading before it began: no datapoint yet.
     let e = evaluate(
         &r,
@@ -100,7 +97,6 @@ fn five_xx_over_the_threshold_in_a_period_is_an_alarm() {
     assert_eq!(e.state, AlarmState::InsufficientData, "{e:?}");
     meter.observe(at(8), &proxies(&[("a", server("UP", 150, 0, 5))]));
     meter.observe(at(12), &proxies(&[("a", server("UP", 180, 0, 5))]));
-    meter.compact();
     let e = evaluate(
         &r,
         meter.samples("web"),
@@ -109,7 +105,6 @@ fn five_xx_over_the_threshold_in_a_period_is_an_alarm() {
     );
     assert_eq!(e.state, AlarmState::Ok, "{e:?}");
     meter.observe(at(21), &proxies(&[("a", server("UP", 200, 4, 5))]));
-    meter.compact();
     let e = evaluate(&r, meter.samples("web"), at(35), AlarmState::Ok);
     assert_eq!(e.state, AlarmState::Alarm, "{e:?}");
     assert!(
@@ -125,7 +120,6 @@ fn five_xx_over_the_threshold_in_a_period_is_an_alarm() {
     );
     // The next quiet period is OK again.
     meter.observe(at(31), &proxies(&[("a", server("UP", 210, 4, 5))]));
-    meter.compact();
     let e = evaluate(&r, meter.samples("web"), at(45), AlarmState::Alarm);
     assert_eq!(e.state, AlarmState::Ok, "{e:?}");
 }
@@ -133,10 +127,7 @@ fn five_xx_over_the_threshold_in_a_period_is_an_alarm() {
 #[test]
 fn m_out_of_n_and_missing_data() {
     let mut meter = Meter::default();
-    let samples = |m: &mut Meter| {
-        m.compact();
-        m.samples("web").to_vec()
-    };
+    let samples = |m: &mut Meter| m.samples("web").to_vec();
     // Periods [0,10) … [30,40): 5xx counts 3, (not read), 3, 0.
     meter.observe(at(0), &proxies(&[("a", server("UP", 10, 0, 5))]));
     meter.observe(at(5), &proxies(&[("a", server("UP", 20, 3, 5))]));
@@ -210,7 +201,6 @@ fn response_time_and_requests_per_target() {
             ("b", server("UP", 10, 0, 600)),
         ]),
     );
-    meter.compact();
     let s = meter.samples("web").to_vec();
     let time = rule(AlarmMetric::TargetResponseTime, 1, 1, 0.25, None);
     let e = evaluate(&time, &s, at(10), AlarmState::Ok);
