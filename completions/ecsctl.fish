@@ -368,7 +368,7 @@ never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand serve" -l no-reconcile -d 'Only record what the API asks for; leave running the tasks to `ecsctl watch`'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand serve" -s V -l version -d 'Print version'
-complete -c ecsctl -n "__fish_ecsctl_using_subcommand schema" -l kind -d 'Only this kind\'s manifests (Cluster, TaskDefinition, Service, TargetGroup, LoadBalancer, ScheduledTask, Alarm)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand schema" -l kind -d 'Only this kind\'s manifests (Cluster, TaskDefinition, Service, TargetGroup, LoadBalancer, ScheduledTask, Alarm, ScalableTarget, ScalingPolicy)' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand schema" -s o -l output -d 'Output format' -r -f -a "json\t''
 yaml\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand schema" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F

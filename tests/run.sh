@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need when it is missing (Docker engine, static
-# busybox for the test image, Debian's haproxy for the proxy image, sshd/iproute2/iptables for the multi-host rig), starts dockerd
+# busybox for the test image, Debian's haproxy for the proxy image, wrk for the load tests, sshd/iproute2/iptables for the multi-host rig), starts dockerd
 # when none answers, then runs every test. The rig (tests/rig/rig.sh) is brought up by the
 # first test that needs it; it is taken down at the end unless it was up before.
 #   tests/run.sh [cargo test arguments...]
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 ensure_packages busybox:busybox-static sshd:openssh-server ssh:openssh-client \
   docker-registry:docker-registry htpasswd:apache2-utils \
-  ip:iproute2 iptables:iptables nsenter:util-linux
+  ip:iproute2 iptables:iptables nsenter:util-linux wrk:wrk
 ensure_docker
 export_docker_api_version
 # The proxy image of the traffic tests (tests/e2e_traffic.rs), from Debian's haproxy package.

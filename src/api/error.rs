@@ -62,7 +62,9 @@ impl From<OpsError> for ApiError {
                 | ObjectKind::TargetGroup
                 | ObjectKind::LoadBalancer
                 | ObjectKind::ScheduledTask
-                | ObjectKind::Alarm => Self::invalid(message),
+                | ObjectKind::Alarm
+                | ObjectKind::ScalableTarget
+                | ObjectKind::ScalingPolicy => Self::invalid(message),
             },
             OpsError::Ambiguous { .. } | OpsError::Invalid(_) => Self::invalid(message),
             OpsError::InvalidManifests(diagnostics) => {

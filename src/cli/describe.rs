@@ -104,7 +104,7 @@ pub fn run(cx: &Context, args: DescribeArgs) -> Outcome {
                 }
             }
         }
-        Kind::Cluster | Kind::Host | Kind::LoadBalancer | Kind::Alarm => {}
+        Kind::Cluster | Kind::Host | Kind::LoadBalancer | Kind::Alarm | Kind::ScalableTarget => {}
     }
     Ok(exit::OK)
 }

@@ -1,4 +1,4 @@
-//! `ecsctl get clusters|hosts|taskdefs|services|tasks|targetgroups|loadbalancers|scheduledtasks|alarms [NAME]`: lists from `ops::views`,
+//! `ecsctl get clusters|hosts|taskdefs|services|tasks|targetgroups|loadbalancers|scheduledtasks|alarms|scalabletargets [NAME]`: lists from `ops::views`,
 //! `ops::hosts` and `ops::tasks`, as tables or data.
 
 use clap::{Args, ValueEnum};
@@ -27,10 +27,11 @@ use crate::time::{Timestamp, short_age};
   ecsctl get svc/web -o json
   ecsctl get targetgroups                    # targets and how many are healthy
   ecsctl get scheduledtasks                  # last run, its exit code, next run (alias: st)
-  ecsctl get alarms                          # OK, ALARM or INSUFFICIENT_DATA, and since when")]
+  ecsctl get alarms                          # OK, ALARM or INSUFFICIENT_DATA, and since when
+  ecsctl get scalabletargets                 # bounds, desired count, last scaling activity")]
 pub struct GetArgs {
     /// What to list: clusters, hosts, taskdefs, services, tasks, targetgroups, loadbalancers,
-    /// scheduledtasks, alarms; then optionally a name
+    /// scheduledtasks, alarms, scalabletargets; then optionally a name
     /// (`get svc web`, `get svc/web`; for taskdefs every revision of the family)
     #[arg(value_name = "TYPE [NAME]", num_args = 1..=2, required = true)]
     pub object: Vec<String>,
@@ -67,6 +68,7 @@ fn what(words: &[String]) -> anyhow::Result<(Kind, Option<String>)> {
         Kind::LoadBalancer,
         Kind::ScheduledTask,
         Kind::Alarm,
+        Kind::ScalableTarget,
     ];
     let named = parse_one(words, &all, None).map_err(anyhow::Error::msg)?;
     Ok((named.kind, Some(named.name)))
@@ -228,7 +230,7 @@ pub fn run(cx: &Context, args: GetArgs) -> Outcome {
                 "cluster",
                 "name",
                 "metric",
-                "target group",
+                "watches",
                 "condition",
                 "state",
                 "since"
@@ -237,10 +239,38 @@ pub fn run(cx: &Context, args: GetArgs) -> Outcome {
                 v.cluster.clone(),
                 v.name.clone(),
                 v.metric_name.clone(),
-                v.target_group.clone(),
+                v.watches.clone(),
                 v.condition.clone(),
                 v.state.clone(),
                 v.since.map_or_else(|| "-".to_string(), age),
+            ]
+        ),
+        Kind::ScalableTarget => emit!(
+            crate::ops::scaling::scalable_targets(&session, &state, only, name)?,
+            &[
+                "cluster",
+                "name",
+                "service",
+                "min",
+                "max",
+                "desired",
+                "policies",
+                "last activity"
+            ],
+            |v: &crate::ops::scaling::ScalableTargetView| vec![
+                v.cluster.clone(),
+                v.name.clone(),
+                v.service.clone(),
+                v.min_capacity.to_string(),
+                v.max_capacity.to_string(),
+                v.desired_count.map_or("-".into(), |n| n.to_string()),
+                dash_join(&v.policies),
+                v.activities.last().map_or("-".into(), |a| format!(
+                    "{} → {} {} ago",
+                    a.from,
+                    a.to,
+                    age(a.at)
+                )),
             ]
         ),
         Kind::ScheduledTask => {

@@ -1,6 +1,7 @@
 //! `ecsctl plan` and `ecsctl diff`: what applying the manifests would change (`ops::manifests`),
 //! as a plan or as a diff of each changed object.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -101,6 +102,27 @@ fn as_json<T: serde::Serialize>(object: Option<&T>) -> anyhow::Result<Value> {
 /// A service as it runs (state) and as it will run (manifests): the revision and count the
 /// plan deploys, not only the spec's text, so `diff` shows what `plan` shows (after a
 /// rollback, the pending deployment back to the manifests' revision).
+/// The recorded and desired spec of a cluster-scoped object.
+fn scoped_sides<T: serde::Serialize>(
+    recorded: Option<&Records<T>>,
+    desired: &BTreeMap<String, BTreeMap<String, T>>,
+    object: &crate::plan::ObjectRef,
+) -> anyhow::Result<(Value, Value)> {
+    let cluster = object.cluster.as_deref().unwrap_or_default();
+    let name = &object.name;
+    Ok((
+        as_json(
+            recorded
+                .and_then(|r| r.get(cluster))
+                .and_then(|o| o.get(name))
+                .map(|r| &r.spec),
+        )?,
+        as_json(desired.get(cluster).and_then(|o| o.get(name)))?,
+    ))
+}
+
+type Records<T> = BTreeMap<String, BTreeMap<String, crate::state::ObjectRecord<T>>>;
+
 fn service_sides(
     record: Option<&crate::state::ServiceRecord>,
     desired: Option<&crate::model::ecs::ServiceSpec>,
@@ -162,72 +184,34 @@ pub fn render_diff(state: Option<&State>, plan: &Plan, colour: bool) -> anyhow::
                     .and_then(|s| s.get(&object.name));
                 service_sides(record, desired, change)?
             }
-            ObjectKind::TargetGroup | ObjectKind::LoadBalancer => {
-                let cluster = object.cluster.as_deref().unwrap_or_default();
-                let name = &object.name;
-                if object.kind == ObjectKind::TargetGroup {
-                    (
-                        as_json(
-                            state
-                                .and_then(|s| s.target_groups.get(cluster))
-                                .and_then(|o| o.get(name))
-                                .map(|r| &r.spec),
-                        )?,
-                        as_json(
-                            plan.desired
-                                .target_groups
-                                .get(cluster)
-                                .and_then(|o| o.get(name)),
-                        )?,
-                    )
-                } else {
-                    (
-                        as_json(
-                            state
-                                .and_then(|s| s.load_balancers.get(cluster))
-                                .and_then(|o| o.get(name))
-                                .map(|r| &r.spec),
-                        )?,
-                        as_json(
-                            plan.desired
-                                .load_balancers
-                                .get(cluster)
-                                .and_then(|o| o.get(name)),
-                        )?,
-                    )
-                }
-            }
-            ObjectKind::ScheduledTask => {
-                let cluster = object.cluster.as_deref().unwrap_or_default();
-                let name = &object.name;
-                (
-                    as_json(
-                        state
-                            .and_then(|s| s.scheduled_tasks.get(cluster))
-                            .and_then(|o| o.get(name))
-                            .map(|r| &r.spec),
-                    )?,
-                    as_json(
-                        plan.desired
-                            .scheduled_tasks
-                            .get(cluster)
-                            .and_then(|o| o.get(name)),
-                    )?,
-                )
-            }
+            ObjectKind::TargetGroup => scoped_sides(
+                state.map(|s| &s.target_groups),
+                &plan.desired.target_groups,
+                object,
+            )?,
+            ObjectKind::LoadBalancer => scoped_sides(
+                state.map(|s| &s.load_balancers),
+                &plan.desired.load_balancers,
+                object,
+            )?,
+            ObjectKind::ScheduledTask => scoped_sides(
+                state.map(|s| &s.scheduled_tasks),
+                &plan.desired.scheduled_tasks,
+                object,
+            )?,
             ObjectKind::Alarm => {
-                let cluster = object.cluster.as_deref().unwrap_or_default();
-                let name = &object.name;
-                (
-                    as_json(
-                        state
-                            .and_then(|s| s.alarms.get(cluster))
-                            .and_then(|o| o.get(name))
-                            .map(|r| &r.spec),
-                    )?,
-                    as_json(plan.desired.alarms.get(cluster).and_then(|o| o.get(name)))?,
-                )
+                scoped_sides(state.map(|s| &s.alarms), &plan.desired.alarms, object)?
             }
+            ObjectKind::ScalableTarget => scoped_sides(
+                state.map(|s| &s.scalable_targets),
+                &plan.desired.scalable_targets,
+                object,
+            )?,
+            ObjectKind::ScalingPolicy => scoped_sides(
+                state.map(|s| &s.scaling_policies),
+                &plan.desired.scaling_policies,
+                object,
+            )?,
         };
         let after = if change.action == Action::Delete {
             Value::Null

@@ -14,7 +14,7 @@ pub enum SchemaFormat {
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
     /// Only this kind's manifests (Cluster, TaskDefinition, Service, TargetGroup, LoadBalancer,
-    /// ScheduledTask, Alarm)
+    /// ScheduledTask, Alarm, ScalableTarget, ScalingPolicy)
     #[arg(long, value_name = "KIND")]
     pub kind: Option<String>,
     /// Output format

@@ -19,3 +19,4 @@ pub mod secrets;
 pub mod standalone;
 pub mod supervisor;
 pub mod traffic;
+pub mod usage;

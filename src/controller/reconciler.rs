@@ -34,6 +34,8 @@ use crate::state::store::StateDir;
 use crate::state::{DeploymentProgress, HostRuntime, Runtime, ServiceStatus, State};
 use crate::time::Timestamp;
 
+mod scaling;
+
 pub use crate::reconcile::cluster::{ServiceReport, usage};
 
 #[derive(Clone, Debug)]
@@ -91,8 +93,10 @@ pub struct Reconciler {
     env: fn(&str) -> Option<String>,
     /// The load-balancer hosts' proxies as this pass read them (`None`: not reached).
     proxies: BTreeMap<String, Option<ProxyView>>,
-    /// The proxies' counters summed per target group over time, for alarms.
+    /// The proxies' counters summed per target group over time, for alarms and scaling.
     meter: crate::reconcile::alarm::Meter,
+    /// The watched services' CPU and memory over time.
+    usage: crate::reconcile::usage::UsageMeter,
     traffic: TrafficMemory,
 }
 
@@ -119,6 +123,7 @@ impl Reconciler {
             env: process_env,
             proxies: BTreeMap::new(),
             meter: Default::default(),
+            usage: Default::default(),
             traffic: TrafficMemory::default(),
         }
     }
@@ -252,8 +257,11 @@ impl Reconciler {
         let objects = TrafficObjects::of(&state, &self.cluster);
         self.observe_proxies(&objects, &state.lineage).await;
         self.meter.observe(now, &self.proxies);
+        let watched = scaling::Watched::of(&state, &self.cluster);
+        self.meter_usage(&state, &watched, now).await;
         let mut runtime = self.store.read_runtime(&self.cluster)?;
-        self.evaluate_alarms(&state, &mut runtime, now)?;
+        self.evaluate_alarms(&state, &watched, &mut runtime, now)?;
+        let state = self.autoscale(state, &watched, &mut runtime, now)?;
         let mut report = self.observed_report(now);
         let mut decision = self.decide(&state, &runtime, &objects, now);
         let traffic = decision.traffic.take();
@@ -269,43 +277,10 @@ impl Reconciler {
         self.remove_stray_proxies(&objects, &state.lineage, &listener_hosts)
             .await;
         self.run_schedules(&state, &runtime, &mut report, now);
+        if let Some(poll) = watched.poll() {
+            report.requeue_after = Some(report.requeue_after.map_or(poll, |r| r.min(poll)));
+        }
         Ok(report)
-    }
-
-    /// Evaluates the cluster's alarms over the meter and records states that changed (with
-    /// their reasons) in the runtime record, before this pass decides with them.
-    fn evaluate_alarms(&self, state: &State, runtime: &mut Runtime, now: Timestamp) -> Result<()> {
-        let specs: BTreeMap<String, crate::model::alarm::AlarmSpec> = state
-            .alarms
-            .get(&self.cluster)
-            .map(|alarms| {
-                alarms
-                    .iter()
-                    .map(|(name, record)| (name.clone(), record.spec.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if specs.is_empty() && runtime.alarms.is_empty() {
-            return Ok(());
-        }
-        let evaluated =
-            crate::reconcile::alarm::evaluate_all(&specs, &self.meter, &runtime.alarms, now);
-        if evaluated != runtime.alarms {
-            for (name, record) in &evaluated {
-                if runtime
-                    .alarms
-                    .get(name)
-                    .is_none_or(|r| r.state != record.state)
-                {
-                    tracing::info!(alarm = %name, state = record.state.as_str(), reason = %record.reason, "alarm changed state");
-                }
-            }
-            let fresh = evaluated.clone();
-            self.store
-                .update_runtime(&self.cluster, &state.lineage, |r| r.alarms = fresh)?;
-            runtime.alarms = evaluated;
-        }
-        Ok(())
     }
 
     /// Removes this cluster's proxy from the hosts that no longer carry a listener (a deleted

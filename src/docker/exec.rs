@@ -104,6 +104,46 @@ pub async fn exec(
     Ok(inspected.exit_code.unwrap_or(0))
 }
 
+/// A container's cumulative CPU time and its memory now, in one quick read (Docker's
+/// one-shot stats: no wait for a second sample).
+pub async fn counters(
+    docker: &Docker,
+    container: &str,
+) -> Result<crate::reconcile::usage::Counters> {
+    let options = StatsOptionsBuilder::default()
+        .stream(false)
+        .one_shot(true)
+        .build();
+    let mut stream = docker.stats(container, Some(options));
+    let sample = stream
+        .next()
+        .await
+        .ok_or_else(|| anyhow!("no stats for {container}"))?
+        .map_err(|e| anyhow!("stats of {container}: {}", super::error::docker_message(&e)))?;
+    let cpu_ns = sample
+        .cpu_stats
+        .as_ref()
+        .and_then(|s| s.cpu_usage.as_ref())
+        .and_then(|u| u.total_usage)
+        .unwrap_or(0);
+    Ok(crate::reconcile::usage::Counters {
+        cpu_ns,
+        memory_bytes: memory_in_use(sample.memory_stats.as_ref()),
+    })
+}
+
+/// Memory used less the page cache, as `docker stats` shows it.
+fn memory_in_use(memory: Option<&bollard::models::ContainerMemoryStats>) -> u64 {
+    let cache = memory
+        .and_then(|m| m.stats.as_ref())
+        .and_then(|s| s.get("inactive_file").or_else(|| s.get("cache")).copied())
+        .unwrap_or(0);
+    memory
+        .and_then(|m| m.usage)
+        .unwrap_or(0)
+        .saturating_sub(cache)
+}
+
 /// One stats sample of a container: cpu percent of one core, memory used and limit (bytes).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Usage {
@@ -139,16 +179,9 @@ pub async fn stats(docker: &Docker, container: &str) -> Result<Usage> {
         0.0
     };
     let memory = sample.memory_stats.as_ref();
-    let cache = memory
-        .and_then(|m| m.stats.as_ref())
-        .and_then(|s| s.get("inactive_file").or_else(|| s.get("cache")).copied())
-        .unwrap_or(0);
     Ok(Usage {
         cpu_percent,
-        memory: memory
-            .and_then(|m| m.usage)
-            .unwrap_or(0)
-            .saturating_sub(cache),
+        memory: memory_in_use(memory),
         memory_limit: memory.and_then(|m| m.limit).unwrap_or(0),
     })
 }

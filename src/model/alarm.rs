@@ -10,6 +10,7 @@
 //! | `EvaluationPeriods`, `DatapointsToAlarm` | same (M of N; `datapointsToAlarm` defaults to `evaluationPeriods`) |
 //! | `Threshold`, `ComparisonOperator` | same |
 //! | `TreatMissingData` | `missing` (default) \| `notBreaching` \| `breaching` \| `ignore` |
+//! | `AlarmActions` | names (or Application Auto Scaling ARNs) of `StepScaling` policies, run while in ALARM |
 //!
 //! | metric | one datapoint, per period |
 //! |---|---|
@@ -18,6 +19,7 @@
 //! | `RequestCountPerTarget` | requests over the group's targets |
 //! | `TargetResponseTime` | seconds to the response headers, averaged over the period's requests |
 //! | `HealthyHostCount`, `UnHealthyHostCount` | targets healthy / unhealthy at the period's end |
+//! | `CPUUtilization`, `MemoryUtilization` (dimension `ServiceName`) | a service's use over its tasks' reservation, %, averaged over the period (Docker's stats, as ECS computes them) |
 //!
 //! Data only: ranges and references are checked in `model::validate::alarm`, states are
 //! decided in `reconcile::alarm`.
@@ -40,6 +42,7 @@ strict_struct! {
         threshold: Option<f64>,
         comparison_operator: Option<ComparisonOperator>,
         treat_missing_data: Option<TreatMissingData>,
+        alarm_actions: Vec<String>,
     }
 }
 
@@ -60,6 +63,8 @@ ecs_enum! {
         TargetResponseTime = "TargetResponseTime",
         HealthyHostCount = "HealthyHostCount",
         UnHealthyHostCount = "UnHealthyHostCount",
+        CpuUtilization = "CPUUtilization",
+        MemoryUtilization = "MemoryUtilization",
     }
 }
 
@@ -93,21 +98,41 @@ ecs_enum! {
 
 /// The dimension that names the target group an alarm watches.
 pub const TARGET_GROUP_DIMENSION: &str = "TargetGroup";
+/// The dimension that names the service a CPU or memory alarm watches (`AWS/ECS`'s).
+pub const SERVICE_DIMENSION: &str = "ServiceName";
+
+impl AlarmMetric {
+    /// CPU and memory are a service's (Docker's stats); the rest are a target group's.
+    pub fn of_service(self) -> bool {
+        matches!(
+            self,
+            AlarmMetric::CpuUtilization | AlarmMetric::MemoryUtilization
+        )
+    }
+}
 
 impl AlarmSpec {
     /// The target group of its `TargetGroup` dimension (a plain name, or ELBv2's
     /// `targetgroup/NAME/ID` suffix).
     pub fn target_group(&self) -> Option<&str> {
-        let value = self
-            .dimensions
-            .iter()
-            .find(|d| d.name.as_deref() == Some(TARGET_GROUP_DIMENSION))?
-            .value
-            .as_deref()?;
+        let value = self.dimension(TARGET_GROUP_DIMENSION)?;
         match value.strip_prefix("targetgroup/") {
             Some(rest) => rest.split('/').next(),
             None => Some(value),
         }
+    }
+
+    /// The service of its `ServiceName` dimension.
+    pub fn service(&self) -> Option<&str> {
+        self.dimension(SERVICE_DIMENSION)
+    }
+
+    fn dimension(&self, name: &str) -> Option<&str> {
+        self.dimensions
+            .iter()
+            .find(|d| d.name.as_deref() == Some(name))?
+            .value
+            .as_deref()
     }
 }
 

@@ -19,13 +19,14 @@ use super::cluster::{ClusterSpec, DEFAULT_CLUSTER};
 use super::de::{self, Issue, IssueKind};
 use super::ecs::{ServiceSpec, TaskDefinitionSpec, ecs_struct};
 use super::node::{DocPath, Node, NodeKind};
+use super::scaling::{ScalableTargetSpec, ScalingPolicySpec};
 use super::scheduled::ScheduledTaskSpec;
 use super::traffic::{LoadBalancerSpec, TargetGroupSpec};
 use crate::diagnostics::{Diagnostic, Diagnostics, Location, SourceFile};
 use crate::suggest::did_you_mean;
 
 pub const API_VERSION: &str = "ecsctl/v1";
-pub const KINDS: [&str; 7] = [
+pub const KINDS: [&str; 9] = [
     "Cluster",
     "TaskDefinition",
     "Service",
@@ -33,14 +34,18 @@ pub const KINDS: [&str; 7] = [
     "LoadBalancer",
     "ScheduledTask",
     "Alarm",
+    "ScalableTarget",
+    "ScalingPolicy",
 ];
 /// Kinds that live in a cluster (`metadata.cluster`).
-pub const CLUSTER_SCOPED: [&str; 5] = [
+pub const CLUSTER_SCOPED: [&str; 7] = [
     "Service",
     "TargetGroup",
     "LoadBalancer",
     "ScheduledTask",
     "Alarm",
+    "ScalableTarget",
+    "ScalingPolicy",
 ];
 const ENVELOPE_KEYS: [&str; 4] = ["apiVersion", "kind", "metadata", "spec"];
 
@@ -115,6 +120,8 @@ pub enum Object {
     LoadBalancer(ClusterManifest<LoadBalancerSpec>),
     ScheduledTask(ClusterManifest<ScheduledTaskSpec>),
     Alarm(ClusterManifest<AlarmSpec>),
+    ScalableTarget(ClusterManifest<ScalableTargetSpec>),
+    ScalingPolicy(ClusterManifest<ScalingPolicySpec>),
 }
 
 ecs_struct! {
@@ -280,7 +287,7 @@ fn decode_envelope(
             let help = did_you_mean(k, KINDS)
                 .map(|s| format!("did you mean `{s}`?"))
                 .unwrap_or_else(|| {
-                    "expected `Cluster`, `TaskDefinition`, `Service`, `TargetGroup`, `LoadBalancer`, `ScheduledTask` or `Alarm`"
+                    "expected `Cluster`, `TaskDefinition`, `Service`, `TargetGroup`, `LoadBalancer`, `ScheduledTask`, `Alarm`, `ScalableTarget` or `ScalingPolicy`"
                         .into()
                 });
             diagnostics.push(
@@ -329,7 +336,7 @@ fn decode_envelope(
     if !CLUSTER_SCOPED.contains(&kind) && cluster_from_metadata.is_some() {
         diagnostics.push(
             Diagnostic::error(format!(
-                "`metadata.cluster` applies to services, target groups, load balancers, scheduled tasks and alarms, not to a {kind}"
+                "`metadata.cluster` applies to services, target groups, load balancers, scheduled tasks, alarms, scalable targets and scaling policies, not to a {kind}"
             ))
             .at(at_root.locate_key(&metadata_path.key("cluster"))),
         );
@@ -367,7 +374,8 @@ fn decode_envelope(
                 origin: spec_origin,
             })
         }
-        "TargetGroup" | "LoadBalancer" | "ScheduledTask" | "Alarm" => {
+        "TargetGroup" | "LoadBalancer" | "ScheduledTask" | "Alarm" | "ScalableTarget"
+        | "ScalingPolicy" => {
             let (cluster, cluster_path) = match &cluster_from_metadata {
                 Some(c) => (c.clone(), metadata_path.key("cluster")),
                 None => (DEFAULT_CLUSTER.to_string(), metadata_path.clone()),
@@ -393,6 +401,8 @@ fn decode_envelope(
             match kind {
                 "ScheduledTask" => scoped!(ScheduledTask, ScheduledTaskSpec),
                 "Alarm" => scoped!(Alarm, AlarmSpec),
+                "ScalableTarget" => scoped!(ScalableTarget, ScalableTargetSpec),
+                "ScalingPolicy" => scoped!(ScalingPolicy, ScalingPolicySpec),
                 "TargetGroup" => scoped!(TargetGroup, TargetGroupSpec),
                 _ => scoped!(LoadBalancer, LoadBalancerSpec),
             }

@@ -23,6 +23,7 @@ pub mod manifest;
 pub mod names;
 pub mod node;
 pub mod normalize;
+pub mod scaling;
 pub mod schedule_expr;
 pub mod scheduled;
 pub mod schema;

@@ -19,6 +19,7 @@ use super::alarm::AlarmSpec;
 use super::cluster::ClusterSpec;
 use super::ecs::{DeploymentConfiguration, SchedulingStrategy, ServiceSpec, TaskDefinitionSpec};
 use super::effective::{self, DeploymentBounds};
+use super::scaling::{ScalableTargetSpec, ScalingPolicySpec};
 use super::scheduled::{RunMissed, ScheduleState, ScheduledTaskSpec};
 use super::traffic::{LoadBalancerSpec, TargetGroupRef, TargetGroupSpec};
 use super::validate::{ManifestSet, task_definition_of};
@@ -46,6 +47,12 @@ pub struct Desired {
     /// cluster → alarm name → spec.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub alarms: BTreeMap<String, BTreeMap<String, AlarmSpec>>,
+    /// cluster → scalable target name → spec.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scalable_targets: BTreeMap<String, BTreeMap<String, ScalableTargetSpec>>,
+    /// cluster → scaling policy name → spec.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scaling_policies: BTreeMap<String, BTreeMap<String, ScalingPolicySpec>>,
 }
 
 impl Desired {
@@ -93,6 +100,20 @@ impl Desired {
                 .entry(cluster_name.clone())
                 .or_default()
                 .insert(name.clone(), a.manifest.spec.clone());
+        }
+        for ((cluster_name, name), t) in &set.scalable_targets {
+            desired
+                .scalable_targets
+                .entry(cluster_name.clone())
+                .or_default()
+                .insert(name.clone(), t.manifest.spec.clone());
+        }
+        for ((cluster_name, name), p) in &set.scaling_policies {
+            desired
+                .scaling_policies
+                .entry(cluster_name.clone())
+                .or_default()
+                .insert(name.clone(), p.manifest.spec.clone());
         }
         desired
     }

@@ -25,6 +25,7 @@ use super::alarm::AlarmSpec;
 use super::cluster::ClusterSpec;
 use super::ecs::{ServiceSpec, TaskDefinitionSpec};
 use super::manifest::{API_VERSION, CLUSTER_SCOPED, KINDS, Metadata};
+use super::scaling::{ScalableTargetSpec, ScalingPolicySpec};
 use super::scheduled::ScheduledTaskSpec;
 use super::traffic::{LoadBalancerSpec, TargetGroupSpec};
 
@@ -109,6 +110,8 @@ fn generated() -> Map<String, Value> {
     let _ = generator.subschema_for::<LoadBalancerSpec>();
     let _ = generator.subschema_for::<ScheduledTaskSpec>();
     let _ = generator.subschema_for::<AlarmSpec>();
+    let _ = generator.subschema_for::<ScalableTargetSpec>();
+    let _ = generator.subschema_for::<ScalingPolicySpec>();
     let mut definitions = generator.take_definitions(true);
     for schema in definitions.values_mut() {
         widen(schema);

@@ -13,7 +13,8 @@ pub struct AlarmView {
     pub cluster: String,
     pub name: String,
     pub metric_name: String,
-    pub target_group: String,
+    /// `targetgroup/NAME` or `service/NAME`: what its metric is measured on.
+    pub watches: String,
     /// `> 0 for 1 of 1 × 10s`: the rule in short.
     pub condition: String,
     /// `INSUFFICIENT_DATA` until a reconciler evaluated it.
@@ -58,7 +59,11 @@ pub fn alarms(
                 cluster: cluster_name.clone(),
                 name: alarm.clone(),
                 metric_name: spec.metric_name.map_or("-".into(), |m| m.to_string()),
-                target_group: spec.target_group().unwrap_or("-").to_string(),
+                watches: match (spec.target_group(), spec.service()) {
+                    (Some(group), _) => format!("targetgroup/{group}"),
+                    (None, Some(service)) => format!("service/{service}"),
+                    (None, None) => "-".into(),
+                },
                 condition: format!(
                     "{} {} for {} of {n} × {}s",
                     operator(spec.comparison_operator),

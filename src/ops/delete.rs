@@ -5,7 +5,7 @@
 //! A deletion is a plan like any other: the desired objects are the recorded ones minus
 //! those named, planned with pruning and written by [`super::apply::commit`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use super::apply::{Pending, pending};
@@ -17,7 +17,7 @@ use crate::diagnostics::Diagnostics;
 use crate::model::load::load;
 use crate::model::normalize::Desired;
 use crate::plan::{ObjectKind, ObjectRef};
-use crate::state::{ServiceStatus, State};
+use crate::state::{ObjectRecord, ServiceStatus, State};
 
 /// What to delete.
 pub enum Deletion<'a> {
@@ -68,43 +68,33 @@ pub(super) fn recorded(state: &State) -> Desired {
                 .insert(name.to_string(), record.spec.clone());
         }
     }
-    for (cluster, groups) in &state.target_groups {
-        for (name, record) in groups {
-            desired
-                .target_groups
-                .entry(cluster.clone())
-                .or_default()
-                .insert(name.clone(), record.spec.clone());
-        }
-    }
-    for (cluster, alarms) in &state.alarms {
-        for (name, record) in alarms {
-            desired
-                .alarms
-                .entry(cluster.clone())
-                .or_default()
-                .insert(name.clone(), record.spec.clone());
-        }
-    }
-    for (cluster, tasks) in &state.scheduled_tasks {
-        for (name, record) in tasks {
-            desired
-                .scheduled_tasks
-                .entry(cluster.clone())
-                .or_default()
-                .insert(name.clone(), record.spec.clone());
-        }
-    }
-    for (cluster, balancers) in &state.load_balancers {
-        for (name, record) in balancers {
-            desired
-                .load_balancers
-                .entry(cluster.clone())
-                .or_default()
-                .insert(name.clone(), record.spec.clone());
-        }
-    }
+    copy_scoped(&state.target_groups, &mut desired.target_groups);
+    copy_scoped(&state.load_balancers, &mut desired.load_balancers);
+    copy_scoped(&state.scheduled_tasks, &mut desired.scheduled_tasks);
+    copy_scoped(&state.alarms, &mut desired.alarms);
+    copy_scoped(&state.scalable_targets, &mut desired.scalable_targets);
+    copy_scoped(&state.scaling_policies, &mut desired.scaling_policies);
     desired
+}
+
+/// The specs of one cluster-scoped kind's records.
+fn copy_scoped<T: Clone>(
+    records: &BTreeMap<String, BTreeMap<String, ObjectRecord<T>>>,
+    desired: &mut BTreeMap<String, BTreeMap<String, T>>,
+) {
+    for (cluster, objects) in records {
+        let specs = desired.entry(cluster.clone()).or_default();
+        for (name, record) in objects {
+            specs.insert(name.clone(), record.spec.clone());
+        }
+    }
+}
+
+/// Takes a cluster-scoped object out of the desired objects.
+fn forget_scoped<T>(desired: &mut BTreeMap<String, BTreeMap<String, T>>, object: &ObjectRef) {
+    if let Some(objects) = object.cluster.as_ref().and_then(|c| desired.get_mut(c)) {
+        objects.remove(&object.name);
+    }
 }
 
 /// What the manifests name: the objects to delete.
@@ -127,6 +117,17 @@ fn named_by_manifests(files: &[String], state: &State) -> OpsResult<BTreeSet<Obj
         set.scheduled_tasks
             .keys()
             .map(|(c, n)| ObjectRef::scheduled_task(c, n)),
+    );
+    named.extend(set.alarms.keys().map(|(c, n)| ObjectRef::alarm(c, n)));
+    named.extend(
+        set.scalable_targets
+            .keys()
+            .map(|(c, n)| ObjectRef::scalable_target(c, n)),
+    );
+    named.extend(
+        set.scaling_policies
+            .keys()
+            .map(|(c, n)| ObjectRef::scaling_policy(c, n)),
     );
     Ok(named)
 }
@@ -192,51 +193,13 @@ pub fn prepare(
             ObjectKind::TaskDefinition => {
                 desired.task_definitions.remove(&object.name);
             }
-            ObjectKind::Service => {
-                if let Some(services) = object
-                    .cluster
-                    .as_ref()
-                    .and_then(|c| desired.services.get_mut(c))
-                {
-                    services.remove(&object.name);
-                }
-            }
-            ObjectKind::TargetGroup => {
-                if let Some(groups) = object
-                    .cluster
-                    .as_ref()
-                    .and_then(|c| desired.target_groups.get_mut(c))
-                {
-                    groups.remove(&object.name);
-                }
-            }
-            ObjectKind::ScheduledTask => {
-                if let Some(tasks) = object
-                    .cluster
-                    .as_ref()
-                    .and_then(|c| desired.scheduled_tasks.get_mut(c))
-                {
-                    tasks.remove(&object.name);
-                }
-            }
-            ObjectKind::LoadBalancer => {
-                if let Some(balancers) = object
-                    .cluster
-                    .as_ref()
-                    .and_then(|c| desired.load_balancers.get_mut(c))
-                {
-                    balancers.remove(&object.name);
-                }
-            }
-            ObjectKind::Alarm => {
-                if let Some(alarms) = object
-                    .cluster
-                    .as_ref()
-                    .and_then(|c| desired.alarms.get_mut(c))
-                {
-                    alarms.remove(&object.name);
-                }
-            }
+            ObjectKind::Service => forget_scoped(&mut desired.services, object),
+            ObjectKind::TargetGroup => forget_scoped(&mut desired.target_groups, object),
+            ObjectKind::ScheduledTask => forget_scoped(&mut desired.scheduled_tasks, object),
+            ObjectKind::LoadBalancer => forget_scoped(&mut desired.load_balancers, object),
+            ObjectKind::Alarm => forget_scoped(&mut desired.alarms, object),
+            ObjectKind::ScalableTarget => forget_scoped(&mut desired.scalable_targets, object),
+            ObjectKind::ScalingPolicy => forget_scoped(&mut desired.scaling_policies, object),
         }
     }
     let plan = super::manifests::plan_recorded(Some(&state), &desired, true)?;

@@ -19,6 +19,8 @@ pub enum ObjectKind {
     LoadBalancer,
     ScheduledTask,
     Alarm,
+    ScalableTarget,
+    ScalingPolicy,
 }
 
 impl fmt::Display for ObjectKind {
@@ -33,6 +35,8 @@ impl fmt::Display for ObjectKind {
             ObjectKind::LoadBalancer => "load balancer",
             ObjectKind::ScheduledTask => "scheduled task",
             ObjectKind::Alarm => "alarm",
+            ObjectKind::ScalableTarget => "scalable target",
+            ObjectKind::ScalingPolicy => "scaling policy",
         })
     }
 }

@@ -36,6 +36,30 @@ pub fn known(state: Option<&State>) -> Known {
             .iter()
             .flat_map(|(c, alarms)| alarms.keys().map(move |n| (c.clone(), n.clone())))
             .collect();
+        known.services = state
+            .services
+            .iter()
+            .flat_map(|(c, services)| {
+                services
+                    .iter()
+                    .filter(|(_, r)| r.status == crate::state::ServiceStatus::Active)
+                    .map(move |(n, _)| (c.clone(), n.clone()))
+            })
+            .collect();
+        known.scaled_services = state
+            .scalable_targets
+            .iter()
+            .flat_map(|(c, targets)| {
+                targets
+                    .values()
+                    .filter_map(move |t| Some((c.clone(), t.spec.service_name()?.to_string())))
+            })
+            .collect();
+        known.scaling_policies = state
+            .scaling_policies
+            .iter()
+            .flat_map(|(c, policies)| policies.keys().map(move |n| (c.clone(), n.clone())))
+            .collect();
         known.capacity_providers = state
             .clusters
             .iter()
@@ -150,6 +174,16 @@ fn locate(loaded: &Loaded, error: PlanError) -> Diagnostic {
             .cluster
             .as_ref()
             .and_then(|c| set.alarms.get(&(c.clone(), object.name.clone())))
+            .map(|t| &t.manifest.origin),
+        ObjectKind::ScalableTarget => object
+            .cluster
+            .as_ref()
+            .and_then(|c| set.scalable_targets.get(&(c.clone(), object.name.clone())))
+            .map(|t| &t.manifest.origin),
+        ObjectKind::ScalingPolicy => object
+            .cluster
+            .as_ref()
+            .and_then(|c| set.scaling_policies.get(&(c.clone(), object.name.clone())))
             .map(|t| &t.manifest.origin),
         ObjectKind::LoadBalancer => object
             .cluster

@@ -34,6 +34,7 @@ pub mod register;
 pub mod resolve;
 pub mod run_task;
 pub mod scale;
+pub mod scaling;
 pub mod scheduled;
 pub mod schema;
 pub mod session;

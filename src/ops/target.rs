@@ -18,6 +18,7 @@ pub enum Kind {
     LoadBalancer,
     ScheduledTask,
     Alarm,
+    ScalableTarget,
 }
 
 impl Kind {
@@ -39,6 +40,8 @@ impl Kind {
             "scheduledtask" | "scheduledtasks" | "scheduled-task" | "scheduled-tasks"
             | "schedule" | "schedules" | "st" => Kind::ScheduledTask,
             "alarm" | "alarms" => Kind::Alarm,
+            "scalabletarget" | "scalabletargets" | "scalable-target" | "scalable-targets"
+            | "autoscaling" => Kind::ScalableTarget,
             _ => return None,
         })
     }
@@ -55,6 +58,7 @@ impl Kind {
             Kind::LoadBalancer => "loadbalancer",
             Kind::ScheduledTask => "scheduledtask",
             Kind::Alarm => "alarm",
+            Kind::ScalableTarget => "scalabletarget",
         }
     }
 }

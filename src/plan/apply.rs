@@ -157,6 +157,24 @@ pub fn apply(
                 let spec = plan.desired.alarms.get(cluster).and_then(|o| o.get(name));
                 record_scoped(&mut next.alarms, cluster, name, action, spec, now);
             }
+            (ObjectKind::ScalableTarget, action) => {
+                let cluster = change.object.cluster.as_deref().unwrap_or_default();
+                let spec = plan
+                    .desired
+                    .scalable_targets
+                    .get(cluster)
+                    .and_then(|o| o.get(name));
+                record_scoped(&mut next.scalable_targets, cluster, name, action, spec, now);
+            }
+            (ObjectKind::ScalingPolicy, action) => {
+                let cluster = change.object.cluster.as_deref().unwrap_or_default();
+                let spec = plan
+                    .desired
+                    .scaling_policies
+                    .get(cluster)
+                    .and_then(|o| o.get(name));
+                record_scoped(&mut next.scaling_policies, cluster, name, action, spec, now);
+            }
             (ObjectKind::Service, action) => {
                 let cluster = change.object.cluster.clone().unwrap_or_default();
                 apply_service(

@@ -12,7 +12,7 @@ use super::{
     RevisionChange, StateRef, Summary,
 };
 use crate::model::ecs::ServiceSpec;
-use crate::model::effective::EffectiveService;
+use crate::model::effective::{self, EffectiveService};
 use crate::model::names::TaskDefRef;
 use crate::model::normalize::Desired;
 use crate::state::{ObjectRecord, RevisionStatus, ServiceStatus, State};
@@ -51,6 +51,7 @@ pub fn compute(
         changes: Vec::new(),
         unchanged: Vec::new(),
         kept: Vec::new(),
+        scaled: Vec::new(),
         summary: Summary::default(),
         desired: desired.clone(),
     };
@@ -81,7 +82,20 @@ pub fn compute(
         ObjectRef::alarm,
         &mut plan,
     );
-    services(current, desired, &latest, &mut plan, &mut errors);
+    scoped(
+        &current.scalable_targets,
+        &desired.scalable_targets,
+        ObjectRef::scalable_target,
+        &mut plan,
+    );
+    scoped(
+        &current.scaling_policies,
+        &desired.scaling_policies,
+        ObjectRef::scaling_policy,
+        &mut plan,
+    );
+    let owned = scaler_owned(current, desired, &plan);
+    services(current, desired, &latest, &owned, &mut plan, &mut errors);
     check_deletions(current, desired, &plan, &mut errors);
     for change in &plan.changes {
         match change.action {
@@ -314,10 +328,44 @@ fn deployment_plan(
     }
 }
 
+/// The services whose desired count a scalable target owns (one the manifests define, or a
+/// recorded one this plan keeps), by (cluster, service) → the target's name. Their recorded
+/// count stands whatever the manifests say: the manifest's count only starts a new service.
+fn scaler_owned(
+    current: &State,
+    desired: &Desired,
+    plan: &Plan,
+) -> BTreeMap<(String, String), String> {
+    let mut owned = BTreeMap::new();
+    let deleted = |cluster: &str, name: &str| {
+        plan.changes.iter().any(|c| {
+            c.action == Action::Delete && c.object == ObjectRef::scalable_target(cluster, name)
+        })
+    };
+    for (cluster, targets) in &current.scalable_targets {
+        for (name, record) in targets {
+            if let Some(service) = record.spec.service_name()
+                && !deleted(cluster, name)
+            {
+                owned.insert((cluster.clone(), service.to_string()), name.clone());
+            }
+        }
+    }
+    for (cluster, targets) in &desired.scalable_targets {
+        for (name, spec) in targets {
+            if let Some(service) = spec.service_name() {
+                owned.insert((cluster.clone(), service.to_string()), name.clone());
+            }
+        }
+    }
+    owned
+}
+
 fn services(
     current: &State,
     desired: &Desired,
     latest: &BTreeMap<String, u32>,
+    owned: &BTreeMap<(String, String), String>,
     plan: &mut Plan,
     errors: &mut Vec<PlanError>,
 ) {
@@ -352,13 +400,40 @@ fn services(
                     ..Change::fields(object, Action::Create, leaves(&to_value(spec)))
                 });
             }
-            (Some(record), Some((spec, service))) => {
+            (Some(record), Some((spec, mut service))) => {
                 let to = match resolve(&object, spec, current, latest) {
                     Ok(to) => to,
                     Err(e) => {
                         errors.push(e);
                         continue;
                     }
+                };
+                let scaled_by = owned.get(&(cluster.clone(), name.clone()));
+                let owned_spec;
+                let spec = match scaled_by {
+                    Some(target) if !service.is_daemon() => {
+                        // The scaler's count is not drift: keep it, and say who owns it.
+                        let mut s = spec.clone();
+                        s.desired_count = record.spec.desired_count;
+                        service.desired_count = record.desired_count;
+                        plan.scaled.push(super::ScaledService {
+                            service: object.clone(),
+                            scalable_target: target.clone(),
+                            desired_count: record.desired_count,
+                            manifest_count: effective::desired_count(spec),
+                        });
+                        if let Some(d) = plan
+                            .desired
+                            .services
+                            .get_mut(cluster)
+                            .and_then(|m| m.get_mut(name))
+                        {
+                            d.desired_count = record.spec.desired_count;
+                        }
+                        owned_spec = s;
+                        &owned_spec
+                    }
+                    _ => spec,
                 };
                 let d = diff(&to_value(&record.spec), &to_value(spec));
                 let placement_changed = record.spec.placement_strategy != spec.placement_strategy

@@ -36,6 +36,9 @@ pub struct Plan {
     pub unchanged: Vec<ObjectRef>,
     /// Objects in the state but not in the manifests, left alone (no `--prune`).
     pub kept: Vec<ObjectRef>,
+    /// Services whose desired count a scalable target owns: not drift.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scaled: Vec<ScaledService>,
     pub summary: Summary,
     /// The normalized objects of the manifests: what `apply PLANFILE` writes.
     pub desired: Desired,
@@ -65,6 +68,8 @@ pub enum ObjectKind {
     LoadBalancer,
     ScheduledTask,
     Alarm,
+    ScalableTarget,
+    ScalingPolicy,
 }
 
 impl ObjectKind {
@@ -77,6 +82,8 @@ impl ObjectKind {
             ObjectKind::LoadBalancer => "load balancer",
             ObjectKind::ScheduledTask => "scheduled task",
             ObjectKind::Alarm => "alarm",
+            ObjectKind::ScalableTarget => "scalable target",
+            ObjectKind::ScalingPolicy => "scaling policy",
         }
     }
 }
@@ -126,6 +133,14 @@ impl ObjectRef {
 
     pub fn alarm(cluster: &str, name: &str) -> Self {
         Self::scoped(ObjectKind::Alarm, cluster, name)
+    }
+
+    pub fn scalable_target(cluster: &str, name: &str) -> Self {
+        Self::scoped(ObjectKind::ScalableTarget, cluster, name)
+    }
+
+    pub fn scaling_policy(cluster: &str, name: &str) -> Self {
+        Self::scoped(ObjectKind::ScalingPolicy, cluster, name)
     }
 
     fn scoped(kind: ObjectKind, cluster: &str, name: &str) -> Self {
@@ -191,6 +206,18 @@ impl Change {
             registry_credentials: Vec::new(),
         }
     }
+}
+
+/// A service whose desired count its scalable target owns.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScaledService {
+    pub service: ObjectRef,
+    pub scalable_target: String,
+    /// The count the scaler set (kept).
+    pub desired_count: u32,
+    /// The manifest's count (only a new service starts with it).
+    pub manifest_count: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

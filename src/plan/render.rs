@@ -34,6 +34,17 @@ pub fn render(plan: &Plan, paint: Paint) -> String {
             names.join(", ")
         );
     }
+    for scaled in &plan.scaled {
+        let _ = writeln!(
+            out,
+            "  {} {}: desiredCount {} is owned by scalable target `{}` (the manifest's {} only starts a new service)\n",
+            paint.dim("#"),
+            scaled.service,
+            scaled.desired_count,
+            scaled.scalable_target,
+            scaled.manifest_count
+        );
+    }
     if !plan.kept.is_empty() {
         let _ = writeln!(
             out,
@@ -90,6 +101,8 @@ fn render_change(out: &mut String, change: &Change, paint: Paint) {
             ObjectKind::LoadBalancer => "stop its listeners, then forget it",
             ObjectKind::ScheduledTask => "stop scheduling it (runs under way finish)",
             ObjectKind::Alarm => "stop evaluating it (deployments that name it stop watching it)",
+            ObjectKind::ScalableTarget => "stop scaling the service (its desired count stays)",
+            ObjectKind::ScalingPolicy => "stop applying it",
         };
         let _ = writeln!(out, "      {what}");
         return;

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use super::traffic::{ProxyView, TargetHealth, health_of};
+use super::usage::{Resource, UsageMeter};
 use crate::model::alarm::{
     AlarmMetric, AlarmSpec, AlarmState, ComparisonOperator, TreatMissingData,
 };
@@ -199,6 +200,26 @@ fn at_or_before(samples: &[Sample], at: Timestamp) -> Option<&Sample> {
     after.checked_sub(1).map(|i| &samples[i])
 }
 
+/// The requests to a group between the totals at `start` and the newest at or before `end`:
+/// (requests, seconds between the two reads, targets at the later one).
+pub fn requests_between(
+    samples: &[Sample],
+    start: Timestamp,
+    end: Timestamp,
+) -> Option<(f64, f64, u32)> {
+    let first = at_or_before(samples, start)?;
+    let last = at_or_before(samples, end)?;
+    if last.at <= first.at {
+        return None;
+    }
+    let requests = last.totals.requests.saturating_sub(first.totals.requests);
+    Some((
+        requests as f64,
+        last.at.since(first.at).as_secs_f64(),
+        last.totals.targets,
+    ))
+}
+
 /// One period's value of `metric`: from the totals at its start and end. Missing when the
 /// proxies were not read before the period began or during it.
 fn datapoint(
@@ -229,6 +250,8 @@ fn datapoint(
         }
         AlarmMetric::HealthyHostCount => f64::from(b.healthy),
         AlarmMetric::UnHealthyHostCount => f64::from(b.unhealthy),
+        // A service's, from the usage meter (see `evaluate_spec`).
+        AlarmMetric::CpuUtilization | AlarmMetric::MemoryUtilization => return None,
     })
 }
 
@@ -239,6 +262,18 @@ pub fn evaluate(
     samples: &[Sample],
     now: Timestamp,
     current: AlarmState,
+) -> Evaluation {
+    evaluate_points(rule, now, current, |start, stop| {
+        datapoint(rule.metric, samples, start, stop)
+    })
+}
+
+/// As [`evaluate`], over any source of datapoints: `points(start, end)` is the period's value.
+pub fn evaluate_points(
+    rule: &Rule,
+    now: Timestamp,
+    current: AlarmState,
+    points: impl Fn(Timestamp, Timestamp) -> Option<f64>,
 ) -> Evaluation {
     let period_ms = u64::try_from(rule.period.as_millis())
         .unwrap_or(u64::MAX)
@@ -252,7 +287,7 @@ pub fn evaluate(
             Timestamp::from_unix_millis(start),
             Timestamp::from_unix_millis(stop),
         );
-        datapoints.push((start, datapoint(rule.metric, samples, start, stop)));
+        datapoints.push((start, points(start, stop)));
     }
     let present: Vec<f64> = datapoints.iter().filter_map(|(_, v)| *v).collect();
     let missing = datapoints.len() - present.len();
@@ -307,11 +342,58 @@ pub fn evaluate(
     }
 }
 
-/// Every alarm of a cluster, evaluated now over the meter's samples of its target group.
-/// A changed state is dated now; an unchanged one keeps its date.
+/// An alarm evaluated now: a target group's metric over the proxies' meter, a service's CPU
+/// or memory over the usage meter. `None` when the alarm is incomplete (validation says why).
+pub fn evaluate_spec(
+    spec: &AlarmSpec,
+    meters: Meters<'_>,
+    now: Timestamp,
+    current: AlarmState,
+) -> Option<Evaluation> {
+    let rule = Rule::of(spec)?;
+    let resource = match rule.metric {
+        AlarmMetric::CpuUtilization => Some(Resource::Cpu),
+        AlarmMetric::MemoryUtilization => Some(Resource::Memory),
+        _ => None,
+    };
+    Some(match resource {
+        Some(resource) => {
+            let service = spec.service()?;
+            evaluate_points(&rule, now, current, |start, stop| {
+                meters
+                    .usage
+                    .window(service, resource, start, stop)
+                    .map(|r| r.value)
+            })
+        }
+        None => evaluate(
+            &rule,
+            meters.traffic.samples(spec.target_group()?),
+            now,
+            current,
+        ),
+    })
+}
+
+/// The two sources of datapoints.
+#[derive(Clone, Copy)]
+pub struct Meters<'a> {
+    pub traffic: &'a Meter,
+    pub usage: &'a UsageMeter,
+}
+
+impl Evaluation {
+    /// The newest datapoint that has a value (what a step policy compares with its steps).
+    pub fn latest(&self) -> Option<f64> {
+        self.datapoints.iter().rev().find_map(|(_, v)| *v)
+    }
+}
+
+/// Every alarm of a cluster, evaluated now. A changed state is dated now; an unchanged one
+/// keeps its date.
 pub fn evaluate_all(
     alarms: &std::collections::BTreeMap<String, AlarmSpec>,
-    meter: &Meter,
+    meters: Meters<'_>,
     previous: &BTreeMap<String, AlarmRecord>,
     now: Timestamp,
 ) -> BTreeMap<String, AlarmRecord> {
@@ -319,12 +401,9 @@ pub fn evaluate_all(
     for (name, spec) in alarms {
         let before = previous.get(name);
         let current = before.map_or(AlarmState::InsufficientData, |r| r.state);
-        let (state, reason) = match (Rule::of(spec), spec.target_group()) {
-            (Some(rule), Some(group)) => {
-                let e = evaluate(&rule, meter.samples(group), now, current);
-                (e.state, e.reason)
-            }
-            _ => (
+        let (state, reason) = match evaluate_spec(spec, meters, now, current) {
+            Some(e) => (e.state, e.reason),
+            None => (
                 AlarmState::InsufficientData,
                 "the alarm is incomplete (see `ecsctl validate`)".to_string(),
             ),

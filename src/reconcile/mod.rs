@@ -9,8 +9,10 @@
 pub mod alarm;
 pub mod cluster;
 pub mod converge;
+pub mod scaling;
 pub mod scheduled;
 pub mod service;
 pub mod standalone;
 pub mod task;
 pub mod traffic;
+pub mod usage;

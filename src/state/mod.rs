@@ -24,6 +24,7 @@ use crate::model::ecs::{ServiceSpec, Tag, TaskDefinitionSpec};
 use crate::model::effective::strategy::Stage;
 use crate::model::effective::{EffectiveService, EffectiveTaskDefinition};
 use crate::model::names::TaskDefRef;
+use crate::model::scaling::{ScalableTargetSpec, ScalingPolicySpec};
 use crate::model::scheduled::ScheduledTaskSpec;
 use crate::model::traffic::{LoadBalancerSpec, TargetGroupSpec};
 use crate::time::Timestamp;
@@ -59,6 +60,12 @@ pub struct State {
     /// cluster → alarm name → record. Absent in state files written before them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub alarms: BTreeMap<String, BTreeMap<String, ObjectRecord<AlarmSpec>>>,
+    /// cluster → scalable target name → record.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scalable_targets: BTreeMap<String, BTreeMap<String, ObjectRecord<ScalableTargetSpec>>>,
+    /// cluster → scaling policy name → record.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scaling_policies: BTreeMap<String, BTreeMap<String, ObjectRecord<ScalingPolicySpec>>>,
 }
 
 impl State {
@@ -74,6 +81,8 @@ impl State {
             load_balancers: BTreeMap::new(),
             scheduled_tasks: BTreeMap::new(),
             alarms: BTreeMap::new(),
+            scalable_targets: BTreeMap::new(),
+            scaling_policies: BTreeMap::new(),
         }
     }
 
@@ -295,6 +304,9 @@ pub struct Runtime {
     /// Each alarm's state, as last evaluated.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub alarms: BTreeMap<String, AlarmRecord>,
+    /// What the scaler remembers of each scalable target (cooldowns, low watches, history).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scaling: BTreeMap<String, ScalingRecord>,
     /// Each scheduled task's runs and events. Absent in runtime files written before them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub scheduled_tasks: BTreeMap<String, ScheduleRuntime>,
@@ -533,6 +545,38 @@ pub struct AlarmRecord {
     pub reason: String,
     /// When it entered this state.
     pub since: Timestamp,
+}
+
+/// A scalable target as the scaler left it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScalingRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_scale_out: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_scale_in: Option<Timestamp>,
+    /// Target tracking policy → since when its metric is under 90 % of its target.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub low_since: BTreeMap<String, Timestamp>,
+    /// Step policy → when it last acted.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub last_step: BTreeMap<String, Timestamp>,
+    /// The last [`MAX_SCALING_ACTIVITIES`] changes, oldest first.
+    #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
+    pub activities: VecDeque<ScalingActivity>,
+}
+
+/// Scaling activities kept per scalable target.
+pub const MAX_SCALING_ACTIVITIES: usize = 20;
+
+/// One change of a desired count (Application Auto Scaling's scaling activity).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScalingActivity {
+    pub at: Timestamp,
+    pub from: u32,
+    pub to: u32,
+    pub cause: String,
 }
 
 /// A shifted deployment's stage and its production traffic.

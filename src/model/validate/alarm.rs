@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 
 use super::{Check, DiagnosticExt, ManifestSet};
 use crate::diagnostics::Diagnostics;
-use crate::model::alarm::{AlarmMetric, AlarmSpec, Statistic, TARGET_GROUP_DIMENSION};
+use crate::model::alarm::{
+    AlarmMetric, AlarmSpec, SERVICE_DIMENSION, Statistic, TARGET_GROUP_DIMENSION,
+};
 use crate::model::manifest::ClusterManifest;
 use crate::model::names::is_templated;
 use crate::suggest::did_you_mean;
@@ -76,7 +78,14 @@ pub(super) fn alarm(a: &ClusterManifest<AlarmSpec>, out: &mut Diagnostics) {
             format!("{m}: datapointsToAlarm is between 1 and evaluationPeriods"),
         );
     }
-    if spec.target_group().is_none() {
+    let of_service = spec.metric_name.is_some_and(AlarmMetric::of_service);
+    if of_service && spec.service().is_none() {
+        c.error("dimensions", "the alarm names no service")
+            .help(format!(
+                "add `dimensions: [{{ name: {SERVICE_DIMENSION}, value: NAME }}]`"
+            ));
+    }
+    if !of_service && spec.target_group().is_none() {
         c.error("dimensions", "the alarm names no target group")
             .help(format!(
                 "add `dimensions: [{{ name: {TARGET_GROUP_DIMENSION}, value: NAME }}]`"
@@ -84,7 +93,9 @@ pub(super) fn alarm(a: &ClusterManifest<AlarmSpec>, out: &mut Diagnostics) {
     }
     if let (Some(metric), Some(statistic)) = (spec.metric_name, spec.statistic) {
         let natural = match metric {
-            AlarmMetric::TargetResponseTime => Statistic::Average,
+            AlarmMetric::TargetResponseTime
+            | AlarmMetric::CpuUtilization
+            | AlarmMetric::MemoryUtilization => Statistic::Average,
             AlarmMetric::HealthyHostCount | AlarmMetric::UnHealthyHostCount => Statistic::Minimum,
             _ => Statistic::Sum,
         };
@@ -107,6 +118,13 @@ pub(super) fn check_references(
     out: &mut Diagnostics,
 ) {
     for a in set.alarms.values() {
+        if a.manifest
+            .spec
+            .metric_name
+            .is_some_and(AlarmMetric::of_service)
+        {
+            continue;
+        }
         let Some(group) = a.manifest.spec.target_group() else {
             continue;
         };

@@ -13,6 +13,7 @@
 mod alarm;
 pub mod capacity;
 mod cluster;
+mod scaling;
 mod scheduled;
 mod service;
 mod strategy;
@@ -29,6 +30,7 @@ use super::ecs::{ServiceSpec, TaskDefinitionSpec};
 use super::manifest::{ClusterManifest, Manifest, Object, Origin, ServiceManifest};
 use super::names::TaskDefRef;
 use super::node::DocPath;
+use super::scaling::{ScalableTargetSpec, ScalingPolicySpec};
 use super::scheduled::ScheduledTaskSpec;
 use super::traffic::{LoadBalancerSpec, TargetGroupSpec};
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -43,6 +45,12 @@ pub struct Known {
     pub target_groups: BTreeSet<(String, String)>,
     /// (cluster, name) of recorded alarms.
     pub alarms: BTreeSet<(String, String)>,
+    /// (cluster, name) of recorded active services.
+    pub services: BTreeSet<(String, String)>,
+    /// (cluster, service) of services with a recorded scalable target.
+    pub scaled_services: BTreeSet<(String, String)>,
+    /// (cluster, name) of recorded scaling policies.
+    pub scaling_policies: BTreeSet<(String, String)>,
     /// Cluster → the capacity providers it declares, for recorded clusters.
     pub capacity_providers: BTreeMap<String, BTreeSet<String>>,
 }
@@ -62,6 +70,10 @@ pub struct ManifestSet {
     pub scheduled_tasks: BTreeMap<(String, String), ClusterManifest<ScheduledTaskSpec>>,
     /// Keyed by (cluster, name).
     pub alarms: BTreeMap<(String, String), ClusterManifest<AlarmSpec>>,
+    /// Keyed by (cluster, name).
+    pub scalable_targets: BTreeMap<(String, String), ClusterManifest<ScalableTargetSpec>>,
+    /// Keyed by (cluster, name).
+    pub scaling_policies: BTreeMap<(String, String), ClusterManifest<ScalingPolicySpec>>,
 }
 
 impl ManifestSet {
@@ -73,6 +85,8 @@ impl ManifestSet {
             && self.load_balancers.is_empty()
             && self.scheduled_tasks.is_empty()
             && self.alarms.is_empty()
+            && self.scalable_targets.is_empty()
+            && self.scaling_policies.is_empty()
     }
 }
 
@@ -189,6 +203,14 @@ pub fn check(objects: Vec<Object>, known: &Known, out: &mut Diagnostics) -> Mani
                 alarm::alarm(&a, out);
                 insert_scoped("alarm", &mut set.alarms, a, out);
             }
+            Object::ScalableTarget(t) => {
+                scaling::scalable_target(&t, out);
+                insert_scoped("scalable target", &mut set.scalable_targets, t, out);
+            }
+            Object::ScalingPolicy(p) => {
+                scaling::scaling_policy(&p, out);
+                insert_scoped("scaling policy", &mut set.scaling_policies, p, out);
+            }
         }
     }
     check_references(&set, known, out);
@@ -253,6 +275,7 @@ fn check_references(set: &ManifestSet, known: &Known, out: &mut Diagnostics) {
     traffic::check_references(set, known, &clusters, out);
     scheduled::check_references(set, &families, &clusters, out);
     alarm::check_references(set, &known.target_groups, &known.alarms, out);
+    scaling::check_references(set, known, out);
     for s in set.services.values() {
         let m = &s.manifest;
         let mut check = Check::new(&m.origin, out);

@@ -854,3 +854,49 @@ fn alarm_rules() {
         Some("did you mean `web-5xx`?")
     );
 }
+
+const SCALED_SERVICE: &str = "apiVersion: ecsctl/v1\nkind: TaskDefinition\nmetadata: {name: web}\nspec:\n  containerDefinitions: [{name: app, image: busybox, memory: 64}]\n---\napiVersion: ecsctl/v1\nkind: Service\nmetadata: {name: web}\nspec: {desiredCount: 2}\n---\napiVersion: ecsctl/v1\nkind: TargetGroup\nmetadata: {name: web}\nspec: {}\n";
+
+#[test]
+fn scaling_rules() {
+    let text = format!(
+        "{SCALED_SERVICE}---\napiVersion: ecsctl/v1\nkind: ScalableTarget\nmetadata: {{name: web}}\nspec: {{service: web, minCapacity: 5, maxCapacity: 2, scalableDimension: 'ecs:service:Count'}}\n---\napiVersion: ecsctl/v1\nkind: ScalableTarget\nmetadata: {{name: web2}}\nspec: {{resourceId: service/other/web, minCapacity: 1}}\n---\napiVersion: ecsctl/v1\nkind: ScalingPolicy\nmetadata: {{name: cpu}}\nspec:\n  service: api\n  policyType: TargetTrackingScaling\n  targetTrackingScalingPolicyConfiguration:\n    targetValue: 0\n    predefinedMetricSpecification: {{predefinedMetricType: ALBRequestCountPerTarget}}\n    period: 0\n---\napiVersion: ecsctl/v1\nkind: ScalingPolicy\nmetadata: {{name: steps}}\nspec:\n  service: web\n  policyType: StepScaling\n  stepScalingPolicyConfiguration: {{stepAdjustments: [{{metricIntervalLowerBound: 5, metricIntervalUpperBound: 1, scalingAdjustment: 1}}]}}\n---\napiVersion: ecsctl/v1\nkind: Alarm\nmetadata: {{name: hot}}\nspec: {{metricName: CPUUtilization, period: 60, evaluationPeriods: 1, threshold: 80, comparisonOperator: GreaterThanThreshold, dimensions: [{{name: ServiceName, value: web}}], alarmActions: [cpu, nope]}}\n"
+    );
+    let messages: Vec<String> = errors(&text)
+        .into_iter()
+        .map(|e| format!("{} {}", e.2, e.3))
+        .collect();
+    let expected = [
+        "spec.scalableDimension `ecs:service:Count`: a service scales its desired count only",
+        "spec.maxCapacity maxCapacity 2 is below minCapacity 5",
+        "spec.resourceId `service/other/web` is in cluster `other`, but this manifest is in `default`",
+        "spec the scalable target has no `maxCapacity`",
+        "spec.targetTrackingScalingPolicyConfiguration.targetValue 0: targetValue is above 0",
+        "spec.targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification ALBRequestCountPerTarget needs `resourceLabel`",
+        "spec.targetTrackingScalingPolicyConfiguration.period 0: a period is 1 to 3600 seconds",
+        "spec.service service `api` has no scalable target",
+        "spec.stepScalingPolicyConfiguration no `adjustmentType`",
+        "spec.stepScalingPolicyConfiguration.stepAdjustments[0] metricIntervalLowerBound 5 is not below metricIntervalUpperBound 1",
+        "spec.resourceId service `web` already has scalable target `web`",
+        "spec.alarmActions[0] scaling policy `cpu` is not a StepScaling policy",
+        "spec.alarmActions[1] scaling policy `nope` is not defined in cluster `default`",
+    ];
+    for want in expected {
+        assert!(
+            messages.iter().any(|m| m.starts_with(want)),
+            "missing {want:?} in {messages:#?}"
+        );
+    }
+    assert_eq!(messages.len(), expected.len(), "{messages:#?}");
+    let typo = format!(
+        "{SCALED_SERVICE}---\napiVersion: ecsctl/v1\nkind: ScalableTarget\nmetadata: {{name: web}}\nspec: {{service: wbe, minCapacity: 1, maxCapacity: 3}}\n"
+    );
+    assert_eq!(
+        help_of(&typo, "service `wbe` is not defined in cluster `default`").as_deref(),
+        Some("did you mean `web`?")
+    );
+    let clean = format!(
+        "{SCALED_SERVICE}---\napiVersion: ecsctl/v1\nkind: ScalableTarget\nmetadata: {{name: web}}\nspec: {{service: web, minCapacity: 1, maxCapacity: 3}}\n---\napiVersion: ecsctl/v1\nkind: ScalingPolicy\nmetadata: {{name: requests}}\nspec: {{service: web, policyType: TargetTrackingScaling, targetTrackingScalingPolicyConfiguration: {{targetValue: 100, predefinedMetricSpecification: {{predefinedMetricType: ALBRequestCountPerTarget, resourceLabel: web}}}}}}\n"
+    );
+    assert_eq!(errors(&clean), Vec::new());
+}

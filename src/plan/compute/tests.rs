@@ -383,3 +383,61 @@ fn daemon_services_deploy_per_host() {
     let changes = &plan.changes[1];
     assert_eq!(changes.action, Action::Create);
 }
+
+const SCALABLE_TARGET: &str = "---\napiVersion: ecsctl/v1\nkind: ScalableTarget\nmetadata: {name: web}\nspec: {service: web, minCapacity: 2, maxCapacity: 10}\n";
+
+#[test]
+fn a_scalable_target_owns_the_desired_count() {
+    let text = format!("{}{SCALABLE_TARGET}", manifests("nginx:1", 2, ""));
+    let state = applied(None, &plan_of(None, &text, false));
+    assert_eq!(
+        state.service("default", "web").map(|s| s.desired_count),
+        Some(2),
+        "the manifest's count starts the service"
+    );
+    // The scaler moved it to 6 (as the reconciler records it).
+    let mut scaled = state.clone();
+    if let Some(record) = scaled.service_mut("default", "web") {
+        record.desired_count = 6;
+        record.spec.desired_count = Some(6);
+    }
+    let plan = plan_of(Some(&scaled), &text, false);
+    assert!(!plan.has_changes(), "{:#?}", plan.changes);
+    assert_eq!(
+        plan.scaled,
+        vec![crate::plan::ScaledService {
+            service: ObjectRef::service("default", "web"),
+            scalable_target: "web".into(),
+            desired_count: 6,
+            manifest_count: 2,
+        }]
+    );
+    let shown = crate::plan::render::render(&plan, crate::diagnostics::Paint(false));
+    assert!(
+        shown.contains("service default/web: desiredCount 6 is owned by scalable target `web` (the manifest's 2 only starts a new service)"),
+        "{shown}"
+    );
+    // A real change deploys at the scaler's count and keeps it.
+    let changed = format!("{}{SCALABLE_TARGET}", manifests("nginx:2", 2, ""));
+    let plan = plan_of(Some(&scaled), &changed, false);
+    assert_eq!(plan.changes[1].desired_count, None);
+    assert_eq!(
+        plan.changes[1].deployment.as_ref().map(|d| d.desired_count),
+        Some(6)
+    );
+    let next = applied(Some(&scaled), &plan);
+    assert_eq!(
+        next.service("default", "web").map(|s| s.desired_count),
+        Some(6)
+    );
+    // Without the scalable target (pruned), the manifest's count is the desired one again.
+    let plan = plan_of(Some(&scaled), &manifests("nginx:1", 2, ""), true);
+    assert_eq!(
+        plan.changes.iter().find_map(|c| c.desired_count.clone()),
+        Some(CountChange {
+            from: Some(6),
+            to: 2
+        })
+    );
+    assert!(plan.scaled.is_empty());
+}
