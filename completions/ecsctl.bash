@@ -82,6 +82,9 @@ _ecsctl() {
             ecsctl,serve)
                 cmd="ecsctl__subcmd__serve"
                 ;;
+            ecsctl,task)
+                cmd="ecsctl__subcmd__task"
+                ;;
             ecsctl,top)
                 cmd="ecsctl__subcmd__top"
                 ;;
@@ -184,6 +187,9 @@ _ecsctl() {
             ecsctl__subcmd__help,serve)
                 cmd="ecsctl__subcmd__help__subcmd__serve"
                 ;;
+            ecsctl__subcmd__help,task)
+                cmd="ecsctl__subcmd__help__subcmd__task"
+                ;;
             ecsctl__subcmd__help,top)
                 cmd="ecsctl__subcmd__help__subcmd__top"
                 ;;
@@ -205,6 +211,30 @@ _ecsctl() {
             ecsctl__subcmd__help__subcmd__deployment,status)
                 cmd="ecsctl__subcmd__help__subcmd__deployment__subcmd__status"
                 ;;
+            ecsctl__subcmd__help__subcmd__task,protect)
+                cmd="ecsctl__subcmd__help__subcmd__task__subcmd__protect"
+                ;;
+            ecsctl__subcmd__help__subcmd__task,unprotect)
+                cmd="ecsctl__subcmd__help__subcmd__task__subcmd__unprotect"
+                ;;
+            ecsctl__subcmd__task,help)
+                cmd="ecsctl__subcmd__task__subcmd__help"
+                ;;
+            ecsctl__subcmd__task,protect)
+                cmd="ecsctl__subcmd__task__subcmd__protect"
+                ;;
+            ecsctl__subcmd__task,unprotect)
+                cmd="ecsctl__subcmd__task__subcmd__unprotect"
+                ;;
+            ecsctl__subcmd__task__subcmd__help,help)
+                cmd="ecsctl__subcmd__task__subcmd__help__subcmd__help"
+                ;;
+            ecsctl__subcmd__task__subcmd__help,protect)
+                cmd="ecsctl__subcmd__task__subcmd__help__subcmd__protect"
+                ;;
+            ecsctl__subcmd__task__subcmd__help,unprotect)
+                cmd="ecsctl__subcmd__task__subcmd__help__subcmd__unprotect"
+                ;;
             *)
                 ;;
         esac
@@ -212,7 +242,7 @@ _ecsctl() {
 
     case "${cmd}" in
         ecsctl)
-            opts="-h -V --state-dir --color --help --version validate plan diff apply delete deploy get describe reconcile logs exec port events run-task scale rollback deployment top drain undrain watch serve schema completion man help"
+            opts="-h -V --state-dir --color --help --version validate plan diff apply delete deploy get describe reconcile logs exec port events run-task task scale rollback deployment top drain undrain watch serve schema completion man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -844,7 +874,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__help)
-            opts="validate plan diff apply delete deploy get describe reconcile logs exec port events run-task scale rollback deployment top drain undrain watch serve schema completion man help"
+            opts="validate plan diff apply delete deploy get describe reconcile logs exec port events run-task task scale rollback deployment top drain undrain watch serve schema completion man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1196,6 +1226,48 @@ _ecsctl() {
         ecsctl__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__help__subcmd__task)
+            opts="protect unprotect"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__help__subcmd__task__subcmd__protect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__help__subcmd__task__subcmd__unprotect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1690,6 +1762,156 @@ _ecsctl() {
                     ;;
                 --max-stopped-tasks)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__task)
+            opts="-h -V --state-dir --color --help --version protect unprotect help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__task__subcmd__help)
+            opts="protect unprotect help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__task__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__task__subcmd__help__subcmd__protect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__task__subcmd__help__subcmd__unprotect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__task__subcmd__protect)
+            opts="-o -h -V --expires-in --cluster --output --state-dir --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --expires-in)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__task__subcmd__unprotect)
+            opts="-o -h -V --cluster --output --state-dir --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --state-dir)

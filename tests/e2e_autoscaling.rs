@@ -123,6 +123,37 @@ fn a_cpu_bound_service_scales_out_to_its_max_and_back_in_when_the_load_stops() {
         plan.stdout
     );
 
+    // The newest task would be among the first to go; protect it from scale-in.
+    let run = env.run(&["get", "tasks", "--cluster", &cluster.name, "-o", "json"]);
+    let tasks: Value = serde_json::from_str(&run.stdout).expect("json");
+    let mut running: Vec<(String, String)> = tasks
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["lastStatus"] == "RUNNING")
+        .map(|t| {
+            let field = |k: &str| t[k].as_str().unwrap_or_default().to_string();
+            (field("createdAt"), field("id"))
+        })
+        .collect();
+    running.sort();
+    let (_, newest) = running.last().cloned().expect("a running task");
+    let protect = env.run(&[
+        "task",
+        "protect",
+        &format!("task/{newest}"),
+        "--cluster",
+        &cluster.name,
+        "--expires-in",
+        "10m",
+    ]);
+    assert_eq!(protect.code, 0, "{}\n{}", protect.stdout, protect.stderr);
+    assert!(
+        protect.stdout.contains("is protected from scale-in until"),
+        "{}",
+        protect.stdout
+    );
+
     // The load stops: 15 low periods of 2 s, then back to minCapacity.
     std::fs::write(format!("{control}/stop"), "").expect("stop file");
     let stopped = Instant::now();
@@ -136,6 +167,21 @@ fn a_cpu_bound_service_scales_out_to_its_max_and_back_in_when_the_load_stops() {
     common::docker::wait_for("2 running tasks", Duration::from_secs(30), || {
         cluster.running("web").len() == 2
     });
+    let run = env.run(&["get", "tasks", "--cluster", &cluster.name, "-o", "json"]);
+    assert!(
+        run.stdout.contains(&newest),
+        "the protected task {newest} was not chosen by scale-in:\n{}",
+        run.stdout
+    );
+    let still: Value = serde_json::from_str(&run.stdout).expect("json");
+    assert!(
+        still
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|t| t["id"] == newest.as_str() && t["lastStatus"] == "RUNNING"),
+        "{still}"
+    );
 
     let targets = env.run(&[
         "get",

@@ -23,6 +23,7 @@ pub mod run_task;
 pub mod scale;
 pub mod schema;
 pub mod serve;
+pub mod task;
 pub mod tasks;
 pub mod top;
 pub mod validate;
@@ -103,6 +104,8 @@ pub enum Command {
     Events(events::EventsArgs),
     /// Run one-off tasks
     RunTask(run_task::RunTaskArgs),
+    /// Protect a service's task from scale-in, or end its protection
+    Task(task::TaskArgs),
     /// Change a service's desired count (recorded; the next plan shows the drift)
     Scale(scale::ScaleArgs),
     /// Return a service to an earlier revision (recorded; the next plan shows the drift)
@@ -205,6 +208,7 @@ pub fn main() -> ExitCode {
         Command::Port(args) => port::run(&cx, args),
         Command::Events(args) => events::run(&cx, args),
         Command::RunTask(args) => run_task::run(&cx, args),
+        Command::Task(args) => task::run(&cx, args),
         Command::Scale(args) => scale::scale(&cx, args),
         Command::Rollback(args) => scale::rollback(&cx, args),
         Command::Deployment(args) => deployment::run(&cx, args),

@@ -30,6 +30,7 @@ pub mod deployment;
 pub mod error;
 pub mod hosts;
 pub mod manifests;
+pub mod protection;
 pub mod register;
 pub mod resolve;
 pub mod run_task;

@@ -477,6 +477,18 @@ pub struct ServiceRuntime {
     /// Commands' requests to deployments, by deployment id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub controls: BTreeMap<String, DeploymentControl>,
+    /// Scale-in protection (ECS's UpdateTaskProtection): task id → when it expires.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub protected: BTreeMap<String, Timestamp>,
+}
+
+impl ServiceRuntime {
+    /// Is the task protected from scale-in (and from deployments) now?
+    pub fn is_protected(&self, task: &str, now: Timestamp) -> bool {
+        self.protected
+            .get(task)
+            .is_some_and(|expires| *expires > now)
+    }
 }
 
 /// Why a task stopped, as ECS words it (`Essential container in task exited`).

@@ -135,18 +135,30 @@ pub(super) fn decide(
     let mut stops: Vec<StopTask> = Vec::new();
     let reason_deployment = primary.map(|p| p.id.as_str());
     let mut budget = (healthy_current + healthy_old).saturating_sub(min_healthy);
-    stop_order(&mut old);
+    // Protected tasks (`ecsctl task protect`) are never chosen while healthy: scale-in
+    // takes others, deployments wait for the protection to end.
+    let guarded =
+        |t: &Assessed<'_>| healthy(t) && input.runtime.is_protected(&t.task.id, input.now);
+    for t in old.iter().chain(current.iter()).filter(|t| guarded(t)) {
+        if let Some(expires) = input.runtime.protected.get(&t.task.id) {
+            requeue_at(decision, input.now, *expires);
+        }
+    }
+    let mut stoppable: Vec<&Assessed<'_>> = old.iter().filter(|t| !guarded(t)).copied().collect();
+    stop_order(&mut stoppable);
     match shifted {
         Some(stage) if stage != Stage::CleanUp => {}
         Some(_) => {
             let mut all = u32::MAX;
-            stop_within_budget(&old, &mut all, reason_deployment, &mut stops);
+            stop_within_budget(&stoppable, &mut all, reason_deployment, &mut stops);
         }
-        None => stop_within_budget(&old, &mut budget, reason_deployment, &mut stops),
+        None => stop_within_budget(&stoppable, &mut budget, reason_deployment, &mut stops),
     }
     if current.len() as u32 > desired {
         let excess = current.len() - desired as usize;
-        for t in scale_in(input, &strategy, &current, excess, &mut budget) {
+        let choosable: Vec<&Assessed<'_>> =
+            current.iter().filter(|t| !guarded(t)).copied().collect();
+        for t in scale_in(input, &strategy, &choosable, excess, &mut budget) {
             stops.push(stop_intentionally(t, reason_deployment));
         }
     }

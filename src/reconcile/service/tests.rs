@@ -1281,3 +1281,60 @@ fn a_rollback_request_returns_traffic_and_keeps_the_old_tasks() {
             .any(|e| e.contains("deployment failed: rolled back by `ecsctl deployment rollback`"))
     );
 }
+
+#[test]
+fn protected_tasks_are_not_scaled_in_and_deployments_wait_for_them() {
+    let mut w = World::new(record(3, 100, 200, vec![deployment("d1", 1)]), hosts(1));
+    w.settle(5);
+    let running: Vec<String> = w
+        .tasks
+        .iter()
+        .filter(|t| t.phase == Phase::Running)
+        .map(|t| t.id.clone())
+        .collect();
+    // The newest would go first; protect two of the three.
+    let until = Timestamp::from_unix_millis(w.now + 3_600_000);
+    for id in &running[..2] {
+        w.runtime.protected.insert(id.clone(), until);
+    }
+    w.record.desired_count = 1;
+    for _ in 0..5 {
+        w.step();
+    }
+    let left: Vec<&String> = w
+        .tasks
+        .iter()
+        .filter(|t| t.phase == Phase::Running && !t.stopping)
+        .map(|t| &t.id)
+        .collect();
+    assert_eq!(
+        left.len(),
+        2,
+        "only the unprotected task was taken: {left:?}"
+    );
+    assert!(running[..2].iter().all(|id| left.contains(&id)), "{left:?}");
+
+    // A deployment replaces the rest but leaves the protected old task running.
+    w.record.desired_count = 2;
+    w.settle(5);
+    w.record.deployments.insert(0, deployment("d2", 2));
+    w.record.task_definition = TaskDefRef::pinned("web", 2);
+    for _ in 0..10 {
+        w.step();
+    }
+    let old_running = w
+        .tasks
+        .iter()
+        .filter(|t| t.phase == Phase::Running && !t.stopping && t.deployment == "d1")
+        .count();
+    assert_eq!(old_running, 2, "the protected d1 tasks stay");
+    // The protection ends: the deployment finishes.
+    w.runtime.protected.clear();
+    w.settle(10);
+    let old_running = w
+        .tasks
+        .iter()
+        .filter(|t| t.phase == Phase::Running && !t.stopping && t.deployment == "d1")
+        .count();
+    assert_eq!(old_running, 0);
+}
