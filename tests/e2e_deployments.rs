@@ -3,8 +3,8 @@
 //! (counted by the responses of each revision through the listener) and completes; a
 //! BLUE_GREEN deployment with a PAUSE hook reaches the new revision only through the test
 //! listener until `ecsctl deployment continue`, then moves production traffic in one step;
-//! `ecsctl deployment rollback` at the pause returns to the old revision, whose tasks never
-//! stopped, and `apply --wait` and `deployment status` exit non-zero.
+//! `ecsctl deployment rollback` during the bake returns production to the old revision, whose
+//! tasks never stopped, and `apply --wait` and `deployment status` exit non-zero.
 
 mod common;
 
@@ -317,10 +317,12 @@ fn blue_green_waits_at_its_pause_hook_switches_at_once_and_rolls_back_on_request
     let (seen, failed) = count(production, 40);
     assert_eq!((seen.get("v2"), failed), (Some(&40), 0), "{seen:?}");
 
-    // v3 pauses the same way; a rollback there returns to v2 at once.
+    // v3 pauses the same way and, continued, takes production traffic for a one-minute
+    // bake; a rollback within the bake returns production to v2 at once.
     let mut v2_tasks = cluster.running("web");
     v2_tasks.sort();
-    env.write("m/web.yaml", &manifests(&cluster, ports, "v3", BLUE_GREEN));
+    let baked = BLUE_GREEN.replace("bakeTimeInMinutes: 0", "bakeTimeInMinutes: 1");
+    env.write("m/web.yaml", &manifests(&cluster, ports, "v3", &baked));
     let apply = apply_in_background(&env);
     wait_status(
         &env,
@@ -329,6 +331,23 @@ fn blue_green_waits_at_its_pause_hook_switches_at_once_and_rolls_back_on_request
         Duration::from_secs(90),
         |s| s["paused"] == true && s["taskDefinition"] == "shifted:3",
     );
+    let resumed = env.run(&[
+        "deployment",
+        "continue",
+        "service/web",
+        "--cluster",
+        &cluster.name,
+    ]);
+    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    wait_status(
+        &env,
+        &cluster.name,
+        "the bake",
+        Duration::from_secs(30),
+        |s| s["stage"] == "BAKE_TIME",
+    );
+    wait_for_listener(production, "v3");
+    let rolled_at = Instant::now();
     let rolled = env.run(&[
         "deployment",
         "rollback",
@@ -337,6 +356,11 @@ fn blue_green_waits_at_its_pause_hook_switches_at_once_and_rolls_back_on_request
         &cluster.name,
     ]);
     assert_eq!(rolled.code, 0, "{}", rolled.stderr);
+    wait_for_listener(production, "v2");
+    eprintln!(
+        "production back on v2 {:?} after the rollback, within the bake",
+        rolled_at.elapsed()
+    );
     let done = apply.join().expect("apply thread");
     assert_ne!(
         done.code, 0,
