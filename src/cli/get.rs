@@ -13,11 +13,14 @@ pub enum DesiredStatusArg {
 
 use super::output::table;
 use super::{Context, DataFormat, Outcome, exit};
-use crate::ops::scheduled::{self, ScheduledTaskView};
+use crate::ops::scheduled;
 use crate::ops::target::{Kind, parse_one};
-use crate::ops::traffic::{self, LoadBalancerView, TargetGroupView};
+use crate::ops::traffic;
 use crate::ops::views::{self, ClusterView, ServiceView, TaskDefinitionView};
-use crate::time::{Timestamp, short_age};
+use crate::time::Timestamp;
+use rows::age;
+
+mod rows;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
@@ -74,14 +77,6 @@ fn what(words: &[String]) -> anyhow::Result<(Kind, Option<String>)> {
     Ok((named.kind, Some(named.name)))
 }
 
-fn dash_join(items: &[String]) -> String {
-    if items.is_empty() {
-        "-".into()
-    } else {
-        items.join(", ")
-    }
-}
-
 /// `spot 3/3, ondemand 5/5`: each provider's tasks and its share of the desired count.
 fn split_text(split: &[views::ProviderSplit]) -> String {
     if split.is_empty() {
@@ -92,10 +87,6 @@ fn split_text(split: &[views::ProviderSplit]) -> String {
         .map(|p| format!("{} {}/{}", p.capacity_provider, p.tasks, p.target))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn age(since: Timestamp) -> String {
-    short_age(Timestamp::now().since(since))
 }
 
 pub fn run(cx: &Context, args: GetArgs) -> Outcome {
@@ -205,125 +196,28 @@ pub fn run(cx: &Context, args: GetArgs) -> Outcome {
         }
         Kind::TargetGroup => emit!(
             traffic::target_groups(&session, &state, only, name)?,
-            &[
-                "cluster",
-                "name",
-                "protocol",
-                "health check",
-                "load balancers",
-                "healthy",
-                "age"
-            ],
-            |v: &TargetGroupView| vec![
-                v.cluster.clone(),
-                v.name.clone(),
-                v.protocol.clone(),
-                v.health_check.clone(),
-                dash_join(&v.load_balancers),
-                format!("{}/{}", v.healthy, v.targets),
-                age(v.created_at),
-            ]
+            rows::TARGET_GROUP,
+            rows::target_group
         ),
         Kind::Alarm => emit!(
             crate::ops::alarm::alarms(&session, &state, only, name)?,
-            &[
-                "cluster",
-                "name",
-                "metric",
-                "watches",
-                "condition",
-                "state",
-                "since"
-            ],
-            |v: &crate::ops::alarm::AlarmView| vec![
-                v.cluster.clone(),
-                v.name.clone(),
-                v.metric_name.clone(),
-                v.watches.clone(),
-                v.condition.clone(),
-                v.state.clone(),
-                v.since.map_or_else(|| "-".to_string(), age),
-            ]
+            rows::ALARM,
+            rows::alarm
         ),
         Kind::ScalableTarget => emit!(
             crate::ops::scaling::scalable_targets(&session, &state, only, name)?,
-            &[
-                "cluster",
-                "name",
-                "service",
-                "min",
-                "max",
-                "desired",
-                "policies",
-                "last activity"
-            ],
-            |v: &crate::ops::scaling::ScalableTargetView| vec![
-                v.cluster.clone(),
-                v.name.clone(),
-                v.service.clone(),
-                v.min_capacity.to_string(),
-                v.max_capacity.to_string(),
-                v.desired_count.map_or("-".into(), |n| n.to_string()),
-                dash_join(&v.policies),
-                v.activities.last().map_or("-".into(), |a| format!(
-                    "{} → {} {} ago",
-                    a.from,
-                    a.to,
-                    age(a.at)
-                )),
-            ]
+            rows::SCALABLE_TARGET,
+            rows::scalable_target
         ),
-        Kind::ScheduledTask => {
-            let when = |t: Option<Timestamp>| t.map_or_else(|| "-".to_string(), |t| t.to_string());
-            emit!(
-                scheduled::scheduled_tasks(&session, &state, only, name, Timestamp::now())?,
-                &[
-                    "cluster",
-                    "name",
-                    "schedule",
-                    "state",
-                    "task definition",
-                    "last run",
-                    "last status",
-                    "last exit",
-                    "next run",
-                ],
-                |v: &ScheduledTaskView| vec![
-                    v.cluster.clone(),
-                    v.name.clone(),
-                    if v.schedule_expression_timezone == "UTC" {
-                        v.schedule_expression.clone()
-                    } else {
-                        format!(
-                            "{} {}",
-                            v.schedule_expression, v.schedule_expression_timezone
-                        )
-                    },
-                    v.state.clone(),
-                    v.task_definition.clone(),
-                    when(v.last_run),
-                    v.last_status
-                        .map_or_else(|| "-".to_string(), |s| views::serde_name(&s)),
-                    v.last_exit_code
-                        .map_or_else(|| "-".to_string(), |c| c.to_string()),
-                    when(v.next_run),
-                ]
-            )
-        }
+        Kind::ScheduledTask => emit!(
+            scheduled::scheduled_tasks(&session, &state, only, name, Timestamp::now())?,
+            rows::SCHEDULED_TASK,
+            rows::scheduled_task
+        ),
         Kind::LoadBalancer => emit!(
             traffic::load_balancers(&state, only, name)?,
-            &["cluster", "name", "hosts", "listeners", "age"],
-            |v: &LoadBalancerView| vec![
-                v.cluster.clone(),
-                v.name.clone(),
-                if v.hosts.is_empty() {
-                    "(every host)".to_string()
-                } else {
-                    v.hosts.join(",")
-                },
-                dash_join(&v.listeners),
-                age(v.created_at),
-            ]
+            rows::LOAD_BALANCER,
+            rows::load_balancer
         ),
         Kind::Service => {
             let views = views::services(&session, &state, only, name)?;
