@@ -156,6 +156,11 @@ fn wait_status(
     }
 }
 
+/// `ecsctl deployment continue|rollback service/web`.
+fn control(env: &common::Env, cluster: &str, verb: &str) -> common::Run {
+    env.run(&["deployment", verb, "service/web", "--cluster", cluster])
+}
+
 /// An `apply --wait` in the background: its exit code and output when it ends.
 fn apply_in_background(env: &common::Env) -> std::thread::JoinHandle<common::Run> {
     let mut command = env.command(&["apply", "-f", "m", "--auto-approve", "--wait", "300s"]);
@@ -304,13 +309,7 @@ fn blue_green_waits_at_its_pause_hook_switches_at_once_and_rolls_back_on_request
         4,
         "both revisions at full size"
     );
-    let resumed = env.run(&[
-        "deployment",
-        "continue",
-        "service/web",
-        "--cluster",
-        &cluster.name,
-    ]);
+    let resumed = control(&env, &cluster.name, "continue");
     assert_eq!(resumed.code, 0, "{}", resumed.stderr);
     let done = apply.join().expect("apply thread");
     assert_eq!(done.code, 0, "{}\n{}", done.stdout, done.stderr);
@@ -331,13 +330,7 @@ fn blue_green_waits_at_its_pause_hook_switches_at_once_and_rolls_back_on_request
         Duration::from_secs(90),
         |s| s["paused"] == true && s["taskDefinition"] == "shifted:3",
     );
-    let resumed = env.run(&[
-        "deployment",
-        "continue",
-        "service/web",
-        "--cluster",
-        &cluster.name,
-    ]);
+    let resumed = control(&env, &cluster.name, "continue");
     assert_eq!(resumed.code, 0, "{}", resumed.stderr);
     wait_status(
         &env,
@@ -348,13 +341,7 @@ fn blue_green_waits_at_its_pause_hook_switches_at_once_and_rolls_back_on_request
     );
     wait_for_listener(production, "v3");
     let rolled_at = Instant::now();
-    let rolled = env.run(&[
-        "deployment",
-        "rollback",
-        "service/web",
-        "--cluster",
-        &cluster.name,
-    ]);
+    let rolled = control(&env, &cluster.name, "rollback");
     assert_eq!(rolled.code, 0, "{}", rolled.stderr);
     wait_for_listener(production, "v2");
     eprintln!(

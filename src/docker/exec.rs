@@ -110,16 +110,7 @@ pub async fn counters(
     docker: &Docker,
     container: &str,
 ) -> Result<crate::reconcile::usage::Counters> {
-    let options = StatsOptionsBuilder::default()
-        .stream(false)
-        .one_shot(true)
-        .build();
-    let mut stream = docker.stats(container, Some(options));
-    let sample = stream
-        .next()
-        .await
-        .ok_or_else(|| anyhow!("no stats for {container}"))?
-        .map_err(|e| anyhow!("stats of {container}: {}", super::error::docker_message(&e)))?;
+    let sample = one_sample(docker, container, true).await?;
     let cpu_ns = sample
         .cpu_stats
         .as_ref()
@@ -130,6 +121,25 @@ pub async fn counters(
         cpu_ns,
         memory_bytes: memory_in_use(sample.memory_stats.as_ref()),
     })
+}
+
+/// One stats sample; `one_shot`: at once, without the previous CPU sample Docker otherwise
+/// waits a second for.
+async fn one_sample(
+    docker: &Docker,
+    container: &str,
+    one_shot: bool,
+) -> Result<bollard::models::ContainerStatsResponse> {
+    let options = StatsOptionsBuilder::default()
+        .stream(false)
+        .one_shot(one_shot)
+        .build();
+    let mut stream = docker.stats(container, Some(options));
+    stream
+        .next()
+        .await
+        .ok_or_else(|| anyhow!("no stats for {container}"))?
+        .map_err(|e| anyhow!("stats of {container}: {}", super::error::docker_message(&e)))
 }
 
 /// Memory used less the page cache, as `docker stats` shows it.
@@ -153,13 +163,7 @@ pub struct Usage {
 }
 
 pub async fn stats(docker: &Docker, container: &str) -> Result<Usage> {
-    let options = StatsOptionsBuilder::default().stream(false).build();
-    let mut stream = docker.stats(container, Some(options));
-    let sample = stream
-        .next()
-        .await
-        .ok_or_else(|| anyhow!("no stats for {container}"))?
-        .map_err(|e| anyhow!("stats of {container}: {}", super::error::docker_message(&e)))?;
+    let sample = one_sample(docker, container, false).await?;
     let cpu = sample.cpu_stats.as_ref();
     let pre = sample.precpu_stats.as_ref();
     let total = |s: Option<&bollard::models::ContainerCpuStats>| {
