@@ -38,6 +38,31 @@ pub struct Api {
     pub deleted: Deleted,
     /// The state and runtime files as last parsed: reads parse them only when they change.
     pub cache: StateCache,
+    /// Writes take their turn here before the state lock.
+    pub writes: WriteQueue,
+}
+
+/// The server's writes, one at a time and first come first served. The state lock's own
+/// wait polls (it is a `flock` shared with other processes), so under many concurrent
+/// writers an unlucky one could poll past its timeout while later ones got the lock: at 16
+/// connections, RegisterTaskDefinition answered a few `ServerException: the state is locked
+/// by pid <this server>`. In line here, a write waits for the ones before it (at most the
+/// lock timeout), then finds the lock free unless another process holds it.
+#[derive(Default)]
+pub struct WriteQueue(Arc<tokio::sync::Mutex<()>>);
+
+impl WriteQueue {
+    /// Waits for this write's turn, at most `timeout`; the turn lasts as long as the guard.
+    async fn turn(&self, timeout: Duration) -> Result<tokio::sync::OwnedMutexGuard<()>, ApiError> {
+        tokio::time::timeout(timeout, self.0.clone().lock_owned())
+            .await
+            .map_err(|_| {
+                ApiError::server(format!(
+                    "the state is busy: other writes of this server held it for {}",
+                    humantime::format_duration(timeout)
+                ))
+            })
+    }
 }
 
 /// How long a deleted service stays describable as INACTIVE.
@@ -127,16 +152,25 @@ pub async fn dispatch(
     };
     let blocking = |f: fn(&Api, &Arns, &str) -> Out| {
         let (api, arns, body) = (&api, &arns, &body);
-        async move { off_thread(api, arns, body, f).await.map(Reply::Value) }
+        async move {
+            let turn = api.writes.turn(api.lock_timeout).await?;
+            off_thread(api, arns, body, Some(turn), f)
+                .await
+                .map(Reply::Value)
+        }
     };
-    let read = |f: fn(&Api, &Arns, &str) -> Read| off_thread(&api, &arns, &body, f);
+    let read = |f: fn(&Api, &Arns, &str) -> Read| off_thread(&api, &arns, &body, None, f);
+    let read_value = |f: fn(&Api, &Arns, &str) -> Out| {
+        let (api, arns, body) = (&api, &arns, &body);
+        async move { off_thread(api, arns, body, None, f).await.map(Reply::Value) }
+    };
     let value = |out: Out| out.map(Reply::Value);
     match operation {
         "CreateCluster" => blocking(create_cluster).await,
         "UpdateCluster" => blocking(update_cluster).await,
         "UpdateClusterSettings" => blocking(update_cluster_settings).await,
         "DeleteCluster" => blocking(delete_cluster).await,
-        "DescribeClusters" => read(describe_clusters).await,
+        "DescribeClusters" => describe_clusters(&api, &arns, &body).await,
         "ListClusters" => read(list_clusters).await,
         "RegisterTaskDefinition" => blocking(register_task_definition).await,
         "DeregisterTaskDefinition" => blocking(deregister_task_definition).await,
@@ -149,7 +183,7 @@ pub async fn dispatch(
         "DeleteService" => blocking(delete_service).await,
         "DescribeServices" => read(describe_services).await,
         "ListServices" => read(list_services).await,
-        "ListTagsForResource" => blocking(list_tags).await,
+        "ListTagsForResource" => read_value(list_tags).await,
         "TagResource" => blocking(tag_resource).await,
         "UntagResource" => blocking(untag_resource).await,
         "StopTask" => value(stop_task(&api, &arns, &body).await),
@@ -166,17 +200,65 @@ pub async fn dispatch(
     }
 }
 
-/// Runs `f` on the blocking pool: it reads files, and writes wait for the state lock.
+/// Runs `f` on the blocking pool: it reads files, and writes wait for the state lock. A
+/// write's `turn` is held until `f` returns, even when the client goes away meanwhile.
 async fn off_thread<R: Send + 'static>(
     api: &Arc<Api>,
     arns: &Arns,
     body: &str,
+    turn: Option<tokio::sync::OwnedMutexGuard<()>>,
     f: fn(&Api, &Arns, &str) -> Result<R, ApiError>,
 ) -> Result<R, ApiError> {
     let (api, arns, body) = (api.clone(), arns.clone(), body.to_string());
-    tokio::task::spawn_blocking(move || f(&api, &arns, &body))
-        .await
-        .map_err(|e| ApiError::server(format!("the operation did not finish: {e}")))?
+    tokio::task::spawn_blocking(move || {
+        let out = f(&api, &arns, &body);
+        drop(turn);
+        out
+    })
+    .await
+    .map_err(|e| ApiError::server(format!("the operation did not finish: {e}")))?
+}
+
+/// How often the server looks for deleted task definition revisions nothing uses any more.
+pub const REVISIONS_LOOK_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Removes, every [`REVISIONS_LOOK_INTERVAL`], the DELETE_IN_PROGRESS revisions that no task
+/// or service has used on two looks in a row ([`ops::revisions`]). Runs until dropped.
+pub async fn remove_unused_revisions(api: Arc<Api>) {
+    let mut before = Vec::new();
+    let mut every = tokio::time::interval(REVISIONS_LOOK_INTERVAL);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match look_at_revisions(&api, &before).await {
+            Ok(removal) => {
+                for r in &removal.removed {
+                    tracing::info!("task definition `{r}` removed: deleted, and nothing uses it");
+                }
+                before = removal.waiting;
+            }
+            Err(e) => tracing::warn!("looking at deleted task definitions: {}", e.message),
+        }
+    }
+}
+
+async fn look_at_revisions(
+    api: &Arc<Api>,
+    before: &[crate::model::names::TaskDefRef],
+) -> Result<ops::revisions::Removal, ApiError> {
+    let state = cached_state(api).await?;
+    let Some(in_use) = ops::revisions::in_use(&api.session, &state).await? else {
+        return Ok(Default::default());
+    };
+    let turn = api.writes.turn(api.lock_timeout).await?;
+    let (api, before) = (api.clone(), before.to_vec());
+    tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        ops::revisions::remove_unused(&api.session, &in_use, &before, api.lock_timeout)
+    })
+    .await
+    .map_err(|e| ApiError::server(e.to_string()))?
+    .map_err(ApiError::from)
 }
 
 /// The request as JSON (bad JSON is a `SerializationException`).
@@ -466,7 +548,9 @@ struct DescribeClustersRequest {
     include: Vec<String>,
 }
 
-fn describe_clusters(api: &Api, arns: &Arns, body: &str) -> Read {
+/// `DescribeClusters`: the counts are of the tasks on the clusters' hosts now (see
+/// [`ops::cluster_counts`]).
+async fn describe_clusters(api: &Arc<Api>, arns: &Arns, body: &str) -> Read {
     let request: DescribeClustersRequest = decode(body)?;
     check_include(
         &request.include,
@@ -479,7 +563,7 @@ fn describe_clusters(api: &Api, arns: &Arns, body: &str) -> Read {
         ],
     )?;
     at_most(&request.clusters, 100, "clusters")?;
-    let state = state(api)?;
+    let state = cached_state(api).await?;
     let names = if request.clusters.is_empty() {
         vec![DEFAULT_CLUSTER.to_string()]
     } else {
@@ -491,8 +575,15 @@ fn describe_clusters(api: &Api, arns: &Arns, body: &str) -> Read {
     for text in names {
         let name = arn::cluster_name(&text)?;
         if existing.contains(&name) {
-            let runtime = runtime(api, &name)?;
-            found.push((name, runtime));
+            let runtime = {
+                let (api, name) = (api.clone(), name.clone());
+                tokio::task::spawn_blocking(move || runtime(&api, &name))
+                    .await
+                    .map_err(|e| ApiError::server(e.to_string()))??
+            };
+            let counts =
+                ops::cluster_counts::observe(&api.session, &state, &runtime, &name).await?;
+            found.push((name, counts));
         } else {
             failures.push(Failure {
                 arn: arns.cluster(&name),
@@ -502,8 +593,8 @@ fn describe_clusters(api: &Api, arns: &Arns, body: &str) -> Read {
     }
     let clusters: Vec<_> = found
         .iter()
-        .map(|(name, runtime)| {
-            shapes::cluster_shape(arns, &state, runtime, name).included(&request.include)
+        .map(|(name, counts)| {
+            shapes::cluster_shape(arns, &state, counts, name).included(&request.include)
         })
         .collect();
     reply::json(&Listed {
@@ -741,6 +832,8 @@ fn list_task_definition_families(api: &Api, _arns: &Arns, body: &str) -> Read {
                 .as_deref()
                 .is_none_or(|p| f.starts_with(p))
         })
+        // A family whose every revision was removed is gone, as in ECS.
+        .filter(|(_, r)| !r.revisions.is_empty())
         .filter(|(_, r)| {
             let active = r.latest_active().is_some();
             match status {
@@ -773,9 +866,27 @@ fn list_task_definition_families(api: &Api, _arns: &Arns, body: &str) -> Read {
 
 fn service_out(api: &Api, arns: &Arns, written: &register::ServiceWritten) -> Out {
     let runtime = runtime(api, &written.cluster)?;
+    let state = state(api)?;
     Ok(json!({
-        "service": shapes::service(arns, &written.cluster, &written.name, &written.record, &runtime)
+        "service": shapes::service(
+            arns,
+            &written.cluster,
+            &written.name,
+            &written.record,
+            &runtime,
+            default_strategy(&state, &written.cluster),
+        )
     }))
+}
+
+/// The cluster's `defaultCapacityProviderStrategy` (none for the embedded default cluster).
+fn default_strategy<'a>(
+    state: &'a State,
+    cluster: &str,
+) -> &'a [crate::model::ecs::CapacityProviderStrategyItem] {
+    state.clusters.get(cluster).map_or(&[][..], |r| {
+        r.spec.default_capacity_provider_strategy.as_slice()
+    })
 }
 
 fn create_service(api: &Api, arns: &Arns, body: &str) -> Out {
@@ -903,6 +1014,7 @@ fn describe_services(api: &Api, arns: &Arns, body: &str) -> Read {
     let state = state(api)?;
     let cluster = known_cluster(&state, request.cluster.as_deref())?;
     let runtime = runtime(api, &cluster)?;
+    let defaults = default_strategy(&state, &cluster);
     let mut services = Vec::with_capacity(request.services.len());
     let mut failures = Vec::new();
     for text in &request.services {
@@ -913,7 +1025,7 @@ fn describe_services(api: &Api, arns: &Arns, body: &str) -> Read {
             .and_then(|(_, s)| s.get_key_value(&name))
         {
             Some((name, record)) => {
-                let shape = shapes::service_shape(arns, &cluster, name, record, &runtime);
+                let shape = shapes::service_shape(arns, &cluster, name, record, &runtime, defaults);
                 services.push(Described::Live(if tags {
                     shape
                 } else {
@@ -1401,7 +1513,9 @@ async fn update_container_instances_state(api: &Arc<Api>, arns: &Arns, body: &st
     let session = api.session.clone();
     let lock_timeout = api.lock_timeout;
     let (for_write, in_cluster) = (known.clone(), cluster.clone());
+    let turn = api.writes.turn(lock_timeout).await?;
     let changed = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
         let mut changed = false;
         for host in &for_write {
             let drained = ops::hosts::set_draining(
@@ -1505,6 +1619,64 @@ mod tests {
         assert!(check_include(&["TAGS".into()], &["TAGS"]).is_ok());
         let e = check_include(&["TAG".into()], &["TAGS"]).expect_err("unknown");
         assert!(e.message.contains("`include`: `TAG`"), "{}", e.message);
+    }
+
+    fn api_over(dir: &std::path::Path) -> Arc<Api> {
+        let store = crate::state::store::StateDir::open(dir).expect("state dir");
+        Arc::new(Api {
+            session: Session::new(store, Arc::new(crate::docker::transport::NoTransport)),
+            account: "123456789012".into(),
+            lock_timeout: Duration::from_secs(10),
+            nudge: Arc::new(|| {}),
+            deleted: Default::default(),
+            cache: Default::default(),
+            writes: Default::default(),
+        })
+    }
+
+    fn arns() -> Arns {
+        Arns {
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+        }
+    }
+
+    /// Issue 11: concurrent RegisterTaskDefinition calls wait for each other (in line, then
+    /// the state lock) instead of failing with "the state is locked"; each gets its own
+    /// revision, with no gap and no repeat.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_registrations_all_succeed_with_consecutive_revisions() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let api = api_over(dir.path());
+        let calls: Vec<_> = (0..24)
+            .map(|i| {
+                let body = format!(
+                    r#"{{"family":"web","containerDefinitions":[{{"name":"web","image":"nginx:1.27","memory":64,"environment":[{{"name":"N","value":"{i}"}}]}}]}}"#
+                );
+                tokio::spawn(dispatch(api.clone(), arns(), "RegisterTaskDefinition", body))
+            })
+            .collect();
+        let mut revisions = Vec::new();
+        for call in calls {
+            match call.await.expect("joined").expect("registered") {
+                Reply::Value(v) => revisions.push(v["taskDefinition"]["revision"].as_u64()),
+                Reply::Json(_) => panic!("a write answers with a value"),
+            }
+        }
+        revisions.sort();
+        assert_eq!(revisions, (1..=24).map(Some).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn a_write_that_waits_past_the_lock_timeout_is_a_server_exception() {
+        let queue = WriteQueue::default();
+        let _first = queue.turn(Duration::from_millis(10)).await.expect("free");
+        let e = queue
+            .turn(Duration::from_millis(20))
+            .await
+            .expect_err("busy");
+        assert_eq!(e.code, "ServerException");
+        assert!(e.message.contains("busy"), "{}", e.message);
     }
 
     #[test]
