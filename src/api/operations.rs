@@ -1,6 +1,8 @@
 //! One function per ECS operation: decode the request (typed, every problem named), call
-//! the operations layer, build the response shape. Writes run off the async threads (they
-//! take the state lock) and nudge the reconcilers when they change something.
+//! the operations layer, build the response shape. Writes take their turn in the server's
+//! [`WriteQueue`], run off the async threads (they take the state lock) and nudge the
+//! reconcilers when they change something. Reads run on the async thread while the files
+//! they need are parsed already ([`read_here`]); a changed file is parsed off it.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
