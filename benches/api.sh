@@ -117,6 +117,16 @@ request = function()
     '{"family":"bench-writes","containerDefinitions":[{"name":"web","image":"nginx:1.27","memory":64,"environment":[{"name":"N","value":"%s-%d"}]}]}',
     tostring(tid), n))
 end
+-- The body of every answer that is not a 200, so a failure says what it was.
+response = function(status, headers, body)
+  if status ~= 200 then
+    local f = io.open(os.getenv("FAILURES"), "a")
+    if f then
+      f:write(status .. " " .. body .. "\n")
+      f:close()
+    end
+  end
+end
 LUA
 
 # One request of each, to show they are answered (not errors).
@@ -131,21 +141,41 @@ code=$(check DescribeServices '{"cluster":"bench","services":["svc-0000","svc-00
 
 report() {
     local what=$1 out=$2
-    local rps p50 p99 errors
+    local rps p50 p99 errors timeouts
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
     p50=$(awk '$1 == "50%" {print $2}' "$out")
     p99=$(awk '$1 == "99%" {print $2}' "$out")
     errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' "$out")
-    printf '%-40s %10s req/s   p50 %8s   p99 %8s   non-2xx %s\n' "$what" "$rps" "$p50" "$p99" "${errors:-0}"
+    timeouts=$(awk '/Socket errors:/ {print $NF}' "$out")
+    # The machine may be shared: the load average says how quiet it was.
+    printf '%-40s %10s req/s   p50 %8s   p99 %8s   non-2xx %s   timeouts %s   load %s\n' "$what" "$rps" \
+        "$p50" "$p99" "${errors:-0}" "${timeouts:-0}" "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
+# The server's CPU time (ticks) and context switches: per request, they hardly depend on
+# what else the machine runs, unlike latencies.
+server_cpu() { awk '{print $14 + $15}' "/proc/$serve_pid/stat"; }
+server_switches() { cat "/proc/$serve_pid"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s}'; }
+
 log "wrk: $THREADS threads, $CONNECTIONS connections, $DURATION each"
+cpu0=$(server_cpu) switches0=$(server_switches)
 SERVICES=$SERVICES wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency \
     -s "$work/describe.lua" "http://127.0.0.1:$port/" >"$work/describe.out"
+cpu1=$(server_cpu) switches1=$(server_switches)
 report "DescribeServices (10 of $SERVICES)" "$work/describe.out"
-wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency \
+requests=$(awk '/requests in/ {print $1}' "$work/describe.out")
+if [ "${requests:-0}" -gt 0 ]; then
+    log "  server per DescribeServices: $(((cpu1 - cpu0) * 1000000 / $(getconf CLK_TCK) / requests)) us of CPU, $(echo "scale=2; ($switches1 - $switches0) / $requests" | bc) context switches"
+fi
+# Writes wait in line for each other (and the lock, 10 s at most): wrk's own timeout (2 s)
+# would leave the slowest out of the latencies, so it is longer than that.
+FAILURES=$work/failures.txt wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency --timeout 15s \
     -s "$work/register.lua" "http://127.0.0.1:$port/" >"$work/register.out"
 report "RegisterTaskDefinition (new revision)" "$work/register.out"
+if [ -s "$work/failures.txt" ]; then
+    log "non-2xx answers of RegisterTaskDefinition (count, status, body):"
+    cut -c1-300 "$work/failures.txt" | sort | uniq -c >&2
+fi
 revisions=$(curl -sS -X POST "http://127.0.0.1:$port/" \
     -H 'X-Amz-Target: AmazonEC2ContainerServiceV20141113.DescribeTaskDefinition' \
     -d '{"taskDefinition":"bench-writes"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["taskDefinition"]["revision"])')

@@ -1217,3 +1217,140 @@ fn a_draining_container_instance_loses_its_tasks_and_gets_them_back_when_active(
         cluster.running("drained").is_empty()
     });
 }
+
+/// Issue 11: a task placed through a capacity provider strategy carries
+/// `capacityProviderName`; a service with no strategy of its own shows the cluster's default
+/// one (and no launch type); DescribeClusters counts the tasks on the hosts, with
+/// `statistics` when asked to include them.
+#[test]
+fn capacity_providers_and_cluster_counts_are_described() {
+    let Some(pyenv) = pyenv() else { return };
+    let env = Env::new();
+    let cluster = TestCluster::new("apicp");
+    let c = cluster.name.clone();
+    let manifest = format!(
+        "apiVersion: ecsctl/v1\nkind: Cluster\nmetadata: {{ name: {c} }}\nspec:\n  hosts:\n    - {{ name: a, endpoint: local }}\n    - {{ name: b, endpoint: local }}\n  capacityProviders:\n    - {{ name: pool-a, hosts: [a] }}\n    - {{ name: pool-b, hosts: [b] }}\n  defaultCapacityProviderStrategy:\n    - {{ capacityProvider: pool-b, weight: 1 }}\n"
+    );
+    let path = env.write("cluster.yaml", &manifest);
+    let run = env.run(&[
+        "apply",
+        "-f",
+        &path.display().to_string(),
+        "--auto-approve",
+        "--no-wait",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let served = Served::start_in(env, pyenv, &[]);
+    let c = c.as_str();
+    served.aws_ok(&[
+        "register-task-definition",
+        "--cli-input-json",
+        &task_definition("web", "1"),
+    ]);
+    let by_default = served.aws_ok(&[
+        "create-service",
+        "--cluster",
+        c,
+        "--service-name",
+        "web",
+        "--task-definition",
+        "web",
+        "--desired-count",
+        "1",
+    ]);
+    let service = &by_default["service"];
+    assert_eq!(
+        service["capacityProviderStrategy"][0]["capacityProvider"], "pool-b",
+        "{service}"
+    );
+    assert!(service.get("launchType").is_none(), "{service}");
+    served.aws_ok(&[
+        "create-service",
+        "--cluster",
+        c,
+        "--service-name",
+        "pinned",
+        "--task-definition",
+        "web",
+        "--desired-count",
+        "1",
+        "--capacity-provider-strategy",
+        "capacityProvider=pool-a,weight=1",
+    ]);
+    served.aws_ok(&[
+        "wait",
+        "services-stable",
+        "--cluster",
+        c,
+        "--services",
+        "web",
+        "pinned",
+    ]);
+
+    for (service, provider) in [("web", "pool-b"), ("pinned", "pool-a")] {
+        let listed = served.aws_ok(&["list-tasks", "--cluster", c, "--service-name", service]);
+        let arn = listed["taskArns"][0]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let described = served.aws_ok(&["describe-tasks", "--cluster", c, "--tasks", &arn]);
+        let task = &described["tasks"][0];
+        assert_eq!(task["capacityProviderName"], provider, "{task}");
+        assert_eq!(task["launchType"], "EC2", "{task}");
+    }
+
+    let clusters = served.aws_ok(&[
+        "describe-clusters",
+        "--clusters",
+        c,
+        "--include",
+        "STATISTICS",
+    ]);
+    let described = &clusters["clusters"][0];
+    assert_eq!(described["runningTasksCount"], 2, "{described}");
+    assert_eq!(described["pendingTasksCount"], 0, "{described}");
+    assert_eq!(described["activeServicesCount"], 2, "{described}");
+    assert_eq!(
+        described["registeredContainerInstancesCount"], 2,
+        "{described}"
+    );
+    let statistic = |name: &str| {
+        described["statistics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["name"] == name)
+            .map(|s| s["value"].clone())
+    };
+    assert_eq!(
+        statistic("runningEC2TasksCount"),
+        Some("2".into()),
+        "{described}"
+    );
+    assert_eq!(
+        statistic("activeEC2ServiceCount"),
+        Some("2".into()),
+        "{described}"
+    );
+    assert_eq!(
+        statistic("runningFargateTasksCount"),
+        Some("0".into()),
+        "{described}"
+    );
+    let plain = served.aws_ok(&["describe-clusters", "--clusters", c]);
+    assert!(plain["clusters"][0].get("statistics").is_none(), "{plain}");
+
+    for service in ["web", "pinned"] {
+        served.aws_ok(&[
+            "delete-service",
+            "--cluster",
+            c,
+            "--service",
+            service,
+            "--force",
+        ]);
+    }
+    common::docker::wait_for("the tasks to be stopped", Duration::from_secs(60), || {
+        cluster.containers(&["status=running"], false).is_empty()
+    });
+}

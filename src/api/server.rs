@@ -48,6 +48,7 @@ impl Server {
         shutdown: impl std::future::Future<Output = ()>,
     ) {
         tokio::pin!(shutdown);
+        let revisions = tokio::spawn(super::operations::remove_unused_revisions(self.api.clone()));
         loop {
             let accepted = tokio::select! {
                 _ = &mut shutdown => break,
@@ -74,6 +75,7 @@ impl Server {
                 }
             });
         }
+        revisions.abort();
     }
 
     async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {

@@ -9,7 +9,9 @@ use serde_json::{Map, Value, json};
 use super::arn::Arns;
 use super::reply::absent_value;
 use crate::controller::inspect::TaskView;
-use crate::model::ecs::Tag;
+use crate::model::ecs::{CapacityProviderStrategyItem, Tag};
+use crate::model::effective;
+use crate::ops::cluster_counts::{self, ClusterCounts};
 use crate::ops::hosts::HostView;
 use crate::reconcile::task::{DesiredStatus, Health, TaskGroup, TaskStatus};
 use crate::state::{
@@ -56,12 +58,19 @@ pub struct SettingShape<'a> {
     value: Option<&'a str>,
 }
 
+/// An entry of `Cluster.statistics` (a `KeyValuePair`: the count as a string).
+#[derive(Serialize)]
+pub struct StatisticShape {
+    name: &'static str,
+    value: String,
+}
+
 /// A `Cluster`, typed: fields in sorted key order (see [`super::reply`]). The members
 /// DescribeClusters returns only when `include` names them are `Option`s.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterShape<'a> {
-    active_services_count: usize,
+    active_services_count: u32,
     capacity_providers: Vec<String>,
     cluster_arn: String,
     cluster_name: &'a str,
@@ -69,12 +78,12 @@ pub struct ClusterShape<'a> {
     configuration: Option<Value>,
     default_capacity_provider_strategy: Value,
     pending_tasks_count: u32,
-    registered_container_instances_count: usize,
+    registered_container_instances_count: u32,
     running_tasks_count: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     settings: Option<Vec<SettingShape<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    statistics: Option<[(); 0]>,
+    statistics: Option<Vec<StatisticShape>>,
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     tags: Option<&'a [Tag]>,
@@ -103,11 +112,11 @@ impl ClusterShape<'_> {
 
 /// A `Cluster`, with everything ECS can include (DescribeClusters leaves out what its
 /// `include` does not ask for: [`ClusterShape::included`]). Settings not set read as ECS's
-/// defaults (`containerInsights`: `disabled`).
+/// defaults (`containerInsights`: `disabled`). The counts are [`cluster_counts`]'.
 pub fn cluster_shape<'a>(
     arns: &Arns,
     state: &'a State,
-    runtime: &Runtime,
+    counts: &ClusterCounts,
     name: &'a str,
 ) -> ClusterShape<'a> {
     let spec = state.cluster_spec(name).unwrap_or_default();
@@ -125,19 +134,8 @@ pub fn cluster_shape<'a>(
             }),
         }
     }
-    let services = state.services.get(name).map_or(0, |services| {
-        services
-            .values()
-            .filter(|r| r.status == ServiceStatus::Active)
-            .count()
-    });
-    let (running, pending) = runtime
-        .services
-        .values()
-        .filter_map(|s| s.counts)
-        .fold((0, 0), |(r, p), c| (r + c.running, p + c.pending));
     ClusterShape {
-        active_services_count: services,
+        active_services_count: counts.active_services,
         capacity_providers: spec
             .capacity_providers
             .iter()
@@ -154,19 +152,31 @@ pub fn cluster_shape<'a>(
         )
         .map(prune)
         .unwrap_or_else(|_| json!([])),
-        pending_tasks_count: pending,
-        registered_container_instances_count: spec.hosts.len(),
-        running_tasks_count: running,
+        pending_tasks_count: counts.pending_tasks,
+        registered_container_instances_count: counts.registered_container_instances,
+        running_tasks_count: counts.running_tasks,
         settings: Some(settings),
-        statistics: Some([]),
+        statistics: Some(
+            counts
+                .statistics
+                .named()
+                .into_iter()
+                .map(|(name, n)| StatisticShape {
+                    name,
+                    value: n.to_string(),
+                })
+                .collect(),
+        ),
         status: "ACTIVE",
         tags: Some(record.map_or(&[][..], |r| r.tags.as_slice())),
     }
 }
 
-/// [`cluster_shape`] as a `Value`, for the writes.
+/// [`cluster_shape`] as a `Value`, for the writes: counted from the reconciler's last view
+/// of the services, without asking the hosts.
 pub fn cluster(arns: &Arns, state: &State, runtime: &Runtime, name: &str) -> Value {
-    serde_json::to_value(cluster_shape(arns, state, runtime, name))
+    let counts = cluster_counts::counts(state, runtime, name, None);
+    serde_json::to_value(cluster_shape(arns, state, &counts, name))
         .map(prune)
         .unwrap_or_else(|_| json!({}))
 }
@@ -322,6 +332,7 @@ pub fn service_shape<'a>(
     name: &'a str,
     record: &'a ServiceRecord,
     runtime: &'a Runtime,
+    cluster_default: &[CapacityProviderStrategyItem],
 ) -> ServiceShape<'a> {
     let progress = runtime.services.get(name);
     let counts = progress.and_then(|p| p.counts).unwrap_or_default();
@@ -373,7 +384,15 @@ pub fn service_shape<'a>(
         })
         .unwrap_or_default();
     let spec = &record.spec;
-    let capacity_provider_strategy = member(&spec.capacity_provider_strategy);
+    // A service that names neither a strategy nor a launch type places with the cluster's
+    // default strategy, and ECS shows it as the service's own.
+    let capacity_provider_strategy = if spec.capacity_provider_strategy.is_empty()
+        && !effective::service_capacity_provider_strategy(spec, cluster_default).is_empty()
+    {
+        serde_json::to_value(cluster_default).ok().map(prune)
+    } else {
+        member(&spec.capacity_provider_strategy)
+    };
     // ECS gives a service a launch type or a capacity provider strategy, never both.
     let launch_type = match (&spec.launch_type, &capacity_provider_strategy) {
         (Some(_), _) => member(&spec.launch_type),
@@ -429,10 +448,18 @@ pub fn service(
     name: &str,
     record: &ServiceRecord,
     runtime: &Runtime,
+    cluster_default: &[CapacityProviderStrategyItem],
 ) -> Value {
-    serde_json::to_value(service_shape(arns, cluster, name, record, runtime))
-        .map(prune)
-        .unwrap_or_else(|_| json!({}))
+    serde_json::to_value(service_shape(
+        arns,
+        cluster,
+        name,
+        record,
+        runtime,
+        cluster_default,
+    ))
+    .map(prune)
+    .unwrap_or_else(|_| json!({}))
 }
 
 fn health(h: Health) -> &'static str {
@@ -511,7 +538,8 @@ pub fn task(arns: &Arns, cluster: &str, view: &TaskView, revision: Option<&Revis
         "healthStatus": health(state.health),
         "group": group,
         "startedBy": task.deployment,
-        "launchType": "EC2",
+        "launchType": task.launch_type,
+        "capacityProviderName": view.capacity_provider_name,
         "createdAt": ts(task.created_at),
         "startedAt": task.started_at().map(ts),
         "stoppedAt": if state.last_status == TaskStatus::Stopped { stopped_at.map(ts) } else { None },
@@ -572,7 +600,8 @@ mod tests {
         let state = State::empty("l".into());
         let runtime = Runtime::default();
         let keys = |include: &[String]| {
-            let shape = cluster_shape(&arns, &state, &runtime, "default").included(include);
+            let counts = cluster_counts::counts(&state, &runtime, "default", None);
+            let shape = cluster_shape(&arns, &state, &counts, "default").included(include);
             let value = serde_json::to_value(shape).expect("value");
             ["configuration", "settings", "statistics", "tags"]
                 .into_iter()
@@ -691,7 +720,7 @@ mod tests {
     #[test]
     fn a_typed_service_serializes_as_the_pruned_value_would() {
         let (record, runtime) = busy_service();
-        let shape = service_shape(&arns(), "c", "web", &record, &runtime);
+        let shape = service_shape(&arns(), "c", "web", &record, &runtime, &[]);
         let (typed, value) = crate::api::reply::canonical(&shape);
         assert_eq!(typed, value);
         let v: Value = serde_json::from_str(&typed).expect("json");
@@ -703,7 +732,7 @@ mod tests {
         assert_eq!(v["events"][0]["message"], "second");
         assert_eq!(v["tags"], json!([{"key": "team", "value": "a"}]));
         assert_eq!(v["createdAt"], json!(0.5));
-        let untagged = service_shape(&arns(), "c", "web", &record, &runtime).without_tags();
+        let untagged = service_shape(&arns(), "c", "web", &record, &runtime, &[]).without_tags();
         let (typed, value) = crate::api::reply::canonical(&untagged);
         assert_eq!(typed, value);
         assert!(!typed.contains("\"tags\""));
@@ -712,7 +741,7 @@ mod tests {
             spec: Default::default(),
             ..record
         };
-        let v = serde_json::to_value(service_shape(&arns(), "c", "web", &plain, &runtime))
+        let v = serde_json::to_value(service_shape(&arns(), "c", "web", &plain, &runtime, &[]))
             .expect("value");
         assert_eq!(v["launchType"], "EC2");
         assert_eq!(v["deploymentController"], json!({"type": "ECS"}));
@@ -733,7 +762,8 @@ mod tests {
         let runtime = Runtime::default();
         let all = ["CONFIGURATIONS", "SETTINGS", "STATISTICS", "TAGS"].map(String::from);
         for include in [&all[..], &[]] {
-            let shape = cluster_shape(&arns(), &state, &runtime, "c").included(include);
+            let counts = cluster_counts::counts(&state, &runtime, "c", None);
+            let shape = cluster_shape(&arns(), &state, &counts, "c").included(include);
             let (typed, value) = crate::api::reply::canonical(&shape);
             assert_eq!(typed, value);
         }

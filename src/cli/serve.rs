@@ -88,6 +88,7 @@ async fn serve(
         nudge,
         deleted: Default::default(),
         cache: Default::default(),
+        writes: Default::default(),
     };
     let server = Arc::new(Server {
         api: Arc::new(api),

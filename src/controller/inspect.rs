@@ -271,6 +271,7 @@ mod tests {
                     deregistered_at: None,
                     spec,
                 }],
+                removed_through: None,
             },
         );
         let deployment = Deployment {

@@ -16,13 +16,16 @@
 //! | [`scale`] | `scale`, `rollback`: recorded imperative changes |
 //! | [`hosts`] | `get hosts`, `drain`, `undrain` |
 //! | [`tasks`] | `get tasks`, `describe task`, the tasks of a target (`logs`, `exec`), usage (`top`) |
+//! | [`cluster_counts`] | a cluster's task and service counts, as ECS's `Cluster` and its `statistics` carry them |
 //! | [`views`] | `get clusters|taskdefs|services`, `describe service|taskdef`, `events` |
 //! | [`schema`] | `schema`: the JSON Schema of manifests, generated from the model |
 //! | [`register`] | the ECS API's writes: register/deregister task definitions, create/update/delete services and clusters |
+//! | [`revisions`] | deleted task definition revisions removed once no task or service uses them |
 //! | [`resolve`], [`target`] | names to objects: clusters, services, hosts, task prefixes |
 
 pub mod alarm;
 pub mod apply;
+pub mod cluster_counts;
 pub mod converge;
 pub mod delete;
 pub mod deploy;
@@ -33,6 +36,7 @@ pub mod manifests;
 pub mod protection;
 pub mod register;
 pub mod resolve;
+pub mod revisions;
 pub mod run_task;
 pub mod scale;
 pub mod scaling;

@@ -17,8 +17,8 @@
 //! Where this differs from ECS: registering content equal to the family's newest ACTIVE
 //! revision returns that revision instead of a new, identical one (the state keeps one
 //! revision per content change, as `apply` does). A deleted revision stays
-//! DELETE_IN_PROGRESS in the state for good (ECS removes it once nothing uses it): its
-//! number is never given again either way.
+//! DELETE_IN_PROGRESS until nothing uses it, then goes ([`super::revisions`]); its number is
+//! never given again.
 
 use std::time::Duration;
 

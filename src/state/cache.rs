@@ -58,7 +58,7 @@ fn read_if_changed(path: &Path, cached: Option<Stamp>) -> Result<Option<(Stamp, 
     // another inode). Only a changed file is opened, and its identity then taken from the
     // descriptor that is read.
     if let Some(stamp) = cached
-        && std::fs::metadata(path).is_ok_and(|m| Stamp::of(&m) == stamp)
+        && unchanged(path, cached)
     {
         return Ok(Some((stamp, None)));
     }
@@ -81,7 +81,27 @@ fn read_if_changed(path: &Path, cached: Option<Stamp>) -> Result<Option<(Stamp, 
     Ok(Some((stamp, Some(text))))
 }
 
+/// True when the file at `path` is the one `cached` names (one `stat`).
+fn unchanged(path: &Path, cached: Option<Stamp>) -> bool {
+    cached.is_some_and(|stamp| std::fs::metadata(path).is_ok_and(|m| Stamp::of(&m) == stamp))
+}
+
 impl StateCache {
+    /// The state as last parsed, when `state.json` is still that file; `None` when it must
+    /// be read (and parsed) again, or was never read: then [`Self::state`] does it.
+    pub fn state_if_unchanged(&self, dir: &StateDir) -> Option<Arc<State>> {
+        let slot = self.state.lock().ok()?;
+        let slot = slot.as_ref()?;
+        unchanged(&dir.state_path(), Some(slot.stamp)).then(|| slot.value.clone())
+    }
+
+    /// [`Self::state_if_unchanged`] for a cluster's runtime record.
+    pub fn runtime_if_unchanged(&self, dir: &StateDir, cluster: &str) -> Option<Arc<Runtime>> {
+        let slots = self.runtimes.lock().ok()?;
+        let slot = slots.get(cluster)?;
+        unchanged(&dir.runtime_path(cluster), Some(slot.stamp)).then(|| slot.value.clone())
+    }
+
     /// The recorded state, or an empty one before the first write.
     pub fn state(&self, dir: &StateDir) -> Result<Arc<State>> {
         let path = dir.state_path();
@@ -169,14 +189,19 @@ mod tests {
         assert_eq!(first.serial, 1);
         let again = cache.state(&dir).expect("cached");
         assert!(Arc::ptr_eq(&first, &again));
+        let unchanged = cache.state_if_unchanged(&dir).expect("unchanged");
+        assert!(Arc::ptr_eq(&first, &unchanged));
         state.serial = 2;
         write(&dir, &state);
+        assert!(cache.state_if_unchanged(&dir).is_none(), "replaced");
         assert_eq!(cache.state(&dir).expect("reread").serial, 2);
         assert_eq!(cache.runtime(&dir, "c").expect("none").services.len(), 0);
         dir.update_runtime("c", "lineage", |r| {
             r.services.insert("web".into(), Default::default());
         })
         .expect("runtime");
+        assert!(cache.runtime_if_unchanged(&dir, "c").is_none(), "replaced");
         assert_eq!(cache.runtime(&dir, "c").expect("runtime").services.len(), 1);
+        assert!(cache.runtime_if_unchanged(&dir, "c").is_some());
     }
 }

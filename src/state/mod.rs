@@ -184,8 +184,13 @@ pub struct ObjectRecord<T> {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FamilyRecord {
-    /// Ascending by revision. Revisions are never removed, only made INACTIVE.
+    /// Ascending by revision. Revisions are made INACTIVE, then DELETE_IN_PROGRESS; only a
+    /// DELETE_IN_PROGRESS one is removed, once nothing uses it.
     pub revisions: Vec<Revision>,
+    /// The highest revision number given, when that revision was removed: numbers are
+    /// never given twice. Absent until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_through: Option<u32>,
 }
 
 impl FamilyRecord {
@@ -201,7 +206,8 @@ impl FamilyRecord {
     }
 
     pub fn next_revision(&self) -> u32 {
-        self.latest().map_or(1, |r| r.revision + 1)
+        let given = self.latest().map_or(0, |r| r.revision);
+        given.max(self.removed_through.unwrap_or(0)) + 1
     }
 }
 
