@@ -1354,3 +1354,59 @@ fn capacity_providers_and_cluster_counts_are_described() {
         cluster.containers(&["status=running"], false).is_empty()
     });
 }
+
+#[test]
+fn run_task_launches_one_off_tasks_that_the_waiters_follow() {
+    let Some(pyenv) = pyenv() else { return };
+    let (env, cluster) = with_cluster("run");
+    let served = Served::start_in(env, pyenv, &[]);
+    let c = cluster.name.as_str();
+    let mut body: Value = serde_json::from_str(&task_definition("oneoff", "1")).expect("json");
+    body["containerDefinitions"][0]["command"] = serde_json::json!(["sh", "-c", "sleep 2; exit 0"]);
+    served.aws_ok(&[
+        "register-task-definition",
+        "--cli-input-json",
+        &body.to_string(),
+    ]);
+    let ran = served.aws_ok(&[
+        "run-task",
+        "--cluster",
+        c,
+        "--task-definition",
+        "oneoff",
+        "--count",
+        "2",
+        "--started-by",
+        "e2e",
+    ]);
+    let tasks = ran["tasks"].as_array().cloned().unwrap_or_default();
+    assert_eq!(tasks.len(), 2, "{ran}");
+    assert_eq!(ran["failures"], serde_json::json!([]), "{ran}");
+    for t in &tasks {
+        assert!(
+            t["taskDefinitionArn"]
+                .as_str()
+                .is_some_and(|a| a.ends_with(":task-definition/oneoff:1")),
+            "{t}"
+        );
+        assert_eq!(t["startedBy"], "e2e", "{t}");
+        assert_eq!(t["launchType"], "EC2", "{t}");
+    }
+    let arns: Vec<String> = tasks
+        .iter()
+        .map(|t| t["taskArn"].as_str().expect("arn").to_string())
+        .collect();
+    let mut wait = vec!["wait", "tasks-stopped", "--cluster", c, "--tasks"];
+    wait.extend(arns.iter().map(String::as_str));
+    served.aws_ok(&wait);
+    let mut describe = vec!["describe-tasks", "--cluster", c, "--tasks"];
+    describe.extend(arns.iter().map(String::as_str));
+    let described = served.aws_ok(&describe);
+    for t in described["tasks"].as_array().into_iter().flatten() {
+        assert_eq!(t["lastStatus"], "STOPPED", "{t}");
+        assert_eq!(t["containers"][0]["exitCode"], 0, "{t}");
+    }
+    let (code, _, stderr) = served.aws(&["run-task", "--cluster", c, "--task-definition", "nope"]);
+    assert_ne!(code, 0);
+    assert_eq!(code_of(&stderr), "ClientException", "{stderr}");
+}

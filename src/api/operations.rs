@@ -106,7 +106,7 @@ impl Deleted {
 }
 
 /// The operations ecsctl answers.
-pub const OPERATIONS: [&str; 26] = [
+pub const OPERATIONS: [&str; 27] = [
     "CreateCluster",
     "UpdateCluster",
     "UpdateClusterSettings",
@@ -133,6 +133,7 @@ pub const OPERATIONS: [&str; 26] = [
     "TagResource",
     "UntagResource",
     "StopTask",
+    "RunTask",
 ];
 
 type Out = Result<Value, ApiError>;
@@ -189,6 +190,7 @@ pub async fn dispatch(
         "TagResource" => blocking(tag_resource).await,
         "UntagResource" => blocking(untag_resource).await,
         "StopTask" => value(stop_task(&api, &arns, &body).await),
+        "RunTask" => value(run_task(&api, &arns, &body).await),
         "ListTasks" => list_tasks(&api, &arns, &body).await,
         "DescribeTasks" => describe_tasks(&api, &arns, &body).await,
         "ListContainerInstances" => value(list_container_instances(&api, &arns, &body).await),
@@ -1333,6 +1335,112 @@ async fn observed_tasks(
     let listing = ops::tasks::list(&api.session, &state, Some(&cluster), service, false).await?;
     let tasks = listing.tasks.into_iter().map(|(_, t)| t).collect();
     Ok((state, cluster, tasks))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RunTaskRequest {
+    cluster: Option<String>,
+    task_definition: Option<String>,
+    count: Option<u32>,
+    started_by: Option<String>,
+    launch_type: Option<String>,
+    capacity_provider_strategy: Vec<crate::model::ecs::CapacityProviderStrategyItem>,
+    /// The aws CLI sends one with every run; accepted, not yet used to make retries idempotent.
+    #[allow(dead_code)]
+    client_token: Option<String>,
+}
+
+/// `RunTask`: the tasks are placed and launched as `ecsctl run-task` does (beside the
+/// reconciler that `serve` runs); the answer describes each launched task, and a task that
+/// could not start is a failure.
+async fn run_task(api: &Api, arns: &Arns, body: &str) -> Out {
+    use crate::ops::run_task::{Progress, RunTask, revision_to_run};
+    let request: RunTaskRequest = decode(body)?;
+    let text = required(&request.task_definition, "taskDefinition")?;
+    let count = request.count.unwrap_or(1);
+    if !(1..=10).contains(&count) {
+        return Err(ApiError::invalid("`count`: between 1 and 10 tasks"));
+    }
+    let launch_type = match request.launch_type.as_deref() {
+        None => None,
+        Some("FARGATE") => Some(crate::model::ecs::LaunchType::Fargate),
+        Some("EC2" | "EXTERNAL") => Some(crate::model::ecs::LaunchType::Ec2),
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "`launchType`: `{other}` is not EC2, FARGATE or EXTERNAL"
+            )));
+        }
+    };
+    let cluster = request
+        .cluster
+        .as_deref()
+        .map(arn::cluster_name)
+        .transpose()?
+        .unwrap_or_else(|| DEFAULT_CLUSTER.to_string());
+    let session = api.session.clone();
+    let state = tokio::task::spawn_blocking(move || session.state_or_empty())
+        .await
+        .map_err(|e| ApiError::server(e.to_string()))?
+        .map_err(ops::OpsError::Other)?;
+    ops::resolve::cluster(&state, &cluster)?;
+    let (task_definition, spec) = revision_to_run(&state, text)?;
+    let run = RunTask {
+        cluster: cluster.clone(),
+        task_definition,
+        spec,
+        count,
+        started_by: request.started_by.unwrap_or_default(),
+        constraints: Default::default(),
+        capacity_provider_strategy: request.capacity_provider_strategy,
+        launch_type,
+        wait: None,
+    };
+    // The run reports progress through a callback that stays on its thread: it runs on a
+    // thread of its own, with a runtime of its own.
+    let session = api.session.clone();
+    let ran = tokio::task::spawn_blocking(move || -> ops::OpsResult<_> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| ops::OpsError::Other(e.into()))?;
+        let mut failed = Vec::new();
+        let mut on = |progress: Progress| {
+            if let Progress::LaunchFailed { task_id, reason } = progress {
+                failed.push((task_id, reason));
+            }
+        };
+        let outcome = runtime.block_on(ops::run_task::run_task(
+            &session,
+            &run,
+            Default::default(),
+            &mut on,
+        ))?;
+        Ok((outcome, failed))
+    })
+    .await
+    .map_err(|e| ApiError::server(e.to_string()))?;
+    let (outcome, failed) = ran?;
+    (api.nudge)();
+    let mut tasks = Vec::new();
+    for id in &outcome.launched {
+        if failed.iter().any(|(f, _)| f == id) {
+            continue;
+        }
+        let (cluster, view, _) =
+            ops::tasks::describe(&api.session, &state, id, Some(&cluster)).await?;
+        tasks.push(shapes::task(
+            arns,
+            &cluster,
+            &view,
+            state.revision(&view.task.task_definition),
+        ));
+    }
+    let failures: Vec<Value> = failed
+        .iter()
+        .map(|(id, reason)| json!({ "arn": arns.task(&cluster, id), "reason": reason }))
+        .collect();
+    Ok(json!({ "tasks": tasks, "failures": failures }))
 }
 
 #[derive(Deserialize, Default)]

@@ -478,6 +478,11 @@ pub fn task(arns: &Arns, cluster: &str, view: &TaskView, revision: Option<&Revis
         TaskGroup::Service(name) => format!("service:{name}"),
         TaskGroup::Standalone(_) => format!("family:{}", task.task_definition.family),
     };
+    // A service's tasks are started by their deployment; a run's by whoever it says.
+    let started_by = match &task.group {
+        TaskGroup::Standalone(by) if !by.is_empty() => Some(by.clone()),
+        _ => task.deployment.clone(),
+    };
     let image_of = |name: &str| {
         revision.and_then(|r| {
             r.spec
@@ -537,7 +542,7 @@ pub fn task(arns: &Arns, cluster: &str, view: &TaskView, revision: Option<&Revis
         },
         "healthStatus": health(state.health),
         "group": group,
-        "startedBy": task.deployment,
+        "startedBy": started_by,
         "launchType": task.launch_type,
         "capacityProviderName": view.capacity_provider_name,
         "createdAt": ts(task.created_at),

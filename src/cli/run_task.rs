@@ -15,7 +15,6 @@ use crate::controller::reconciler::Options;
 use crate::model::ecs::{
     CapacityProviderStrategyItem, KeyValuePair, LaunchType, TaskDefinitionSpec,
 };
-use crate::model::names::TaskDefRef;
 use crate::ops::Session;
 use crate::ops::run_task::{self, Progress, RunTask};
 use crate::reconcile::standalone::Constraints;
@@ -209,28 +208,15 @@ pub fn run(cx: &Context, args: RunTaskArgs) -> Outcome {
     if state.lineage.is_empty() {
         bail!("the state is empty: register the task definition first (`ecsctl apply -f`)");
     }
-    let revision = crate::ops::resolve::task_definition(&state, &args.task_definition)?;
-    if revision.status == crate::state::RevisionStatus::DeleteInProgress {
-        bail!(
-            "task definition `{}:{}` is DELETE_IN_PROGRESS (deleted): no new task may use it",
-            args.task_definition.split(':').next().unwrap_or_default(),
-            revision.revision
-        );
-    }
-    let family = args
-        .task_definition
-        .split(':')
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    let (task_definition, spec) = run_task::revision_to_run(&state, &args.task_definition)?;
     let mut constraints = Constraints::default();
     for text in &args.placement_constraints {
         constraints.add(text).map_err(anyhow::Error::msg)?;
     }
     let request = RunTask {
         cluster: args.cluster.clone(),
-        task_definition: TaskDefRef::pinned(family, revision.revision),
-        spec: overridden(&revision.spec, &args)?,
+        task_definition,
+        spec: overridden(&spec, &args)?,
         count: args.count,
         started_by: args.started_by.clone(),
         constraints,

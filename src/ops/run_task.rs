@@ -53,6 +53,26 @@ pub struct RunTask {
     pub wait: Option<Duration>,
 }
 
+/// The revision a run names (`family`, `family:REV` or its ARN; without a revision the
+/// newest ACTIVE one), pinned, with its content. A deleted revision runs no new task.
+pub fn revision_to_run(state: &State, text: &str) -> OpsResult<(TaskDefRef, TaskDefinitionSpec)> {
+    let revision = super::resolve::task_definition(state, text)?;
+    let family = text
+        .parse::<TaskDefRef>()
+        .map_err(OpsError::Invalid)?
+        .family;
+    if revision.status == crate::state::RevisionStatus::DeleteInProgress {
+        return Err(OpsError::invalid(format!(
+            "task definition `{family}:{}` is DELETE_IN_PROGRESS (deleted): no new task may use it",
+            revision.revision
+        )));
+    }
+    Ok((
+        TaskDefRef::pinned(family, revision.revision),
+        revision.spec.clone(),
+    ))
+}
+
 /// What happens, as it happens.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Progress {
