@@ -34,6 +34,7 @@ use crate::state::store::StateDir;
 use crate::state::{DeploymentProgress, HostRuntime, Runtime, ServiceStatus, State};
 use crate::time::Timestamp;
 
+mod hooks;
 mod scaling;
 
 pub use crate::reconcile::cluster::{ServiceReport, usage};
@@ -265,7 +266,15 @@ impl Reconciler {
         let mut report = self.observed_report(now);
         let mut decision = self.decide(&state, &runtime, &objects, now);
         let traffic = decision.traffic.take();
+        let hooks: Vec<(String, crate::reconcile::service::HookLaunch)> = decision
+            .services
+            .iter()
+            .filter_map(|(name, d)| Some((name.clone(), d.hook_run.clone()?)))
+            .collect();
         self.act(&state, decision, now, &mut report);
+        if !hooks.is_empty() {
+            self.run_hooks(&state, &runtime, &hooks, now, &mut report);
+        }
         let listener_hosts: BTreeSet<String> = traffic
             .as_ref()
             .map(|t| t.proxies.keys().cloned().collect())

@@ -24,16 +24,7 @@ pub fn started_by(name: &str) -> String {
 /// The first non-zero exit code of an essential container, else the first; `None` when no
 /// essential container exited.
 pub fn essential_exit(t: &ObservedTask) -> Option<i64> {
-    let codes: Vec<i64> = t
-        .app_containers()
-        .filter(|c| c.essential)
-        .filter_map(|c| c.exit_code)
-        .collect();
-    codes
-        .iter()
-        .copied()
-        .find(|c| *c != 0)
-        .or(codes.first().copied())
+    t.essential_exit()
 }
 
 /// What a pass decided and did for one scheduled task.

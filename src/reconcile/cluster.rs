@@ -264,8 +264,22 @@ pub fn decide(input: &ClusterInput<'_>, ids: &mut dyn IdSource) -> ClusterDecisi
         ..ClusterDecision::default()
     };
     let usage = usage(tasks.iter().zip(&states), input.task_definitions);
+    // One-off tasks and how they ended, for lifecycle hooks (a task that stopped without an
+    // exit code never ran: a failure).
+    let one_off: BTreeMap<String, Option<i64>> = tasks
+        .iter()
+        .zip(&states)
+        .filter(|(t, _)| matches!(t.group, TaskGroup::Standalone(_)))
+        .map(|(t, st)| {
+            let stopped = st.last_status == crate::reconcile::task::TaskStatus::Stopped;
+            (
+                t.id.clone(),
+                stopped.then(|| t.essential_exit().unwrap_or(1)),
+            )
+        })
+        .collect();
     for name in input.services.keys() {
-        let mut decision = decide_service(input, name, &tasks, &states, &usage, ids);
+        let mut decision = decide_service(input, name, &tasks, &states, &usage, &one_off, ids);
         for (service, event) in &failed_checks {
             if service == name {
                 decision.events.insert(0, event.clone());
@@ -473,6 +487,7 @@ fn decide_service(
     tasks: &[ObservedTask],
     states: &[TaskState],
     usage: &BTreeMap<String, HostUsage>,
+    one_off: &BTreeMap<String, Option<i64>>,
     ids: &mut dyn IdSource,
 ) -> Decision {
     let empty = ServiceRuntime::default();
@@ -508,6 +523,7 @@ fn decide_service(
         launch_failures: &failures,
         providers: input.providers,
         alarms: &input.runtime.alarms,
+        hook_tasks: one_off,
     };
     service::decide(&service_input, ids)
 }

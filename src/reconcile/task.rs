@@ -113,6 +113,21 @@ pub struct ObservedTask {
 }
 
 impl ObservedTask {
+    /// The first non-zero exit code of an essential container, else the first; `None` when
+    /// no essential container exited.
+    pub fn essential_exit(&self) -> Option<i64> {
+        let codes: Vec<i64> = self
+            .app_containers()
+            .filter(|c| c.essential)
+            .filter_map(|c| c.exit_code)
+            .collect();
+        codes
+            .iter()
+            .copied()
+            .find(|c| *c != 0)
+            .or(codes.first().copied())
+    }
+
     pub fn app_containers(&self) -> impl Iterator<Item = &ObservedContainer> {
         self.containers.iter().filter(|c| !c.pause)
     }

@@ -613,6 +613,22 @@ pub struct ShiftProgress {
     /// A PAUSE hook holds the deployment at `stage`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub paused: bool,
+    /// The task of the lifecycle hook of `stage`, once launched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook: Option<HookRun>,
+}
+
+/// A lifecycle hook's one-off task.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HookRun {
+    pub stage: Stage,
+    /// Empty when the task could not be launched.
+    pub task_id: String,
+    pub since: Timestamp,
+    /// It exited 0: the stage goes on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub passed: bool,
 }
 
 /// What a command asked of a deployment (`ecsctl deployment continue|rollback`). Kept apart

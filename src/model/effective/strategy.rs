@@ -116,6 +116,23 @@ pub struct Pause {
     pub timeout: Option<(Duration, DeploymentLifecycleHookAction)>,
 }
 
+/// An AWS_LAMBDA hook whose `hookTargetArn` names an ECS task definition
+/// (`…:task-definition/FAMILY:REV` or `task-definition/FAMILY[:REV]`): ecsctl's stand-in for
+/// the Lambda function. At `stage` one task of it runs; its essential container's exit code
+/// decides (0 goes on, anything else fails the deployment).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskHook {
+    pub stage: Stage,
+    /// `FAMILY` or `FAMILY:REV`.
+    pub task_definition: String,
+}
+
+/// The task definition an AWS_LAMBDA hook's target names, if it names one.
+pub fn hook_task_definition(target: &str) -> Option<&str> {
+    let (_, rest) = target.split_once("task-definition/")?;
+    (!rest.is_empty()).then_some(rest)
+}
+
 /// How a service's deployments run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Strategy {
@@ -125,6 +142,7 @@ pub struct Strategy {
     /// Both revisions stay up this long after all traffic moved.
     pub bake: Duration,
     pub pauses: Vec<Pause>,
+    pub task_hooks: Vec<TaskHook>,
     /// `deploymentConfiguration.alarms`, when enabled: (alarm names, roll back).
     pub alarms: Option<(Vec<String>, bool)>,
 }
@@ -230,6 +248,20 @@ impl Strategy {
                 })
             })
             .collect();
+        let task_hooks = config
+            .map(|c| c.lifecycle_hooks.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter(|h| h.target_type != Some(DeploymentLifecycleHookTargetType::Pause))
+            .filter_map(|h| {
+                let task_definition = hook_task_definition(h.hook_target_arn.as_deref()?)?;
+                Some(h.lifecycle_stages.iter().map(move |s| TaskHook {
+                    stage: Stage::of_hook(*s),
+                    task_definition: task_definition.to_string(),
+                }))
+            })
+            .flatten()
+            .collect();
         let alarms = config
             .and_then(|c| c.alarms.as_ref())
             .filter(|a| a.enable == Some(true))
@@ -239,6 +271,7 @@ impl Strategy {
             steps,
             bake: minutes(config.and_then(|c| c.bake_time_in_minutes), 0),
             pauses,
+            task_hooks,
             alarms,
         }
     }
@@ -247,6 +280,11 @@ impl Strategy {
     /// revision starts at full size beside the old one.
     pub fn shifts(&self) -> bool {
         self.kind != DeploymentStrategy::Rolling
+    }
+
+    /// The task hook at `stage`, if any.
+    pub fn task_hook_at(&self, stage: Stage) -> Option<&TaskHook> {
+        self.task_hooks.iter().find(|h| h.stage == stage)
     }
 
     /// The PAUSE hook at `stage`, if any.

@@ -133,6 +133,12 @@ fn check_hooks(config: &DeploymentConfiguration, c: &mut Check<'_>) {
         let path = format!("deploymentConfiguration.lifecycleHooks[{i}]");
         match hook.target_type {
             Some(DeploymentLifecycleHookTargetType::Pause) => {}
+            // ecsctl's stand-in for the Lambda function: a one-off task whose exit decides.
+            _ if hook
+                .hook_target_arn
+                .as_deref()
+                .and_then(crate::model::effective::strategy::hook_task_definition)
+                .is_some() => {}
             kind => {
                 // Real ECS documents carry them: reported, and the stage passes without them.
                 let kind = kind.unwrap_or(DeploymentLifecycleHookTargetType::AwsLambda);
@@ -140,7 +146,7 @@ fn check_hooks(config: &DeploymentConfiguration, c: &mut Check<'_>) {
                     &format!("{path}.targetType"),
                     format!("{kind} hooks call AWS Lambda, which cannot run off AWS: the hook is ignored"),
                 )
-                .help("write `targetType: PAUSE`: the deployment waits at the stage for `ecsctl deployment continue service/NAME`");
+                .help("write `targetType: PAUSE` (the deployment waits for `ecsctl deployment continue service/NAME`), or `hookTargetArn: task-definition/FAMILY:REV` (a one-off task whose exit code decides)");
             }
         }
         if hook.lifecycle_stages.is_empty() {

@@ -112,6 +112,9 @@ pub struct ServiceInput<'a> {
     pub providers: &'a Providers,
     /// The cluster's alarms as evaluated this pass (deployments that name one fail on ALARM).
     pub alarms: &'a BTreeMap<String, crate::state::AlarmRecord>,
+    /// The cluster's one-off tasks: id → the essential container's exit code once stopped
+    /// (lifecycle hook tasks are among them).
+    pub hook_tasks: &'a BTreeMap<String, Option<i64>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -158,6 +161,16 @@ pub struct Decision {
     pub capacity_providers: BTreeMap<String, u32>,
     /// A shifted deployment's share of production traffic (absent: every task alike).
     pub traffic_share: Option<TrafficShare>,
+    /// A lifecycle hook's one-off task to launch (the controller records its id).
+    pub hook_run: Option<HookLaunch>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HookLaunch {
+    pub deployment: String,
+    pub stage: crate::model::effective::strategy::Stage,
+    /// `FAMILY` or `FAMILY:REV`.
+    pub task_definition: String,
 }
 
 /// The production traffic a deployment's tasks take in its target groups; the service's

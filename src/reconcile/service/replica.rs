@@ -2,10 +2,10 @@
 //! out within minimumHealthyPercent / maximumPercent.
 
 use super::{
-    Assessed, Decision, HostStatus, ServiceInput, StopTask, TrafficShare, commit_actions,
-    current_progress, fail_primary, failed_deployment, health_pending, healthy, is_primary,
-    new_start, observed_counts, placement_hosts, request_for, requeue_at, seed, settle, shift,
-    stop_intentionally, stop_order, stop_within_budget, throttled_until,
+    Assessed, Decision, HookLaunch, HostStatus, ServiceInput, StopTask, TrafficShare,
+    commit_actions, current_progress, fail_primary, failed_deployment, health_pending, healthy,
+    is_primary, new_start, observed_counts, placement_hosts, request_for, requeue_at, seed, settle,
+    shift, stop_intentionally, stop_order, stop_within_budget, throttled_until,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -258,9 +258,19 @@ fn shift_progress(
     };
     let label = format!("(service {}) (deployment {})", input.name, primary.id);
     let control = input.runtime.controls.get(&primary.id);
-    let facts = shift::Facts { scaled_up };
+    let facts = shift::Facts {
+        scaled_up,
+        hook_tasks: input.hook_tasks,
+    };
     let advance = shift::advance(&strategy, &from, control, facts, &label, input.now);
     decision.events.extend(advance.events);
+    if let Some(task_definition) = advance.run_hook {
+        decision.hook_run = Some(HookLaunch {
+            deployment: primary.id.clone(),
+            stage: advance.progress.stage,
+            task_definition,
+        });
+    }
     let poll = input.now.plus(shift::CONTROL_POLL);
     let wake = advance.wake_at.map_or(poll, |at| at.min(poll));
     requeue_at(decision, input.now, wake);

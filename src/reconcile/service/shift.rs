@@ -23,10 +23,15 @@ pub const CONTROL_POLL: Duration = Duration::from_secs(2);
 
 /// What the service decision knows this pass.
 #[derive(Clone, Copy, Debug)]
-pub struct Facts {
+pub struct Facts<'a> {
     /// Every desired task of the new revision runs and is healthy.
     pub scaled_up: bool,
+    /// One-off tasks seen: id → the essential container's exit code once stopped.
+    pub hook_tasks: &'a std::collections::BTreeMap<String, Option<i64>>,
 }
+
+/// A hook task not seen this long after its launch is taken as lost.
+pub const HOOK_GRACE: Duration = Duration::from_secs(60);
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Advance {
@@ -36,6 +41,8 @@ pub struct Advance {
     pub fail: Option<String>,
     /// When the next step or bake ends.
     pub wake_at: Option<Timestamp>,
+    /// A lifecycle hook's task to launch now: its task definition (`FAMILY[:REV]`).
+    pub run_hook: Option<String>,
 }
 
 /// Where a deployment starts: before scaling up, no production traffic.
@@ -46,6 +53,7 @@ pub fn start(now: Timestamp) -> ShiftProgress {
         since: now,
         traffic: 0,
         paused: false,
+        hook: None,
     }
 }
 
@@ -63,6 +71,7 @@ pub fn advance(
         events: Vec::new(),
         fail: None,
         wake_at: None,
+        run_hook: None,
     };
     let continued = |stage: Stage| control.is_some_and(|c| c.continued.contains(&stage));
     // Every stage is passed at most once per pass (and a step at most once each).
@@ -103,6 +112,47 @@ pub fn advance(
                 .push(format!("{label} continued at lifecycle stage {stage}."));
         }
         p.paused = false;
+        if let Some(hook) = strategy.task_hook_at(stage) {
+            match p.hook.as_mut().filter(|h| h.stage == stage) {
+                Some(run) if run.passed => {}
+                None => {
+                    out.run_hook = Some(hook.task_definition.clone());
+                    return out;
+                }
+                Some(run) if run.task_id.is_empty() => {
+                    out.fail = Some(format!(
+                        "the lifecycle hook task at {stage} ({}) could not start",
+                        hook.task_definition
+                    ));
+                    return out;
+                }
+                Some(run) => match facts.hook_tasks.get(&run.task_id) {
+                    Some(Some(0)) => {
+                        run.passed = true;
+                        out.events.push(format!(
+                            "{label} lifecycle hook task {} at {stage} succeeded.",
+                            run.task_id
+                        ));
+                    }
+                    Some(Some(code)) => {
+                        out.fail = Some(format!(
+                            "the lifecycle hook task {} at {stage} exited with {code}",
+                            run.task_id
+                        ));
+                        return out;
+                    }
+                    Some(None) => return out,
+                    None if now.since(run.since) < HOOK_GRACE => return out,
+                    None => {
+                        out.fail = Some(format!(
+                            "the lifecycle hook task {} at {stage} is gone",
+                            run.task_id
+                        ));
+                        return out;
+                    }
+                },
+            }
+        }
         match stage {
             Stage::ScaleUp if !facts.scaled_up => return out,
             Stage::ProductionTrafficShift => {
@@ -239,8 +289,16 @@ mod tests {
         strategy
     }
 
-    const UP: Facts = Facts { scaled_up: true };
-    const NOT_UP: Facts = Facts { scaled_up: false };
+    const NO_TASKS: &std::collections::BTreeMap<String, Option<i64>> =
+        &std::collections::BTreeMap::new();
+    const UP: Facts = Facts {
+        scaled_up: true,
+        hook_tasks: NO_TASKS,
+    };
+    const NOT_UP: Facts = Facts {
+        scaled_up: false,
+        hook_tasks: NO_TASKS,
+    };
 
     fn run(
         s: &Strategy,
@@ -379,5 +437,82 @@ mod tests {
             "nothing old: all traffic to new"
         );
         assert_eq!(weights(100, 0, 2, 100), (0, 100));
+    }
+
+    fn with_task_hook(mut strategy: Strategy, stage: DeploymentLifecycleHookStage) -> Strategy {
+        let spec = ServiceSpec {
+            deployment_configuration: Some(DeploymentConfiguration {
+                strategy: Some(strategy.kind),
+                lifecycle_hooks: vec![DeploymentLifecycleHook {
+                    target_type: Some(DeploymentLifecycleHookTargetType::AwsLambda),
+                    hook_target_arn: Some("arn:aws:ecs:eu-west-1:1:task-definition/smoke:2".into()),
+                    lifecycle_stages: vec![stage],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+            ..ServiceSpec::default()
+        };
+        strategy.task_hooks = Strategy::of(&spec).task_hooks;
+        strategy
+    }
+
+    #[test]
+    fn a_task_hook_runs_once_and_its_exit_code_decides() {
+        let s = with_task_hook(
+            canary(10.0, 1, 0),
+            DeploymentLifecycleHookStage::PostScaleUp,
+        );
+        let a = run(&s, &start(at(0)), None, UP, 1);
+        assert_eq!(a.progress.stage, Stage::PostScaleUp);
+        assert_eq!(a.run_hook.as_deref(), Some("smoke:2"));
+        // The controller records the launched task; while it runs, the stage holds.
+        let mut p = a.progress.clone();
+        p.hook = Some(crate::state::HookRun {
+            stage: Stage::PostScaleUp,
+            task_id: "h1".into(),
+            since: at(1),
+            passed: false,
+        });
+        let running: std::collections::BTreeMap<String, Option<i64>> =
+            [("h1".to_string(), None)].into_iter().collect();
+        let facts = |tasks| Facts {
+            scaled_up: true,
+            hook_tasks: tasks,
+        };
+        let a = run(&s, &p, None, facts(&running), 2);
+        assert_eq!(
+            (a.progress.stage, a.run_hook.clone(), a.fail.clone()),
+            (Stage::PostScaleUp, None, None)
+        );
+        // Exit 0: on to the traffic shift, and the hook does not run again.
+        let passed: std::collections::BTreeMap<String, Option<i64>> =
+            [("h1".to_string(), Some(0))].into_iter().collect();
+        let a = run(&s, &p, None, facts(&passed), 3);
+        assert_eq!(a.progress.stage, Stage::ProductionTrafficShift);
+        assert!(
+            a.events
+                .iter()
+                .any(|e| e.contains("lifecycle hook task h1 at POST_SCALE_UP succeeded")),
+            "{:?}",
+            a.events
+        );
+        assert_eq!(a.run_hook, None);
+        // Another exit fails the deployment.
+        let failed: std::collections::BTreeMap<String, Option<i64>> =
+            [("h1".to_string(), Some(3))].into_iter().collect();
+        let a = run(&s, &p, None, facts(&failed), 3);
+        assert_eq!(
+            a.fail.as_deref(),
+            Some("the lifecycle hook task h1 at POST_SCALE_UP exited with 3")
+        );
+        // Not seen for a minute after its launch: lost, a failure too.
+        let a = run(&s, &p, None, UP, 30);
+        assert_eq!(a.fail, None);
+        let a = run(&s, &p, None, UP, 62);
+        assert_eq!(
+            a.fail.as_deref(),
+            Some("the lifecycle hook task h1 at POST_SCALE_UP is gone")
+        );
     }
 }

@@ -225,6 +225,7 @@ impl World {
             launch_failures: &self.launch_failures,
             providers: &self.providers,
             alarms: &BTreeMap::new(),
+            hook_tasks: &BTreeMap::new(),
         };
         decide(&input, &mut self.ids)
     }
@@ -680,6 +681,7 @@ fn unhealthy_tasks_are_reported_and_replaced() {
         launch_failures: &[],
         providers: &w.providers,
         alarms: &BTreeMap::new(),
+        hook_tasks: &BTreeMap::new(),
     };
     let d = decide(&input, &mut SequentialIds::default());
     assert_eq!(d.starts.len(), 1, "replaced");
