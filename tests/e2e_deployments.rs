@@ -549,3 +549,82 @@ fn a_canary_that_answers_500_trips_its_alarm_and_rolls_back() {
     left.sort();
     assert_eq!(left, v1_tasks, "the v1 tasks never stopped");
 }
+
+/// A smoke test as a task: through the test listener (host network), the new revision must
+/// answer `want`.
+fn smoke_task(test_port: u16, family: &str, want: &str) -> String {
+    format!(
+        "---
+apiVersion: ecsctl/v1
+kind: TaskDefinition
+metadata: {{ name: {family} }}
+spec:
+  networkMode: host
+  containerDefinitions:
+    - name: check
+      image: {IMAGE}
+      memory: 16
+      command: [sh, -c, \"wget -q -O- http://127.0.0.1:{test_port}/ | grep -q '^{want}-'\"]
+"
+    )
+}
+
+#[test]
+fn a_lifecycle_hook_task_decides_by_its_exit_code() {
+    ensure_haproxy_image();
+    let cluster = common::docker::TestCluster::new("hook");
+    let _proxy = common::docker::ProxyCleanup(cluster.name.clone());
+    let env = common::Env::new();
+    let (production, test) = (common::free_port(), common::free_port());
+    let ports = (production, Some(test));
+    let hooked = "    strategy: BLUE_GREEN
+    bakeTimeInMinutes: 0
+    lifecycleHooks:
+      - { hookTargetArn: task-definition/smoke, lifecycleStages: [POST_TEST_TRAFFIC_SHIFT] }
+";
+    let write = |version: &str, want: &str| {
+        let mut text = manifests(&cluster, ports, version, hooked);
+        text.push_str(&smoke_task(test, "smoke", want));
+        env.write("m/web.yaml", &text);
+    };
+    write("v1", "v1");
+    let first = env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "120s"]);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    wait_for_listener(production, "v1");
+
+    // v2: the smoke task finds v2 behind the test listener and exits 0: the deployment goes on.
+    write("v2", "v2");
+    let done = env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "180s"]);
+    assert_eq!(done.code, 0, "{}\n{}", done.stdout, done.stderr);
+    let (seen, failed) = count(production, 20);
+    assert_eq!((seen.get("v2"), failed), (Some(&20), 0), "{seen:?}");
+    let events = env.run(&["events", "service/web", "--cluster", &cluster.name]);
+    assert!(
+        events.stdout.contains("started lifecycle hook task")
+            && events
+                .stdout
+                .contains("at POST_TEST_TRAFFIC_SHIFT succeeded."),
+        "{}",
+        events.stdout
+    );
+
+    // v3 with a smoke test that looks for the wrong answer: it exits 1, v2 takes it all back.
+    write("v3", "nope");
+    let done = env.run(&["apply", "-f", "m", "--auto-approve", "--wait", "180s"]);
+    assert_ne!(
+        done.code, 0,
+        "the failed hook fails apply --wait:\n{}",
+        done.stderr
+    );
+    let (code, after) = status(&env, &cluster.name);
+    assert_eq!(code, 1, "{after}");
+    assert_eq!(after["taskDefinition"], "shifted:2", "{after}");
+    assert!(
+        after["rolledBackFrom"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("at POST_TEST_TRAFFIC_SHIFT exited with 1")),
+        "{after}"
+    );
+    let (seen, failed) = count(production, 20);
+    assert_eq!((seen.get("v2"), failed), (Some(&20), 0), "{seen:?}");
+}
