@@ -534,7 +534,7 @@ fn a_canary_that_answers_500_trips_its_alarm_and_rolls_back() {
     assert_eq!(listed.code, 0, "{}", listed.stderr);
     let listed: Value = serde_json::from_str(&listed.stdout).expect("json");
     assert_eq!(listed[0]["name"], "web-5xx", "{listed}");
-    assert_eq!(listed[0]["targetGroup"], "web", "{listed}");
+    assert_eq!(listed[0]["watches"], "targetgroup/web", "{listed}");
     assert_eq!(listed[0]["condition"], "> 0 for 1 of 1 × 10s", "{listed}");
     assert!(
         listed[0]["state"] == "ALARM" || listed[0]["state"] == "OK",
