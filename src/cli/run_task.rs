@@ -15,6 +15,7 @@ use crate::controller::reconciler::Options;
 use crate::model::ecs::{
     CapacityProviderStrategyItem, KeyValuePair, LaunchType, TaskDefinitionSpec,
 };
+use crate::model::scheduled::{ContainerOverride, TaskOverride, with_overrides};
 use crate::ops::Session;
 use crate::ops::run_task::{self, Progress, RunTask};
 use crate::reconcile::standalone::Constraints;
@@ -159,48 +160,49 @@ pub fn split_words(text: &str) -> Result<Vec<String>> {
     Ok(words)
 }
 
-/// The task definition with the run's overrides.
+/// The task definition with the run's overrides, applied by RunTask's rules
+/// ([`with_overrides`]): `--command`/`-- CMD` replaces the container's command, `--env` adds
+/// or replaces its variables; the container is `--container`, else the first essential one.
 fn overridden(spec: &TaskDefinitionSpec, args: &RunTaskArgs) -> Result<TaskDefinitionSpec> {
-    let mut spec = spec.clone();
     let command = match (&args.override_command, args.command.is_empty()) {
-        (Some(text), _) => Some(split_words(text)?),
-        (None, false) => Some(args.command.clone()),
-        (None, true) => None,
+        (Some(text), _) => split_words(text)?,
+        (None, false) => args.command.clone(),
+        (None, true) => Vec::new(),
     };
-    if command.is_none() && args.env.is_empty() {
-        return Ok(spec);
+    if command.is_empty() && args.env.is_empty() {
+        return Ok(spec.clone());
     }
-    let index = match &args.container {
+    let container = match &args.container {
         Some(name) => spec
             .container_definitions
             .iter()
-            .position(|c| c.name.as_deref() == Some(name))
+            .find(|c| c.name.as_deref() == Some(name))
             .with_context(|| format!("no container `{name}` in this task definition"))?,
         None => spec
             .container_definitions
             .iter()
-            .position(crate::model::effective::essential)
-            .unwrap_or(0),
+            .find(|c| crate::model::effective::essential(c))
+            .or(spec.container_definitions.first())
+            .context("the task definition has no container")?,
     };
-    let Some(container) = spec.container_definitions.get_mut(index) else {
-        bail!("the task definition has no container");
-    };
-    if let Some(command) = command {
-        container.command = command;
-    }
+    let mut environment = Vec::new();
     for pair in &args.env {
         let Some((key, value)) = pair.split_once('=') else {
             bail!("--env takes KEY=VALUE, not `{pair}`");
         };
-        container
-            .environment
-            .retain(|kv| kv.name.as_deref() != Some(key));
-        container.environment.push(KeyValuePair {
+        environment.push(KeyValuePair {
             name: Some(key.to_string()),
             value: Some(value.to_string()),
         });
     }
-    Ok(spec)
+    let overrides = TaskOverride {
+        container_overrides: vec![ContainerOverride {
+            name: container.name.clone(),
+            command,
+            environment,
+        }],
+    };
+    Ok(with_overrides(spec, Some(&overrides)))
 }
 
 pub fn run(cx: &Context, args: RunTaskArgs) -> Outcome {
