@@ -152,6 +152,13 @@ impl Diagnostics {
         Self::default()
     }
 
+    /// One error without a location.
+    pub fn from_error(message: impl Into<String>) -> Self {
+        let mut out = Self::new();
+        out.push(Diagnostic::error(message));
+        out
+    }
+
     pub fn push(&mut self, diagnostic: Diagnostic) {
         self.items.push(diagnostic);
     }

@@ -18,10 +18,11 @@
 //! | [`ops`] | every verb, once: what front ends call; typed results and one error type; never prints | no (calls state, controller) |
 //! | [`api`] | the ECS JSON API (`ecsctl serve`): SigV4, ECS shapes and errors → ops | adapter (HTTP) |
 //! | [`cli`] | one file per subcommand: arguments → ops → render; output formats; exit codes | adapter (terminal) |
-//! | [`time`], [`ids`], [`suggest`] | timestamps, identifiers, did-you-mean | yes |
+//! | [`source`] | manifests from a Git repository (the system `git`); push webhook signatures | adapter (git) + pure (`webhook`) |
+//! | [`time`], [`ids`], [`suggest`], [`digest`] | timestamps, identifiers, did-you-mean, hashes and MACs | yes |
 //!
 //! Imports run down this table's layers: `cli`/`api` → `ops` → `controller` → `traffic` →
-//! `docker`/`state` → `reconcile`/`schedule`/`plan`/`registry` → `model` → `diagnostics`; nothing below
+//! `docker`/`state`/`source` → `reconcile`/`schedule`/`plan`/`registry` → `model` → `diagnostics`; nothing below
 //! imports what is above.
 
 #![cfg_attr(
@@ -33,6 +34,7 @@ pub mod api;
 pub mod cli;
 pub mod controller;
 pub mod diagnostics;
+pub mod digest;
 pub mod docker;
 pub mod ids;
 pub mod model;
@@ -42,6 +44,7 @@ pub mod proxy;
 pub mod reconcile;
 pub mod registry;
 pub mod schedule;
+pub mod source;
 pub mod state;
 pub mod suggest;
 pub mod time;

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 ensure_packages busybox:busybox-static sshd:openssh-server ssh:openssh-client \
   docker-registry:docker-registry htpasswd:apache2-utils \
-  ip:iproute2 iptables:iptables nsenter:util-linux wrk:wrk
+  ip:iproute2 iptables:iptables nsenter:util-linux wrk:wrk git:git
 ensure_docker
 export_docker_api_version
 # The proxy image of the traffic tests (tests/e2e_traffic.rs), from Debian's haproxy package.

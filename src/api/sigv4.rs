@@ -10,8 +10,6 @@ use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, bail};
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Digest, Sha256};
 
 /// How far a request's `X-Amz-Date` may be from the server's clock.
 pub const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
@@ -263,13 +261,7 @@ fn collapse(value: &str) -> String {
     value.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
+pub use crate::digest::{constant_time_eq, hex, sha256_hex};
 
 /// The canonical request of SigV4 (task 1).
 pub fn canonical_request(request: &SignedRequest<'_>, signed_headers: &[String]) -> String {
@@ -307,16 +299,7 @@ pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> S
     )
 }
 
-fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
-    match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(mut mac) => {
-            mac.update(data);
-            mac.finalize().into_bytes().to_vec()
-        }
-        Err(_) => Vec::new(),
-    }
-}
+use crate::digest::hmac_sha256 as hmac;
 
 /// The signing key (task 3): HMAC chain over date, region, service and `aws4_request`.
 pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> Vec<u8> {
@@ -329,14 +312,6 @@ pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> Vec
 /// The signature (task 4), lowercase hex.
 pub fn signature(key: &[u8], string_to_sign: &str) -> String {
     hex(&hmac(key, string_to_sign.as_bytes()))
-}
-
-/// Equal in time that does not depend on where they differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// `20150830T123600Z` → seconds since the epoch.

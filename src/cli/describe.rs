@@ -104,7 +104,12 @@ pub fn run(cx: &Context, args: DescribeArgs) -> Outcome {
                 }
             }
         }
-        Kind::Cluster | Kind::Host | Kind::LoadBalancer | Kind::Alarm | Kind::ScalableTarget => {}
+        Kind::Cluster
+        | Kind::Host
+        | Kind::LoadBalancer
+        | Kind::Alarm
+        | Kind::ScalableTarget
+        | Kind::Sync => {}
     }
     Ok(exit::OK)
 }

@@ -1,4 +1,4 @@
-//! `ecsctl get clusters|hosts|taskdefs|services|tasks|targetgroups|loadbalancers|scheduledtasks|alarms|scalabletargets [NAME]`: lists from `ops::views`,
+//! `ecsctl get clusters|hosts|taskdefs|services|tasks|targetgroups|loadbalancers|scheduledtasks|alarms|scalabletargets|sync [NAME]`: lists from `ops::views`,
 //! `ops::hosts` and `ops::tasks`, as tables or data.
 
 use clap::{Args, ValueEnum};
@@ -31,10 +31,11 @@ mod rows;
   ecsctl get targetgroups                    # targets and how many are healthy
   ecsctl get scheduledtasks                  # last run, its exit code, next run (alias: st)
   ecsctl get alarms                          # OK, ALARM or INSUFFICIENT_DATA, and since when
-  ecsctl get scalabletargets                 # bounds, desired count, last scaling activity")]
+  ecsctl get scalabletargets                 # bounds, desired count, last scaling activity
+  ecsctl get sync                            # the Git commit applied by `watch --git`")]
 pub struct GetArgs {
     /// What to list: clusters, hosts, taskdefs, services, tasks, targetgroups, loadbalancers,
-    /// scheduledtasks, alarms, scalabletargets; then optionally a name
+    /// scheduledtasks, alarms, scalabletargets, sync; then optionally a name
     /// (`get svc web`, `get svc/web`; for taskdefs every revision of the family)
     #[arg(value_name = "TYPE [NAME]", num_args = 1..=2, required = true)]
     pub object: Vec<String>,
@@ -136,6 +137,7 @@ pub fn run(cx: &Context, args: GetArgs) -> Outcome {
         Kind::Host => {
             return super::hosts::get(cx, &state, only, name, args.output);
         }
+        Kind::Sync => return super::sync::get(cx, &session, args.output),
         Kind::TaskDefinition => {
             let headers: &[&str] = if wide {
                 &[

@@ -23,6 +23,7 @@ pub mod run_task;
 pub mod scale;
 pub mod schema;
 pub mod serve;
+pub mod sync;
 pub mod task;
 pub mod tasks;
 pub mod top;
@@ -118,8 +119,10 @@ pub enum Command {
     Drain(hosts::DrainArgs),
     /// Set a DRAINING host back to ACTIVE
     Undrain(hosts::DrainArgs),
-    /// Keep every host converged; apply manifest changes as files change
+    /// Keep every host converged; apply manifest changes as files change (or as a Git ref moves)
     Watch(watch::WatchArgs),
+    /// Which Git commit the state holds (`watch --git`), and whether it is in sync
+    Status(sync::StatusArgs),
     /// Serve the Amazon ECS API (AWS JSON 1.1) for the aws CLI, SDKs and Terraform
     Serve(serve::ServeArgs),
     /// Print the JSON Schema of manifests (for editors: yaml-language-server)
@@ -216,6 +219,7 @@ pub fn main() -> ExitCode {
         Command::Drain(args) => hosts::drain(&cx, args, true),
         Command::Undrain(args) => hosts::drain(&cx, args, false),
         Command::Watch(args) => watch::run(&cx, args),
+        Command::Status(args) => sync::status(&cx, args),
         Command::Serve(args) => serve::run(&cx, args),
         Command::Schema(args) => schema::run(&cx, args),
         Command::Completion(args) => completion::run(&cx, args),

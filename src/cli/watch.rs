@@ -1,8 +1,10 @@
-//! `ecsctl watch -f PATH...`: runs until SIGINT/SIGTERM. Applies the manifests when their
-//! files change (debounced), follows state changes made by other commands, and keeps every
-//! cluster converged with one reconciler each (holding the cluster's lease). Stopping it
-//! leaves the containers running. The work is [`crate::controller::supervisor`]'s; this file
-//! parses the flags, applies the manifests when asked, and prints what it reports.
+//! `ecsctl watch -f PATH...` / `watch --git URL`: runs until SIGINT/SIGTERM. Applies the
+//! manifests when their files change (debounced) or when the Git ref moves (fetched every
+//! interval, or at once on a signed push webhook), follows state changes made by other
+//! commands, and keeps every cluster converged with one reconciler each (holding the
+//! cluster's lease). Stopping it leaves the containers running. The work is
+//! [`crate::controller::supervisor`]'s and [`crate::ops::sync`]'s; this file parses the
+//! flags, applies the manifests when asked, and prints what it reports.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,8 +16,11 @@ use clap::Args;
 use super::reconcile::{options, runtime, transport};
 use super::{Context, Outcome, ReconcileArgs, exit};
 use crate::controller::supervisor::{self, Config, Ended, Report};
+use crate::ops::sync::SyncOptions;
 use crate::state::store::StateDir;
 use crate::time::Timestamp;
+
+mod git;
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
@@ -31,6 +36,8 @@ pub struct WatchArgs {
     /// How long to wait for another reconciler's lease (0: exit at once, naming its holder)
     #[arg(long, value_name = "DURATION", default_value = "0s")]
     pub lease_timeout: humantime::Duration,
+    #[command(flatten)]
+    pub git: git::GitArgs,
     #[command(flatten)]
     pub reconcile: ReconcileArgs,
 }
@@ -102,6 +109,7 @@ async fn watch(cx: &Context, store: StateDir, args: WatchArgs) -> Outcome {
     if args.files.iter().any(|f| f == "-") {
         bail!("watch cannot follow stdin; pass files or directories");
     }
+    let source = args.git.source();
     let config = Config {
         // Absolute: file-system events carry absolute paths.
         manifests: args
@@ -111,7 +119,12 @@ async fn watch(cx: &Context, store: StateDir, args: WatchArgs) -> Outcome {
             .collect(),
         cluster: args.cluster.clone(),
         lease_timeout: *args.lease_timeout,
+        poll: source.as_ref().map(|_| *args.git.interval),
         options: options(&args.reconcile),
+    };
+    let pokes = match &args.git.webhook_listen {
+        Some(addr) => Some(webhook(addr, args.git.webhook_secret()?).await?),
+        None => None,
     };
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let stop = async move {
@@ -120,10 +133,39 @@ async fn watch(cx: &Context, store: StateDir, args: WatchArgs) -> Outcome {
             _ = terminate.recv() => {}
         }
     };
-    let files = args.files.join(", ");
-    let on: supervisor::OnReport = Arc::new(move |report| print(report, &files));
-    let mut apply = || apply_manifests(cx, &store, &args);
-    match supervisor::watch(&store, transport(&store), &config, &mut apply, on, stop).await? {
+    let (watched, mut syncer) = match source {
+        Some(source) => {
+            let described = format!(
+                "{} ({}, {})",
+                source.display_url(),
+                source.reference,
+                source.path
+            );
+            let session = crate::ops::Session::new(store.clone(), transport(&store));
+            let options = SyncOptions {
+                prune: args.prune,
+                self_heal: true,
+                lock_timeout: Duration::from_secs(30),
+            };
+            (described, Some(git::Syncer::new(session, source, options)?))
+        }
+        None => (args.files.join(", "), None),
+    };
+    let on: supervisor::OnReport = Arc::new(move |report| print(report, &watched));
+    let mut apply = || match syncer.as_mut() {
+        Some(syncer) => syncer.sync(),
+        None => apply_manifests(cx, &store, &args),
+    };
+    let ended = supervisor::watch(
+        &store,
+        transport(&store),
+        &config,
+        &mut apply,
+        pokes,
+        on,
+        stop,
+    );
+    match ended.await? {
         Ended::Stopped => Ok(exit::OK),
         Ended::LeaseHeld(e) => {
             cx.out
@@ -132,4 +174,24 @@ async fn watch(cx: &Context, store: StateDir, args: WatchArgs) -> Outcome {
             Ok(exit::ERROR)
         }
     }
+}
+
+/// Starts the push webhook on `addr`; its pokes make the watch fetch at once.
+async fn webhook(addr: &str, secret: Vec<u8>) -> Result<tokio::sync::mpsc::Receiver<()>> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen for webhooks on `{addr}`: {e}"))?;
+    let bound = listener.local_addr()?;
+    let (pokes, poked) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(crate::controller::webhook::serve(
+        listener,
+        secret,
+        pokes,
+        git::log_line(),
+    ));
+    eprintln!(
+        "{}  webhook listening on http://{bound}/ (signed deliveries only)",
+        Timestamp::now()
+    );
+    Ok(poked)
 }

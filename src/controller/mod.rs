@@ -3,11 +3,12 @@
 //! [`executor`] carries a decision out on the hosts ([`ops::TaskHost`]); [`run`] drives
 //! passes from Docker events, operation completions, timers and state changes, with backoff
 //! on errors; the [`supervisor`] runs one reconciler per cluster for `watch`. [`hosts`] is the
-//! one home of a host's capacity and status; [`inspect`] observes read-only. It never decides
+//! one home of a host's capacity and status; [`inspect`] observes read-only; [`webhook`] (over [`http`]) turns a signed push into a fetch. It never decides
 //! anything itself, and never prints: reports go to the caller's callbacks.
 
 pub mod executor;
 pub mod hosts;
+pub mod http;
 pub mod inspect;
 pub mod ops;
 pub mod reconciler;
@@ -20,3 +21,4 @@ pub mod standalone;
 pub mod supervisor;
 pub mod traffic;
 pub mod usage;
+pub mod webhook;

@@ -29,6 +29,8 @@ pub struct Config {
     pub cluster: Option<String>,
     /// How long to wait for another reconciler's lease.
     pub lease_timeout: Duration,
+    /// Call `apply` again this often (a Git source is fetched, not watched).
+    pub poll: Option<Duration>,
     pub options: Options,
 }
 
@@ -89,12 +91,14 @@ struct Running {
 }
 
 /// Runs the watch until `stop` resolves. `apply` is called once first, then on every
-/// (debounced) change of the manifests; an error of the first call ends the watch.
+/// (debounced) change of the manifests, every `config.poll`, and whenever `pokes` says the
+/// source changed (a push webhook); an error of the first call ends the watch.
 pub async fn watch(
     store: &StateDir,
     transport: Arc<dyn Transport>,
     config: &Config,
     apply: &mut dyn FnMut() -> Result<()>,
+    mut pokes: Option<mpsc::Receiver<()>>,
     on: OnReport,
     stop: impl Future<Output = ()>,
 ) -> Result<Ended> {
@@ -115,34 +119,45 @@ pub async fn watch(
     let _watcher = file_watcher(store, &config.manifests, changes_tx)?;
     on(Report::Watching);
     let mut commands = CommandEvents::since(crate::time::Timestamp::now());
+    let mut poll = config.poll.map(|every| {
+        let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        interval
+    });
     tokio::pin!(stop);
     loop {
         if let Some(ended) = take_missing(store, &transport, config, &on, &mut running).await? {
             return Ok(ended);
         }
-        tokio::select! {
+        // What changed: (the source, the state, a runtime record).
+        let (source, state, runtime) = tokio::select! {
             () = &mut stop => break,
+            () = tick(&mut poll) => (true, false, false),
+            () = poked(&mut pokes) => (true, false, false),
             change = changes.recv() => {
                 let Some(change) = change else { break };
                 let (manifests, state, runtime) = debounce(change, &mut changes).await;
                 if manifests {
                     on(Report::ManifestsChanged);
-                    match apply() {
-                        // What the apply recorded (`started deployment ...`) comes before
-                        // what the reconcilers do about it.
-                        Ok(()) => commands.report(store, running.keys(), &on),
-                        Err(e) => on(Report::ApplyFailed(format!("{e:#}"))),
-                    }
                 }
-                if manifests || state {
-                    for r in running.values() {
-                        let _ = r.nudge.try_send(());
-                    }
-                }
-                if state || runtime {
-                    commands.report(store, running.keys(), &on);
-                }
+                (manifests, state, runtime)
             }
+        };
+        if source {
+            match apply() {
+                // What the apply recorded (`started deployment ...`) comes before what the
+                // reconcilers do about it.
+                Ok(()) => commands.report(store, running.keys(), &on),
+                Err(e) => on(Report::ApplyFailed(format!("{e:#}"))),
+            }
+        }
+        if source || state {
+            for r in running.values() {
+                let _ = r.nudge.try_send(());
+            }
+        }
+        if state || runtime {
+            commands.report(store, running.keys(), &on);
         }
     }
     on(Report::Stopping {
@@ -150,6 +165,29 @@ pub async fn watch(
     });
     stop_all(running).await;
     Ok(Ended::Stopped)
+}
+
+/// The next tick of the poll interval; never, without one.
+async fn tick(poll: &mut Option<tokio::time::Interval>) {
+    match poll {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// The next poke; never, without a poker or once it is gone.
+async fn poked(pokes: &mut Option<mpsc::Receiver<()>>) {
+    if let Some(receiver) = pokes {
+        if receiver.recv().await.is_some() {
+            // Several deliveries at once make one fetch.
+            while receiver.try_recv().is_ok() {}
+            return;
+        }
+        *pokes = None;
+    }
+    std::future::pending().await
 }
 
 /// Spawns the missing reconcilers; on a held lease or an error, stops the others and says how

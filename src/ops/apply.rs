@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::error::{OpsError, OpsResult};
-use super::manifests::plan_against;
+use super::manifests::{Inputs, plan_against};
 use super::session::Session;
 use crate::diagnostics::Diagnostics;
 use crate::ids::{IdSource, RandomIds};
@@ -52,8 +52,18 @@ pub fn prepare_files(
     prune: bool,
     lock_timeout: Duration,
 ) -> OpsResult<Pending> {
+    prepare(session, Inputs::Paths(files), prune, lock_timeout)
+}
+
+/// Locks the state and plans the manifests against it.
+pub fn prepare(
+    session: &Session,
+    inputs: Inputs<'_>,
+    prune: bool,
+    lock_timeout: Duration,
+) -> OpsResult<Pending> {
     let lock = session.store.lock_state(lock_timeout)?;
-    let planned = plan_against(session.store.read_state()?, files, prune)?;
+    let planned = plan_against(session.store.read_state()?, inputs, prune)?;
     Ok(Pending {
         lock,
         state: planned.state,

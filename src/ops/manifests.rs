@@ -2,9 +2,11 @@
 //! the state knows, then (for plan/apply) compute the plan, reporting state-level problems at
 //! the manifest that causes them.
 
+use std::sync::Arc;
+
 use crate::controller::registry_auth;
-use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::model::load::{Loaded, load};
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
+use crate::model::load::{Loaded, analyze, load};
 use crate::model::node::DocPath;
 use crate::model::normalize::Desired;
 use crate::model::validate::{Known, ManifestSet};
@@ -75,13 +77,31 @@ pub fn known(state: Option<&State>) -> Known {
     known
 }
 
+/// Where manifests are read from: paths given with `-f`, or files already in memory (the
+/// commit of a Git source).
+#[derive(Clone, Copy)]
+pub enum Inputs<'a> {
+    Paths(&'a [String]),
+    Files(&'a [Arc<SourceFile>]),
+}
+
 /// Loads and checks manifests. `None` when there were errors (already collected).
 pub fn load_checked(
-    files: &[String],
+    inputs: Inputs<'_>,
     state: Option<&State>,
     out: &mut Diagnostics,
 ) -> Option<Loaded> {
-    let loaded = load(files, &known(state), out);
+    let loaded = match inputs {
+        Inputs::Paths(paths) => load(paths, &known(state), out),
+        Inputs::Files(files) => {
+            let (set, ignored) = analyze(files, &known(state), out);
+            Loaded {
+                set,
+                ignored,
+                files: files.to_vec(),
+            }
+        }
+    };
     if out.has_errors() {
         return None;
     }
@@ -208,10 +228,10 @@ pub struct Planned {
     pub diagnostics: Diagnostics,
 }
 
-/// Loads, checks and plans `files` against `state`.
-pub fn plan_against(state: Option<State>, files: &[String], prune: bool) -> OpsResult<Planned> {
+/// Loads, checks and plans the manifests against `state`.
+pub fn plan_against(state: Option<State>, inputs: Inputs<'_>, prune: bool) -> OpsResult<Planned> {
     let mut diagnostics = Diagnostics::new();
-    let plan = load_checked(files, state.as_ref(), &mut diagnostics)
+    let plan = load_checked(inputs, state.as_ref(), &mut diagnostics)
         .and_then(|loaded| plan_for(&loaded, state.as_ref(), prune, &mut diagnostics));
     match plan {
         Some(plan) => Ok(Planned {
@@ -225,7 +245,7 @@ pub fn plan_against(state: Option<State>, files: &[String], prune: bool) -> OpsR
 
 /// `ecsctl plan`: the manifests against the recorded state.
 pub fn plan(session: &Session, files: &[String], prune: bool) -> OpsResult<Planned> {
-    plan_against(session.store.read_state()?, files, prune)
+    plan_against(session.store.read_state()?, Inputs::Paths(files), prune)
 }
 
 /// What `validate` found: the objects the files define, and every diagnostic.

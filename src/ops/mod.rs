@@ -18,6 +18,7 @@
 //! | [`tasks`] | `get tasks`, `describe task`, the tasks of a target (`logs`, `exec`), usage (`top`) |
 //! | [`cluster_counts`] | a cluster's task and service counts, as ECS's `Cluster` and its `statistics` carry them |
 //! | [`views`] | `get clusters|taskdefs|services`, `describe service|taskdef`, `events` |
+//! | [`sync`] | `watch --git`: fetch a ref, apply a new commit or refuse a bad one, the sync record (`get sync`) |
 //! | [`schema`] | `schema`: the JSON Schema of manifests, generated from the model |
 //! | [`register`] | the ECS API's writes: register/deregister task definitions, create/update/delete services and clusters |
 //! | [`revisions`] | deleted task definition revisions removed once no task or service uses them |
@@ -43,6 +44,7 @@ pub mod scaling;
 pub mod scheduled;
 pub mod schema;
 pub mod session;
+pub mod sync;
 pub mod target;
 pub mod tasks;
 pub mod traffic;

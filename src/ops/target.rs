@@ -19,6 +19,8 @@ pub enum Kind {
     ScheduledTask,
     Alarm,
     ScalableTarget,
+    /// The Git sync record (`get sync`): one per state, no name.
+    Sync,
 }
 
 impl Kind {
@@ -42,6 +44,7 @@ impl Kind {
             "alarm" | "alarms" => Kind::Alarm,
             "scalabletarget" | "scalabletargets" | "scalable-target" | "scalable-targets"
             | "autoscaling" => Kind::ScalableTarget,
+            "sync" | "syncs" => Kind::Sync,
             _ => return None,
         })
     }
@@ -59,6 +62,7 @@ impl Kind {
             Kind::ScheduledTask => "scheduledtask",
             Kind::Alarm => "alarm",
             Kind::ScalableTarget => "scalabletarget",
+            Kind::Sync => "sync",
         }
     }
 }

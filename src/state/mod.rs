@@ -13,6 +13,7 @@
 pub mod cache;
 pub mod lock;
 pub mod store;
+pub mod sync;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
