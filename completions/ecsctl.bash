@@ -2106,7 +2106,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__watch)
-            opts="-f -h -V --filename --prune --cluster --lease-timeout --git --ref --path --interval --webhook-listen --webhook-secret-file --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-f -h -V --filename --prune --cluster --lease-timeout --metrics --log-format --git --ref --path --interval --webhook-listen --webhook-secret-file --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2126,6 +2126,14 @@ _ecsctl() {
                     ;;
                 --lease-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --git)

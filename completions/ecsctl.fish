@@ -375,6 +375,9 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -s V -l version -
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -s f -l filename -d 'Manifest files or directories to apply now and whenever they change' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l cluster -d 'Only this cluster (default: every cluster in the state)' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l lease-timeout -d 'How long to wait for another reconciler\'s lease (0: exit at once, naming its holder)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l metrics -d 'Serve Prometheus metrics on ADDR (`http://ADDR/metrics`)' -r
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l log-format -d 'How the watch logs: text lines, or one JSON object per line' -r -f -a "text\t''
+json\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l git -d 'Follow a Git repository (URL or path) instead of files: fetch it every --interval and apply the manifests of each new commit' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l ref -d 'The branch, tag or commit to follow (with --git)' -r
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l path -d 'The directory of manifests in the repository (with --git)' -r

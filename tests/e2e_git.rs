@@ -116,6 +116,16 @@ fn github_signature(secret: &str, body: &str) -> String {
     format!("sha256={}", ecsctl::digest::hex(&mac))
 }
 
+fn get(port: u16, path: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+}
+
+/// Also: the watch's metrics and its JSON log.
 #[test]
 fn a_pushed_commit_converges_within_the_interval() {
     ensure_image();
@@ -123,6 +133,8 @@ fn a_pushed_commit_converges_within_the_interval() {
     let env = Env::new();
     let repo = Repo::new(&env);
     let first = repo.commit(&manifests(&cluster, 1), "one app task");
+    let metrics_port = common::free_port();
+    let metrics = format!("127.0.0.1:{metrics_port}");
     let mut watch = env.spawn(
         &[
             "watch",
@@ -134,6 +146,10 @@ fn a_pushed_commit_converges_within_the_interval() {
             "1s",
             "--cluster",
             &cluster.name,
+            "--metrics",
+            &metrics,
+            "--log-format",
+            "json",
         ],
         &[],
     );
@@ -167,7 +183,39 @@ fn a_pushed_commit_converges_within_the_interval() {
         "the history says what each commit changed:\n{}",
         status.stdout
     );
+
+    let c = &cluster.name;
+    let running = format!("ecsctl_service_running_tasks{{cluster=\"{c}\",service=\"app\"}} 2");
+    // The reconciler records its counts after the containers start.
+    wait_for("the metrics to count 2", Duration::from_secs(20), || {
+        get(metrics_port, "/metrics").contains(&running)
+    });
+    let scrape = get(metrics_port, "/metrics");
+    assert!(scrape.starts_with("HTTP/1.1 200"), "{scrape}");
+    for expected in [
+        format!("ecsctl_service_desired_tasks{{cluster=\"{c}\",service=\"app\"}} 2"),
+        format!("ecsctl_sync_applied_commit_info{{commit=\"{second}\"}} 1"),
+        "ecsctl_sync_status{status=\"Synced\"} 1".to_string(),
+        format!("ecsctl_host_up{{cluster=\"{c}\",host=\"local\"}} 1"),
+        format!(
+            "ecsctl_lease_held{{cluster=\"{c}\",holder=\"pid {}",
+            watch.child.id()
+        ),
+        "# TYPE ecsctl_reconcile_passes_total counter".to_string(),
+    ] {
+        assert!(scrape.contains(&expected), "`{expected}` in:\n{scrape}");
+    }
+    assert!(get(metrics_port, "/other").starts_with("HTTP/1.1 404"));
+
     assert_eq!(watch.stop(), Some(0), "{}", watch.log());
+    for line in watch.log().lines() {
+        let entry: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("a JSON log line ({e}): {line}"));
+        assert!(
+            entry["time"].is_string() && entry["message"].is_string(),
+            "{line}"
+        );
+    }
 }
 
 #[test]
@@ -207,7 +255,11 @@ fn webhooks_fetch_at_once_when_signed_and_bad_commits_are_refused() {
     let second = repo.commit(&manifests(&cluster, 2), "two app tasks");
     let body = r#"{"ref":"refs/heads/main"}"#;
     let push = ("X-GitHub-Event", "push".to_string());
-    assert_eq!(deliver(port, std::slice::from_ref(&push), body), 401, "unsigned");
+    assert_eq!(
+        deliver(port, std::slice::from_ref(&push), body),
+        401,
+        "unsigned"
+    );
     let forged = (
         "X-Hub-Signature-256",
         github_signature("not-the-secret", body),

@@ -190,7 +190,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    init_logging();
+    // `watch --log-format json`: ecsctl's own diagnostics are JSON lines too.
+    let json_logs =
+        matches!(&cli.command, Command::Watch(w) if w.log_format == watch::LogFormat::Json);
+    init_logging(json_logs);
     let out = Output::new(cli.global.color);
     let cx = Context {
         global: cli.global,
@@ -247,7 +250,7 @@ pub fn report(cx: &Context, e: &anyhow::Error) {
 
 /// Diagnostics of ecsctl itself (not of manifests) go to stderr through `tracing`; the level
 /// comes from `ECSCTL_LOG` (`error`, `warn` (default), `info`, `debug`, `trace`).
-fn init_logging() {
+fn init_logging(json: bool) {
     let level = std::env::var("ECSCTL_LOG")
         .ok()
         .and_then(|l| l.parse::<tracing::Level>().ok())
@@ -258,12 +261,13 @@ fn init_logging() {
     let filter = tracing_subscriber::filter::Targets::new()
         .with_target("ecsctl", level)
         .with_default(tracing::Level::ERROR);
-    let _ = tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_target(false),
-        )
-        .with(filter)
-        .try_init();
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let registry = tracing_subscriber::registry().with(filter);
+    let _ = if json {
+        registry.with(layer.json().flatten_event(true)).try_init()
+    } else {
+        registry.with(layer).try_init()
+    };
 }

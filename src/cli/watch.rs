@@ -15,12 +15,17 @@ use clap::Args;
 
 use super::reconcile::{options, runtime, transport};
 use super::{Context, Outcome, ReconcileArgs, exit};
+use crate::controller::metrics::Live;
 use crate::controller::supervisor::{self, Config, Ended, Report};
 use crate::ops::sync::SyncOptions;
 use crate::state::store::StateDir;
-use crate::time::Timestamp;
 
+mod endpoints;
 mod git;
+mod log;
+
+use log::Log;
+pub use log::LogFormat;
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
@@ -36,6 +41,12 @@ pub struct WatchArgs {
     /// How long to wait for another reconciler's lease (0: exit at once, naming its holder)
     #[arg(long, value_name = "DURATION", default_value = "0s")]
     pub lease_timeout: humantime::Duration,
+    /// Serve Prometheus metrics on ADDR (`http://ADDR/metrics`)
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
+    /// How the watch logs: text lines, or one JSON object per line
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(flatten)]
     pub git: git::GitArgs,
     #[command(flatten)]
@@ -47,60 +58,65 @@ pub fn run(cx: &Context, args: WatchArgs) -> Outcome {
     runtime()?.block_on(watch(cx, store, args))
 }
 
-/// One line per report, on stderr. `files`: what is watched, for the first line.
-fn print(report: Report, files: &str) {
-    let now = Timestamp::now();
+/// One line per report. `watched`: what is watched, for the first line.
+fn print(log: Log, report: Report, watched: &str) {
     match report {
         Report::Watching => {
-            let files = if files.is_empty() {
+            let watched = if watched.is_empty() {
                 String::new()
             } else {
-                format!(" {files}")
+                format!(" {watched}")
             };
-            eprintln!("{now}  watching{files}; stop with Ctrl-C (containers keep running)");
+            log.info(
+                None,
+                &format!("watching{watched}; stop with Ctrl-C (containers keep running)"),
+            );
         }
-        Report::Stopping { tasks: 1 } => eprintln!("{now}  stopped watching; 1 task keeps running"),
-        Report::Stopping { tasks } => {
-            eprintln!("{now}  stopped watching; {tasks} tasks keep running")
-        }
-        Report::ManifestsChanged => eprintln!("{now}  manifests changed"),
-        Report::ApplyFailed(e) => eprintln!("{now}  applying the manifests failed: {e}"),
-        Report::Event { cluster, message } => eprintln!("{now}  [{cluster}] {message}"),
+        Report::Stopping { tasks: 1 } => log.info(None, "stopped watching; 1 task keeps running"),
+        Report::Stopping { tasks } => log.info(
+            None,
+            &format!("stopped watching; {tasks} tasks keep running"),
+        ),
+        Report::ManifestsChanged => log.info(None, "manifests changed"),
+        Report::ApplyFailed(e) => log.warn(None, &format!("applying the manifests failed: {e}")),
+        Report::Event { cluster, message } => log.info(Some(&cluster), &message),
         Report::HostDown {
             cluster,
             host,
             error,
-        } => eprintln!("{now}  [{cluster}] host `{host}` does not answer: {error}"),
+        } => log.warn(
+            Some(&cluster),
+            &format!("host `{host}` does not answer: {error}"),
+        ),
         Report::HostUp { cluster, host } => {
-            eprintln!("{now}  [{cluster}] host `{host}` answers again")
+            log.info(Some(&cluster), &format!("host `{host}` answers again"))
         }
-        Report::ReconcileError { cluster, error } => {
-            eprintln!("{now}  [{cluster}] reconcile error (retrying): {error}")
-        }
+        Report::ReconcileError { cluster, error } => log.warn(
+            Some(&cluster),
+            &format!("reconcile error (retrying): {error}"),
+        ),
+        Report::Pass { .. } => {}
     }
 }
 
 /// Applies the manifests (when there are any) and says what changed.
-fn apply_manifests(cx: &Context, store: &StateDir, args: &WatchArgs) -> Result<()> {
+fn apply_manifests(cx: &Context, log: Log, store: &StateDir, args: &WatchArgs) -> Result<()> {
     if args.files.is_empty() {
         return Ok(());
     }
     match super::apply::apply_files(cx, store, &args.files, args.prune, Duration::from_secs(30))? {
         Some(plan) if plan.has_changes() => {
             let s = &plan.summary;
-            eprintln!(
-                "{}  applied the manifests: {} added, {} changed, {} destroyed",
-                Timestamp::now(),
-                s.add,
-                s.change,
-                s.destroy
+            log.info(
+                None,
+                &format!(
+                    "applied the manifests: {} added, {} changed, {} destroyed",
+                    s.add, s.change, s.destroy
+                ),
             );
         }
         Some(_) => {}
-        None => eprintln!(
-            "{}  the manifests have errors; the state is unchanged",
-            Timestamp::now()
-        ),
+        None => log.warn(None, "the manifests have errors; the state is unchanged"),
     }
     Ok(())
 }
@@ -122,8 +138,16 @@ async fn watch(cx: &Context, store: StateDir, args: WatchArgs) -> Outcome {
         poll: source.as_ref().map(|_| *args.git.interval),
         options: options(&args.reconcile),
     };
+    let log = Log {
+        format: args.log_format,
+    };
+    let live = Arc::new(Live::default());
+    if let Some(addr) = &args.metrics {
+        let session = crate::ops::Session::new(store.clone(), transport(&store));
+        endpoints::metrics(addr, session, live.clone(), log).await?;
+    }
     let pokes = match &args.git.webhook_listen {
-        Some(addr) => Some(webhook(addr, args.git.webhook_secret()?).await?),
+        Some(addr) => Some(endpoints::webhook(addr, args.git.webhook_secret()?, log).await?),
         None => None,
     };
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -147,14 +171,20 @@ async fn watch(cx: &Context, store: StateDir, args: WatchArgs) -> Outcome {
                 self_heal: true,
                 lock_timeout: Duration::from_secs(30),
             };
-            (described, Some(git::Syncer::new(session, source, options)?))
+            (
+                described,
+                Some(git::Syncer::new(session, source, options, log)?),
+            )
         }
         None => (args.files.join(", "), None),
     };
-    let on: supervisor::OnReport = Arc::new(move |report| print(report, &watched));
+    let on: supervisor::OnReport = Arc::new(move |report| {
+        live.observe(&report);
+        print(log, report, &watched);
+    });
     let mut apply = || match syncer.as_mut() {
         Some(syncer) => syncer.sync(),
-        None => apply_manifests(cx, &store, &args),
+        None => apply_manifests(cx, log, &store, &args),
     };
     let ended = supervisor::watch(
         &store,
@@ -174,24 +204,4 @@ async fn watch(cx: &Context, store: StateDir, args: WatchArgs) -> Outcome {
             Ok(exit::ERROR)
         }
     }
-}
-
-/// Starts the push webhook on `addr`; its pokes make the watch fetch at once.
-async fn webhook(addr: &str, secret: Vec<u8>) -> Result<tokio::sync::mpsc::Receiver<()>> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen for webhooks on `{addr}`: {e}"))?;
-    let bound = listener.local_addr()?;
-    let (pokes, poked) = tokio::sync::mpsc::channel(1);
-    tokio::spawn(crate::controller::webhook::serve(
-        listener,
-        secret,
-        pokes,
-        git::log_line(),
-    ));
-    eprintln!(
-        "{}  webhook listening on http://{bound}/ (signed deliveries only)",
-        Timestamp::now()
-    );
-    Ok(poked)
 }

@@ -10,6 +10,7 @@ pub mod executor;
 pub mod hosts;
 pub mod http;
 pub mod inspect;
+pub mod metrics;
 pub mod ops;
 pub mod reconciler;
 pub mod record;

@@ -80,6 +80,8 @@ pub struct PassReport {
     pub standalone: Vec<(ObservedTask, crate::reconcile::task::TaskState)>,
     /// What the scheduled tasks did in this pass (runs started, skipped, missed, ended).
     pub schedule_events: Vec<String>,
+    /// How long the pass took (set by the loop that drives it).
+    pub took: Duration,
 }
 
 pub struct Reconciler {

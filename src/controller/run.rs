@@ -161,8 +161,10 @@ pub async fn drive(
     let resync = reconciler.options().resync;
     let mut follow_up = false;
     loop {
+        let started = Instant::now();
         let wait = match reconciler.pass().await {
-            Ok(report) => {
+            Ok(mut report) => {
+                report.took = started.elapsed();
                 tracing::debug!(started = report.started, requeue = ?report.requeue_after, "pass");
                 on_pass(&report);
                 listeners.ensure(reconciler.cluster(), reconciler.connections(), &nudge);

@@ -60,6 +60,12 @@ pub enum Report {
         cluster: String,
         error: String,
     },
+    /// A reconcile pass ended: how long it took, which hosts answered (for metrics).
+    Pass {
+        cluster: String,
+        took: Duration,
+        hosts: Vec<(String, bool)>,
+    },
     /// The stop future resolved; the reconcilers stop. `tasks` keep running: the RUNNING tasks
     /// the reconcilers last counted.
     Stopping {
@@ -371,6 +377,15 @@ fn pass_reports(
     hosts: &mut BTreeMap<String, Option<String>>,
     on: &OnReport,
 ) {
+    on(Report::Pass {
+        cluster: cluster.to_string(),
+        took: report.took,
+        hosts: report
+            .hosts
+            .iter()
+            .map(|h| (h.name.clone(), h.error.is_none()))
+            .collect(),
+    });
     for service in report.services.values() {
         for event in &service.events {
             on(Report::Event {
@@ -506,7 +521,9 @@ mod tests {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = seen.clone();
         let on: OnReport = Arc::new(move |r| {
-            if let Ok(mut s) = sink.lock() {
+            if let Ok(mut s) = sink.lock()
+                && !matches!(r, Report::Pass { .. })
+            {
                 s.push(r);
             }
         });

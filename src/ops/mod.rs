@@ -18,6 +18,7 @@
 //! | [`tasks`] | `get tasks`, `describe task`, the tasks of a target (`logs`, `exec`), usage (`top`) |
 //! | [`cluster_counts`] | a cluster's task and service counts, as ECS's `Cluster` and its `statistics` carry them |
 //! | [`views`] | `get clusters|taskdefs|services`, `describe service|taskdef`, `events` |
+//! | [`metrics`] | `watch --metrics`: one Prometheus scrape of the state, the runtime and the watch's own counts |
 //! | [`sync`] | `watch --git`: fetch a ref, apply a new commit or refuse a bad one, the sync record (`get sync`) |
 //! | [`schema`] | `schema`: the JSON Schema of manifests, generated from the model |
 //! | [`register`] | the ECS API's writes: register/deregister task definitions, create/update/delete services and clusters |
@@ -34,6 +35,7 @@ pub mod deployment;
 pub mod error;
 pub mod hosts;
 pub mod manifests;
+pub mod metrics;
 pub mod protection;
 pub mod register;
 pub mod resolve;

@@ -2,15 +2,14 @@
 //! sync itself is [`crate::ops::sync`]'s.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
 
+use super::log::Log;
 use crate::ops::Session;
 use crate::ops::sync::{self, SyncOptions, SyncOutcome};
 use crate::source::git::{GitSource, Mirror, short};
-use crate::time::Timestamp;
 
 /// The environment variable that may hold the webhook secret instead of a file.
 pub const WEBHOOK_SECRET_ENV: &str = "ECSCTL_WEBHOOK_SECRET";
@@ -78,16 +77,23 @@ pub struct Syncer {
     pub mirror: Mirror,
     pub options: SyncOptions,
     pub first: bool,
+    log: Log,
 }
 
 impl Syncer {
-    pub fn new(session: Session, source: GitSource, options: SyncOptions) -> Result<Self> {
+    pub fn new(
+        session: Session,
+        source: GitSource,
+        options: SyncOptions,
+        log: Log,
+    ) -> Result<Self> {
         let mirror = sync::mirror(&session, source)?;
         Ok(Syncer {
             session,
             mirror,
             options,
             first: true,
+            log,
         })
     }
 
@@ -97,8 +103,14 @@ impl Syncer {
         if first && let SyncOutcome::FetchFailed { message, .. } = &outcome {
             bail!("{message}");
         }
-        if let Some(line) = line(&outcome) {
-            eprintln!("{}  {line}", Timestamp::now());
+        let failed = matches!(
+            outcome,
+            SyncOutcome::Refused { .. } | SyncOutcome::FetchFailed { .. }
+        );
+        match line(&outcome) {
+            Some(line) if failed => self.log.warn(None, &line),
+            Some(line) => self.log.info(None, &line),
+            None => {}
         }
         Ok(())
     }
@@ -137,9 +149,4 @@ fn line(outcome: &SyncOutcome) -> Option<String> {
             Some(format!("fetch failed (retrying): {message}"))
         }
     }
-}
-
-/// A webhook line printer for the watch's log.
-pub fn log_line() -> Arc<dyn Fn(String) + Send + Sync> {
-    Arc::new(|line| eprintln!("{}  {line}", Timestamp::now()))
 }
