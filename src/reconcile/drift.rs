@@ -32,7 +32,8 @@ use serde::Serialize;
 use super::cluster::SpecOf;
 use super::task::{ObservedContainer, ObservedTask, TaskGroup, short_id};
 use crate::model::effective;
-use crate::state::{KnownTask, Runtime, ServiceRecord};
+use crate::state::{DriftRecord, KnownTask, Runtime, ServiceRecord};
+use crate::time::Timestamp;
 
 const MIB: i64 = 1024 * 1024;
 
@@ -546,6 +547,51 @@ pub fn remember(
         all.insert(name.clone(), now);
     }
     all
+}
+
+/// The service event for an item seen for the first time, in ECS's words, saying whether
+/// it was corrected.
+pub fn event(item: &DriftItem, self_heal: bool) -> String {
+    let outcome = if !item.correctable() {
+        "not corrected: the container is not ecsctl's"
+    } else if !self_heal {
+        "not corrected (--no-self-heal)"
+    } else if item.holds_task() {
+        "corrected: a replacement task is started"
+    } else {
+        "corrected: the task is replaced"
+    };
+    format!("(service {}) {}; {outcome}.", item.service, item.message())
+}
+
+/// A service's drift records after this pass (items gone are dropped, new ones added, each
+/// once) and the events of the new ones.
+pub fn record(
+    before: &BTreeMap<String, DriftRecord>,
+    items: &[&DriftItem],
+    self_heal: bool,
+    now: Timestamp,
+) -> (BTreeMap<String, DriftRecord>, Vec<String>) {
+    let mut after = BTreeMap::new();
+    let mut events = Vec::new();
+    for item in items {
+        let key = item.message();
+        let corrected = self_heal && item.correctable();
+        // Reported again when its fate changes: an item left by `--no-self-heal` that a
+        // default reconciler now corrects says so.
+        let record = match before.get(&key) {
+            Some(r) if r.corrected == corrected => r.clone(),
+            _ => {
+                events.push(event(item, self_heal));
+                DriftRecord {
+                    since: now,
+                    corrected,
+                }
+            }
+        };
+        after.insert(key, record);
+    }
+    (after, events)
 }
 
 #[cfg(test)]

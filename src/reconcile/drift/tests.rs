@@ -383,11 +383,14 @@ fn a_removed_task_stays_known_only_while_it_is_held() {
 fn a_task_replaced_for_drift_is_forgotten_and_one_on_a_silent_host_kept() {
     let mut w = World::new(&["t1", "t2", "t3"], vec![running("t1"), running("t2")]);
     w.live.insert("id-t2".into(), live(64));
-    w.runtime
+    if let Some(k) = w
+        .runtime
         .services
         .get_mut("web")
         .and_then(|s| s.known_tasks.get_mut("t3"))
-        .map(|k| k.host = "h2".into());
+    {
+        k.host = "h2".into();
+    }
     let items = w.detect();
     let healed = w.with(|input| remember(input, &items, true));
     assert_eq!(healed["web"].keys().collect::<Vec<_>>(), ["t1", "t3"]);
@@ -408,4 +411,30 @@ fn items_are_sorted_and_tasks_of_deleted_services_ignored() {
         r.status = ServiceStatus::Draining;
     }
     assert_eq!(w.detect(), Vec::new());
+}
+
+#[test]
+fn each_item_is_reported_once_and_forgotten_when_gone() {
+    let w = World::new(&["t1", "t2"], vec![running("t2")]);
+    let items = w.detect();
+    let refs: Vec<&DriftItem> = items.iter().collect();
+    let (records, events) = record(&BTreeMap::new(), &refs, false, at(5));
+    assert_eq!(
+        events,
+        [
+            "(service web) task t1 drifted: container removed by hand; not corrected (--no-self-heal)."
+        ]
+    );
+    let (again, events) = record(&records, &refs, false, at(9));
+    assert_eq!(events, Vec::<String>::new());
+    assert_eq!(again, records, "kept with its first time");
+    let (gone, _) = record(&again, &[], false, at(12));
+    assert!(gone.is_empty());
+    let (_, healed) = record(&records, &refs, true, at(20));
+    assert_eq!(
+        healed,
+        [
+            "(service web) task t1 drifted: container removed by hand; corrected: a replacement task is started."
+        ]
+    );
 }
