@@ -264,7 +264,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__apply)
-            opts="-f -h -V --filename --prune --auto-approve --lock-timeout --wait --no-wait --no-converge --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-f -h -V --filename --prune --auto-approve --lock-timeout --wait --no-wait --no-converge --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -340,7 +340,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__delete)
-            opts="-f -h -V --filename --auto-approve --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-f -h -V --filename --auto-approve --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -398,7 +398,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__deploy)
-            opts="-f -c -h -V --filename --container --auto-approve --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-f -c -h -V --filename --container --auto-approve --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -676,7 +676,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__diff)
-            opts="-f -h -V --filename --prune --detailed-exitcode --state-dir --color --help --version"
+            opts="-f -h -V --filename --prune --detailed-exitcode --live --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -706,7 +706,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__drain)
-            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1400,7 +1400,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__plan)
-            opts="-f -o -h -V --filename --prune --detailed-exitcode --output --out --state-dir --color --help --version"
+            opts="-f -o -h -V --filename --prune --detailed-exitcode --output --out --refresh --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1480,7 +1480,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__reconcile)
-            opts="-h -V --cluster --wait --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-h -V --cluster --wait --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1526,7 +1526,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__rollback)
-            opts="-h -V --to --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-h -V --to --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1642,7 +1642,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__scale)
-            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1726,7 +1726,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__serve)
-            opts="-h -V --listen --credentials --account-id --no-reconcile --lock-timeout --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-h -V --listen --credentials --account-id --no-reconcile --lock-timeout --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1968,7 +1968,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__undrain)
-            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2056,7 +2056,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__watch)
-            opts="-f -h -V --filename --prune --cluster --lease-timeout --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-f -h -V --filename --prune --cluster --lease-timeout --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
