@@ -299,6 +299,26 @@ mod tests {
         assert_eq!(f.container.exit_code, Some(3));
     }
 
+    /// `docker update --memory` shows in `HostConfig`; Docker's 0 means no limit.
+    #[test]
+    fn the_live_configuration_is_read_from_the_inspect_result() {
+        let mut c = inspect("c1", &OURS, ContainerStateStatusEnum::RUNNING);
+        if let Some(config) = c.config.as_mut() {
+            config.image = Some("nginx:1".into());
+            config.env = Some(vec!["MODE=prod".into()]);
+        }
+        c.host_config = Some(bollard::models::HostConfig {
+            memory: Some(64 * 1024 * 1024),
+            cpu_shares: Some(0),
+            ..bollard::models::HostConfig::default()
+        });
+        let live = facts(&c).expect("facts").config;
+        assert_eq!(live.image.as_deref(), Some("nginx:1"));
+        assert_eq!(live.env, ["MODE=prod"]);
+        assert_eq!(live.memory, Some(64 * 1024 * 1024));
+        assert_eq!(live.cpu_shares, None);
+    }
+
     /// Regression: Docker 20.10 gave `0.0.0.0` and `::` different dynamic host ports; the
     /// lower (IPv6-only) one was registered as a target on 127.0.0.1 and refused.
     #[test]

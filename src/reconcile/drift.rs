@@ -13,7 +13,8 @@
 //!   OOM-killed, while ecsctl recorded no stop reason: **stopped by hand** (`docker stop`,
 //!   `docker kill`). Any other exit (a crash, an OOM kill, a failed health check that ecsctl
 //!   acted on) is an ordinary failure: the service scheduler replaces it, with or without
-//!   self-heal;
+//!   self-heal. The exit code is all the container keeps: a host that shuts down also ends
+//!   its containers with SIGTERM, and that reads as a stop by hand too;
 //! - a known task whose container has another Docker id than recorded, or a container whose
 //!   Docker name is not the one ecsctl gives it: **replaced by hand**;
 //! - a task of the service with ecsctl's labels that ecsctl neither knows nor named:
