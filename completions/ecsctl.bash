@@ -270,7 +270,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__apply)
-            opts="-f -h -V --filename --prune --auto-approve --lock-timeout --wait --no-wait --no-converge --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-f -h -V --filename --prune --auto-approve --lock-timeout --wait --no-wait --no-converge --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -346,7 +346,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__delete)
-            opts="-f -h -V --filename --auto-approve --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-f -h -V --filename --auto-approve --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -404,7 +404,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__deploy)
-            opts="-f -c -h -V --filename --container --auto-approve --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-f -c -h -V --filename --container --auto-approve --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -682,7 +682,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__diff)
-            opts="-f -h -V --filename --prune --detailed-exitcode --state-dir --color --help --version"
+            opts="-f -h -V --filename --prune --detailed-exitcode --live --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -712,7 +712,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__drain)
-            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1420,7 +1420,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__plan)
-            opts="-f -o -h -V --filename --prune --detailed-exitcode --output --out --state-dir --color --help --version"
+            opts="-f -o -h -V --filename --prune --detailed-exitcode --output --out --refresh --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1500,7 +1500,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__reconcile)
-            opts="-h -V --cluster --wait --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-h -V --cluster --wait --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1546,7 +1546,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__rollback)
-            opts="-h -V --to --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-h -V --to --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1662,7 +1662,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__scale)
-            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1746,7 +1746,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__serve)
-            opts="-h -V --listen --credentials --account-id --no-reconcile --lock-timeout --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-h -V --listen --credentials --account-id --no-reconcile --lock-timeout --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2018,7 +2018,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__undrain)
-            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2106,7 +2106,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__watch)
-            opts="-f -h -V --filename --prune --cluster --lease-timeout --metrics --log-format --git --ref --path --interval --webhook-listen --webhook-secret-file --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-f -h -V --filename --prune --cluster --lease-timeout --metrics --log-format --git --ref --path --interval --webhook-listen --webhook-secret-file --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -77,6 +77,7 @@ always\t''
 never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand plan" -l prune -d 'Delete objects that are in the state but not in the manifests'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand plan" -l detailed-exitcode -d 'Exit 0 when there are no changes, 2 when there are, 1 on error'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand plan" -l refresh -d 'Also read the hosts and show drift: what was changed on them by hand'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand plan" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand plan" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand diff" -s f -l filename -d 'Manifest files or directories (recursive: *.yaml, *.yml, *.json); `-` reads stdin' -r
@@ -86,6 +87,7 @@ always\t''
 never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand diff" -l prune -d 'Include deletions of objects missing from the manifests'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand diff" -l detailed-exitcode -d 'Exit 0 when there are no changes, 2 when there are, 1 on error'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand diff" -l live -d 'Also read the hosts and show drift: what was changed on them by hand'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand diff" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -s f -l filename -d 'Manifest files or directories (recursive: *.yaml, *.yml, *.json); `-` reads stdin' -r
@@ -103,6 +105,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l prune -d 'Delete
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l auto-approve -d 'Apply without asking for confirmation'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l no-wait -d 'Return once the state is written and the first round of actions is started'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l no-converge -d 'Only record the state: a running `watch` (or a later `reconcile`) converges the hosts'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -l no-self-heal -d 'Report drift (containers removed, stopped or changed by hand) as events without correcting it'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand apply" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -s f -l filename -d 'Delete the objects these manifests define' -r
@@ -119,6 +122,7 @@ always\t''
 never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l auto-approve -d 'Delete without asking for confirmation'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l no-wait -d 'Return once the change is recorded and the first actions are started'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -l no-self-heal -d 'Report drift (containers removed, stopped or changed by hand) as events without correcting it'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand delete" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand deploy" -s f -l filename -d 'The pipeline\'s imagedefinitions.json or imageDetail.json' -r -F
@@ -136,6 +140,7 @@ always\t''
 never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand deploy" -l auto-approve -d 'Deploy without asking for confirmation'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand deploy" -l no-wait -d 'Return once the change is recorded and the first actions are started'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand deploy" -l no-self-heal -d 'Report drift (containers removed, stopped or changed by hand) as events without correcting it'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand deploy" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand deploy" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand get" -l cluster -d 'Only this cluster' -r
@@ -173,6 +178,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -l state-dir -d
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -l no-self-heal -d 'Report drift (containers removed, stopped or changed by hand) as events without correcting it'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand reconcile" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand logs" -l since -d 'Only lines newer than this (10m, 1h)' -r
@@ -280,6 +286,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l color -d 'When t
 always\t''
 never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l no-wait -d 'Return once the change is recorded and the first actions are started'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -l no-self-heal -d 'Report drift (containers removed, stopped or changed by hand) as events without correcting it'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand scale" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l to -d 'The revision to return to (default: the last deployment that completed before this one)' -r
@@ -295,6 +302,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l color -d 'Whe
 always\t''
 never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l no-wait -d 'Return once the change is recorded and the first actions are started'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -l no-self-heal -d 'Report drift (containers removed, stopped or changed by hand) as events without correcting it'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand rollback" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand deployment; and not __fish_seen_subcommand_from status continue rollback help" -l state-dir -d 'The state directory [default: $ECSCTL_STATE_DIR, else the user\'s data directory]' -r -F
@@ -356,6 +364,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l color -d 'When t
 always\t''
 never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l no-wait -d 'Return once the change is recorded and the first actions are started'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -l no-self-heal -d 'Report drift (containers removed, stopped or changed by hand) as events without correcting it'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand drain" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l wait -d 'How long to wait for the change to converge (services steady, or drained and gone)' -r
@@ -370,6 +379,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l color -d 'When
 always\t''
 never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l no-wait -d 'Return once the change is recorded and the first actions are started'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -l no-self-heal -d 'Report drift (containers removed, stopped or changed by hand) as events without correcting it'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand undrain" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -s f -l filename -d 'Manifest files or directories to apply now and whenever they change' -r
@@ -393,6 +403,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l color -d 'When t
 always\t''
 never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l prune -d 'Delete objects that are in the state but not in the manifests'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -l no-self-heal -d 'Report drift (containers removed, stopped or changed by hand) as events without correcting it'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand watch" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand status" -s o -l output -d 'Output format' -r -f -a "table\t''
@@ -418,6 +429,7 @@ complete -c ecsctl -n "__fish_ecsctl_using_subcommand serve" -l color -d 'When t
 always\t''
 never\t''"
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand serve" -l no-reconcile -d 'Only record what the API asks for; leave running the tasks to `ecsctl watch`'
+complete -c ecsctl -n "__fish_ecsctl_using_subcommand serve" -l no-self-heal -d 'Report drift (containers removed, stopped or changed by hand) as events without correcting it'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c ecsctl -n "__fish_ecsctl_using_subcommand schema" -l kind -d 'Only this kind\'s manifests (Cluster, TaskDefinition, Service, TargetGroup, LoadBalancer, ScheduledTask, Alarm, ScalableTarget, ScalingPolicy)' -r

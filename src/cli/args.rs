@@ -31,6 +31,10 @@ pub struct ReconcileArgs {
     /// crash loop must not fill the host with dead containers
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_stopped_tasks: usize,
+    /// Report drift (containers removed, stopped or changed by hand) as events without
+    /// correcting it
+    #[arg(long)]
+    pub no_self_heal: bool,
 }
 
 /// Waiting for an imperative change (`scale`, `rollback`, `drain`, `delete`) to converge.

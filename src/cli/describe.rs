@@ -275,6 +275,17 @@ fn service_text(d: &ServiceDescription) -> anyhow::Result<String> {
     {
         let _ = writeln!(out, "  {line}");
     }
+    if !d.drift.is_empty() {
+        let _ = writeln!(out, "\nDrift (changed on the hosts by hand):");
+        for x in &d.drift {
+            let fate = if x.corrected {
+                "corrected"
+            } else {
+                "not corrected"
+            };
+            let _ = writeln!(out, "  {}  {}  ({fate})", x.since, x.message);
+        }
+    }
     let _ = writeln!(out, "\nEvents (newest last):");
     if d.events.is_empty() {
         let _ = writeln!(out, "  <none>");

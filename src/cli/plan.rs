@@ -11,11 +11,14 @@ use similar::TextDiff;
 
 use super::output::to_yaml;
 use super::{Context, ManifestArgs, Outcome, ReportFormat, exit};
+use crate::ops::drift::Refresh;
 use crate::ops::manifests::Planned;
 use crate::plan::render::render;
 use crate::plan::{Action, ObjectKind, Plan};
 use crate::state::State;
 use crate::state::store::{to_json, write_atomic};
+
+mod drift;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
@@ -37,6 +40,9 @@ pub struct PlanArgs {
     /// Save the plan for `ecsctl apply FILE`
     #[arg(long = "out", value_name = "FILE")]
     pub out_file: Option<PathBuf>,
+    /// Also read the hosts and show drift: what was changed on them by hand
+    #[arg(long)]
+    pub refresh: bool,
 }
 
 #[derive(Debug, Args)]
@@ -49,6 +55,9 @@ pub struct DiffArgs {
     /// Exit 0 when there are no changes, 2 when there are, 1 on error
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Also read the hosts and show drift: what was changed on them by hand
+    #[arg(long)]
+    pub live: bool,
 }
 
 /// Plans the manifests against the state; warnings are printed, errors come back.
@@ -58,8 +67,9 @@ fn make_plan(cx: &Context, manifests: &ManifestArgs, prune: bool) -> anyhow::Res
     Ok(planned)
 }
 
-fn exit_code(detailed: bool, plan: &Plan) -> u8 {
-    if detailed && plan.has_changes() {
+fn exit_code(detailed: bool, plan: &Plan, drift: Option<&Refresh>) -> u8 {
+    let drifted = drift.is_some_and(|d| !d.drift.is_empty());
+    if detailed && (plan.has_changes() || drifted) {
         exit::CHANGES
     } else {
         exit::OK
@@ -67,10 +77,20 @@ fn exit_code(detailed: bool, plan: &Plan) -> u8 {
 }
 
 pub fn run(cx: &Context, args: PlanArgs) -> Outcome {
-    let plan = make_plan(cx, &args.manifests, args.prune)?.plan;
-    match args.output {
-        ReportFormat::Json => cx.out.json(&plan)?,
-        ReportFormat::Text => cx.out.print(&render(&plan, cx.out.paint)),
+    let Planned { state, plan, .. } = make_plan(cx, &args.manifests, args.prune)?;
+    let refresh = args
+        .refresh
+        .then(|| drift::refresh(cx, state.as_ref()))
+        .transpose()?;
+    match (args.output, &refresh) {
+        (ReportFormat::Json, None) => cx.out.json(&plan)?,
+        (ReportFormat::Json, Some(r)) => cx.out.json(&drift::with_drift(&plan, r)?)?,
+        (ReportFormat::Text, _) => {
+            cx.out.print(&render(&plan, cx.out.paint));
+            if let Some(r) = &refresh {
+                cx.out.print(&drift::render(r, cx.out.paint));
+            }
+        }
     }
     if let Some(path) = &args.out_file {
         write_atomic(path, to_json(&plan)?.as_bytes())
@@ -81,14 +101,21 @@ pub fn run(cx: &Context, args: PlanArgs) -> Outcome {
             path.display()
         ));
     }
-    Ok(exit_code(args.detailed_exitcode, &plan))
+    Ok(exit_code(args.detailed_exitcode, &plan, refresh.as_ref()))
 }
 
 pub fn run_diff(cx: &Context, args: DiffArgs) -> Outcome {
     let Planned { state, plan, .. } = make_plan(cx, &args.manifests, args.prune)?;
     cx.out
         .print(&render_diff(state.as_ref(), &plan, cx.out.paint.0)?);
-    Ok(exit_code(args.detailed_exitcode, &plan))
+    let refresh = args
+        .live
+        .then(|| drift::refresh(cx, state.as_ref()))
+        .transpose()?;
+    if let Some(r) = &refresh {
+        cx.out.print(&drift::render(r, cx.out.paint));
+    }
+    Ok(exit_code(args.detailed_exitcode, &plan, refresh.as_ref()))
 }
 
 /// An object as JSON, or null when there is none.
@@ -248,58 +275,4 @@ pub fn render_diff(state: Option<&State>, plan: &Plan, colour: bool) -> anyhow::
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ids::SequentialIds;
-    use crate::model::load::check_text;
-    use crate::model::names::TaskDefRef;
-    use crate::model::normalize::Desired;
-    use crate::plan::{apply, compute};
-    use crate::time::Timestamp;
-
-    fn desired(image: &str, count: u32) -> Desired {
-        let text = format!(
-            "apiVersion: ecsctl/v1\nkind: TaskDefinition\nmetadata: {{name: web}}\nspec:\n  containerDefinitions: [{{name: web, image: {image}}}]\n---\napiVersion: ecsctl/v1\nkind: Service\nmetadata: {{name: web}}\nspec: {{desiredCount: {count}}}\n"
-        );
-        let (set, diagnostics) = check_text("m.yaml", &text);
-        assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        Desired::from_set(&set)
-    }
-
-    fn applied(state: Option<&State>, d: &Desired) -> State {
-        let plan = compute(state, d, false, "test").expect("plan");
-        apply(
-            state,
-            &plan,
-            Timestamp::from_unix_millis(1),
-            &mut SequentialIds::default(),
-        )
-        .expect("apply")
-        .0
-    }
-
-    /// Regression: after a rollback `diff` showed only desiredCount while `plan` also showed
-    /// the deployment back to the manifests' revision.
-    #[test]
-    fn diff_shows_the_deployment_that_plan_shows() {
-        let v2 = desired("nginx:2", 1);
-        let mut state = applied(Some(&applied(None, &desired("nginx:1", 1))), &v2);
-        // What `scale 2` and `rollback` record: web:1 runs, twice.
-        let record = state.service_mut("default", "web").expect("service");
-        record.task_definition = TaskDefRef::pinned("web", 1);
-        record.desired_count = 2;
-        record.spec.desired_count = Some(2);
-        let plan = compute(Some(&state), &v2, false, "test").expect("plan");
-        let change = plan
-            .changes
-            .iter()
-            .find(|c| c.object.kind == ObjectKind::Service)
-            .expect("the service changes");
-        assert!(change.deployment.is_some(), "plan deploys web:2 again");
-        let diff = render_diff(Some(&state), &plan, false).expect("diff");
-        assert!(diff.contains("-taskDefinition: web:1"), "{diff}");
-        assert!(diff.contains("+taskDefinition: web:2"), "{diff}");
-        assert!(diff.contains("-desiredCount: 2"), "{diff}");
-        assert!(diff.contains("+desiredCount: 1"), "{diff}");
-    }
-}
+mod tests;

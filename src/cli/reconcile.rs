@@ -35,6 +35,7 @@ pub fn options(args: &ReconcileArgs) -> Options {
             task_retention: *args.task_retention,
             max_stopped: args.max_stopped_tasks,
         },
+        self_heal: !args.no_self_heal,
     }
 }
 

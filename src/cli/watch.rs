@@ -168,7 +168,7 @@ async fn watch(cx: &Context, store: StateDir, args: WatchArgs) -> Outcome {
             let session = crate::ops::Session::new(store.clone(), transport(&store));
             let options = SyncOptions {
                 prune: args.prune,
-                self_heal: true,
+                self_heal: !args.reconcile.no_self_heal,
                 lock_timeout: Duration::from_secs(30),
             };
             (

@@ -105,6 +105,12 @@ pub struct ClusterObservation {
     pub tasks: Vec<TaskView>,
     /// Hosts that did not answer, with why.
     pub failures: Vec<(String, String)>,
+    /// The observed tasks as the hosts reported them, before assessment (drift).
+    pub observed: Vec<ObservedTask>,
+    /// Inspected container configuration by Docker id (drift).
+    pub configs: std::collections::BTreeMap<String, crate::reconcile::drift::LiveConfig>,
+    /// Containers not of this state that publish host ports (drift).
+    pub port_holders: Vec<crate::reconcile::drift::PortHolder>,
     /// Keeps the hosts' connections (SSH tunnels) open while the observation is in use.
     _transport: Arc<dyn Transport>,
 }
@@ -142,6 +148,15 @@ impl ClusterObservation {
                 );
                 hosts::scheduling_view(host, connected.and_then(|c| c.info.as_ref()), status)
             })
+            .collect()
+    }
+
+    /// The hosts that answered.
+    pub fn answered(&self) -> std::collections::BTreeSet<String> {
+        self.hosts
+            .iter()
+            .filter(|h| h.host.is_some() && !self.failures.iter().any(|(f, _)| *f == h.name))
+            .map(|h| h.name.clone())
             .collect()
     }
 
@@ -189,6 +204,9 @@ pub async fn observe(
     let connected = connect_all(state, cluster, transport.as_ref()).await?;
     let mut views = Vec::new();
     let mut failures = Vec::new();
+    let mut raw = Vec::new();
+    let mut configs = std::collections::BTreeMap::new();
+    let mut port_holders = Vec::new();
     let observed = futures_util::future::join_all(connected.iter().map(|c| async {
         match &c.host {
             Some(host) => (
@@ -205,6 +223,9 @@ pub async fn observe(
     for (host, result) in observed {
         match result {
             Ok(observation) => {
+                raw.extend(observation.tasks.iter().cloned());
+                configs.extend(observation.configs);
+                port_holders.extend(observation.port_holders);
                 views.extend(assess_observed(
                     state,
                     runtime,
@@ -228,6 +249,9 @@ pub async fn observe(
         hosts: connected,
         tasks: views,
         failures,
+        observed: raw,
+        configs,
+        port_holders,
         _transport: transport.clone(),
     })
 }

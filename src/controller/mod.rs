@@ -6,6 +6,7 @@
 //! one home of a host's capacity and status; [`inspect`] observes read-only; [`webhook`] (over [`http`]) turns a signed push into a fetch. It never decides
 //! anything itself, and never prints: reports go to the caller's callbacks.
 
+pub mod drift;
 pub mod executor;
 pub mod hosts;
 pub mod http;

@@ -34,6 +34,7 @@ use crate::state::store::StateDir;
 use crate::state::{DeploymentProgress, HostRuntime, Runtime, ServiceStatus, State};
 use crate::time::Timestamp;
 
+mod drift;
 mod hooks;
 mod scaling;
 
@@ -46,6 +47,8 @@ pub struct Options {
     /// A host that does not answer this long is UNREACHABLE: its tasks count as lost.
     pub host_grace: Duration,
     pub settings: Settings,
+    /// Correct drift (what was changed on the hosts by hand); off: only report it.
+    pub self_heal: bool,
 }
 
 impl Default for Options {
@@ -54,6 +57,7 @@ impl Default for Options {
             resync: Duration::from_secs(30),
             host_grace: Duration::from_secs(30),
             settings: Settings::default(),
+            self_heal: true,
         }
     }
 }
@@ -82,6 +86,8 @@ pub struct PassReport {
     pub schedule_events: Vec<String>,
     /// How long the pass took (set by the loop that drives it).
     pub took: Duration,
+    /// Drift seen for the first time in this pass, as service events.
+    pub drift_events: Vec<String>,
 }
 
 pub struct Reconciler {
@@ -266,7 +272,14 @@ impl Reconciler {
         self.evaluate_alarms(&state, &watched, &mut runtime, now)?;
         let state = self.autoscale(state, &watched, &mut runtime, now)?;
         let mut report = self.observed_report(now);
-        let mut decision = self.decide(&state, &runtime, &objects, now);
+        let in_flight = self.executor.take_for_pass();
+        let held = self
+            .judge_drift(&state, &mut runtime, &in_flight, now, &mut report)
+            .unwrap_or_else(|e| {
+                report.errors.push(format!("{e:#}"));
+                drift::Held::new()
+            });
+        let mut decision = self.decide(&state, &runtime, &objects, in_flight, &held, now);
         let traffic = decision.traffic.take();
         let hooks: Vec<(String, crate::reconcile::service::HookLaunch)> = decision
             .services
@@ -460,29 +473,40 @@ impl Reconciler {
         report
     }
 
-    /// The pure decision over what was observed.
+    /// The pure decision over what was observed. Tasks held for drift (`--no-self-heal`:
+    /// removed or stopped by hand) are left out, and their service's desired count lowered
+    /// by as many, so that the scheduler neither replaces them nor touches them.
     fn decide(
         &mut self,
         state: &State,
         runtime: &Runtime,
         objects: &TrafficObjects,
+        in_flight: crate::reconcile::cluster::InFlight,
+        held: &drift::Held,
         now: Timestamp,
     ) -> ClusterDecision {
-        let services = state
+        let mut services = state
             .services
             .get(&self.cluster)
             .cloned()
             .unwrap_or_default();
+        for (name, tasks) in held {
+            if let Some(record) = services.get_mut(name) {
+                let n = u32::try_from(tasks.len()).unwrap_or(u32::MAX);
+                record.desired_count = record.desired_count.saturating_sub(n);
+            }
+        }
         let spec_of = |r: &TaskDefRef| state.revision(r).map(|rev| &rev.spec);
+        let is_held = |t: &ObservedTask| held.values().any(|h| h.contains(&t.id));
         let observed: Vec<ObservedTask> = self
             .slots
             .values()
             .filter_map(|s| s.last_observation.as_deref())
             .flat_map(|o: &Observation| o.tasks.iter().cloned())
+            .filter(|t| !is_held(t))
             .collect();
         let hosts = self.host_views_at(now);
         let host_records = self.host_records();
-        let in_flight = self.executor.take_for_pass();
         let addresses = self.target_addresses();
         let traffic = (!objects.is_empty()).then_some(TrafficInput {
             load_balancers: &objects.load_balancers,

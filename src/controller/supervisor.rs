@@ -394,7 +394,7 @@ fn pass_reports(
             });
         }
     }
-    for message in &report.schedule_events {
+    for message in report.drift_events.iter().chain(&report.schedule_events) {
         on(Report::Event {
             cluster: cluster.to_string(),
             message: message.clone(),

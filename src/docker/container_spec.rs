@@ -542,6 +542,57 @@ pub fn container(ctx: &TaskContext<'_>, definition: &ContainerDefinition) -> Con
     }
 }
 
+/// What ecsctl creates for `container` of an observed task, for drift: the same request
+/// builder as a launch, without secrets (their values are never compared).
+pub fn expected(
+    lineage: &str,
+    task: &crate::reconcile::task::ObservedTask,
+    spec: &TaskDefinitionSpec,
+    container: &str,
+) -> Option<crate::reconcile::drift::ExpectedContainer> {
+    let definition = spec
+        .container_definitions
+        .iter()
+        .find(|d| d.name.as_deref() == Some(container))?;
+    let (secrets, auth) = (BTreeMap::new(), BTreeMap::new());
+    let ctx = TaskContext {
+        cluster: &task.cluster,
+        lineage,
+        task_id: &task.id,
+        group: &task.group,
+        deployment: task.deployment.as_deref(),
+        family: &task.task_definition.family,
+        revision: task.task_definition.revision.unwrap_or(0),
+        spec,
+        created_at: task.created_at,
+        secrets: &secrets,
+        registry_auth: &auth,
+        pull_behavior: PullBehavior::Default,
+        pause_image: super::pause::IMAGE,
+        launch_type: task.launch_type,
+        task_cgroup: None,
+    };
+    let body = self::container(&ctx, definition);
+    let host = body.host_config.unwrap_or_default();
+    Some(crate::reconcile::drift::ExpectedContainer {
+        docker_name: ctx.docker_name(container),
+        config: crate::reconcile::drift::LiveConfig {
+            image: body.image,
+            env: body.env.unwrap_or_default(),
+            memory: host.memory,
+            memory_reservation: host.memory_reservation,
+            cpu_shares: host.cpu_shares,
+            nano_cpus: host.nano_cpus,
+        }
+        .normalized(),
+        environment: definition
+            .environment
+            .iter()
+            .filter_map(|kv| Some((kv.name.clone()?, kv.value.clone().unwrap_or_default())))
+            .collect(),
+    })
+}
+
 /// `--add-host` entries (`name:address`) of the containers, once each, in order.
 fn host_entries(definitions: &[ContainerDefinition]) -> Vec<String> {
     let mut seen = std::collections::BTreeSet::new();

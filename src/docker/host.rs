@@ -22,6 +22,7 @@ pub use super::error::{LaunchError, docker_message};
 use super::observe::{self, Facts, Foreign};
 use super::{labels, pause, pull};
 use crate::model::ecs::{LaunchType, NetworkMode, Scope};
+use crate::reconcile::drift::{LiveConfig, PortHolder};
 use crate::reconcile::task::ObservedTask;
 
 /// How long ordinary calls may take; stops get the container's stop timeout on top.
@@ -48,6 +49,11 @@ pub struct HostInfo {
 pub struct Observation {
     pub tasks: Vec<ObservedTask>,
     pub foreign: Vec<Foreign>,
+    /// The inspected configuration of this cluster's containers, by Docker id.
+    pub configs: BTreeMap<String, LiveConfig>,
+    /// Containers that are not this state's and publish host ports (drift: a foreign
+    /// container on a port of ours).
+    pub port_holders: Vec<PortHolder>,
 }
 
 pub struct DockerHost {
@@ -164,8 +170,61 @@ impl DockerHost {
             let listed: Vec<&str> = summaries.iter().filter_map(|s| s.id.as_deref()).collect();
             cache.retain(|id, _| listed.contains(&id.as_str()));
         }
+        let configs = fresh
+            .iter()
+            .map(|f| (f.container.docker_id.clone(), f.config.clone()))
+            .collect();
         let (tasks, foreign) = observe::tasks(&self.name, lineage, fresh);
-        Ok(Observation { tasks, foreign })
+        let port_holders = self.port_holders(lineage).await?;
+        Ok(Observation {
+            tasks,
+            foreign,
+            configs,
+            port_holders,
+        })
+    }
+
+    /// Running containers of no state of ours (no lineage label, or another one) that
+    /// publish host ports, from the container list alone (no inspect).
+    async fn port_holders(&self, lineage: &str) -> Result<Vec<PortHolder>> {
+        let options = ListContainersOptionsBuilder::default().all(false).build();
+        let summaries = self
+            .docker
+            .list_containers(Some(options))
+            .await
+            .context("listing containers")?;
+        let mut holders = Vec::new();
+        for s in summaries {
+            let ours = s
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(labels::LINEAGE))
+                .is_some_and(|l| l == lineage);
+            let mut ports: Vec<u16> = s
+                .ports
+                .iter()
+                .flatten()
+                .filter_map(|p| p.public_port)
+                .collect();
+            ports.sort_unstable();
+            ports.dedup();
+            if ours || ports.is_empty() {
+                continue;
+            }
+            let name = s
+                .names
+                .as_ref()
+                .and_then(|n| n.first())
+                .map(|n| n.trim_start_matches('/').to_string())
+                .unwrap_or_else(|| s.id.clone().unwrap_or_default());
+            holders.push(PortHolder {
+                host: self.name.clone(),
+                container: name,
+                ports,
+            });
+        }
+        holders.sort_by(|a, b| a.container.cmp(&b.container));
+        Ok(holders)
     }
 
     async fn inspect(&self, id: &str) -> Result<Option<ContainerInspectResponse>> {
@@ -542,6 +601,9 @@ impl DockerHost {
                 "destroy",
                 "kill",
                 "stop",
+                // `docker update` changes limits without changing the state: looked at
+                // again for drift.
+                "update",
             ]
             .iter()
             .map(|s| s.to_string())

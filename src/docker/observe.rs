@@ -8,6 +8,7 @@ use bollard::models::{ContainerInspectResponse, ContainerStateStatusEnum, Health
 
 use super::labels;
 use crate::model::names::TaskDefRef;
+use crate::reconcile::drift::LiveConfig;
 use crate::reconcile::task::{
     ContainerState, Health, ObservedContainer, ObservedTask, PortBinding, TaskGroup,
 };
@@ -19,6 +20,8 @@ pub struct Facts {
     pub container: ObservedContainer,
     pub labels: HashMap<String, String>,
     pub created: Option<Timestamp>,
+    /// Image, environment and limits as Docker holds them now (drift compares them).
+    pub config: LiveConfig,
 }
 
 /// A container of this cluster that belongs to another state directory.
@@ -141,8 +144,24 @@ pub fn facts(inspect: &ContainerInspectResponse) -> Option<Facts> {
             restart_count: inspect.restart_count.unwrap_or(0),
         },
         created: time(inspect.created.as_deref()),
+        config: live_config(inspect),
         labels,
     })
+}
+
+/// What drift compares: `docker update` changes the limits in `HostConfig`.
+pub fn live_config(inspect: &ContainerInspectResponse) -> LiveConfig {
+    let config = inspect.config.as_ref();
+    let host = inspect.host_config.as_ref();
+    LiveConfig {
+        image: config.and_then(|c| c.image.clone()),
+        env: config.and_then(|c| c.env.clone()).unwrap_or_default(),
+        memory: host.and_then(|h| h.memory),
+        memory_reservation: host.and_then(|h| h.memory_reservation),
+        cpu_shares: host.and_then(|h| h.cpu_shares),
+        nano_cpus: host.and_then(|h| h.nano_cpus),
+    }
+    .normalized()
 }
 
 /// Groups containers into tasks. Containers of another lineage are returned as foreign;
@@ -278,6 +297,26 @@ mod tests {
         assert!(c.essential);
         let f = facts(&inspect("c1", &OURS, ContainerStateStatusEnum::EXITED)).expect("facts");
         assert_eq!(f.container.exit_code, Some(3));
+    }
+
+    /// `docker update --memory` shows in `HostConfig`; Docker's 0 means no limit.
+    #[test]
+    fn the_live_configuration_is_read_from_the_inspect_result() {
+        let mut c = inspect("c1", &OURS, ContainerStateStatusEnum::RUNNING);
+        if let Some(config) = c.config.as_mut() {
+            config.image = Some("nginx:1".into());
+            config.env = Some(vec!["MODE=prod".into()]);
+        }
+        c.host_config = Some(bollard::models::HostConfig {
+            memory: Some(64 * 1024 * 1024),
+            cpu_shares: Some(0),
+            ..bollard::models::HostConfig::default()
+        });
+        let live = facts(&c).expect("facts").config;
+        assert_eq!(live.image.as_deref(), Some("nginx:1"));
+        assert_eq!(live.env, ["MODE=prod"]);
+        assert_eq!(live.memory, Some(64 * 1024 * 1024));
+        assert_eq!(live.cpu_shares, None);
     }
 
     /// Regression: Docker 20.10 gave `0.0.0.0` and `::` different dynamic host ports; the

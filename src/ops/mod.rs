@@ -32,6 +32,7 @@ pub mod converge;
 pub mod delete;
 pub mod deploy;
 pub mod deployment;
+pub mod drift;
 pub mod error;
 pub mod hosts;
 pub mod manifests;

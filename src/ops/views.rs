@@ -254,7 +254,19 @@ pub struct ServiceDescription {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub capacity_providers: Vec<ProviderSplit>,
     pub deployment_states: Vec<DeploymentState>,
+    /// Drift the reconciler saw on the hosts and that is still there, oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<DriftView>,
     pub events: Vec<Event>,
+}
+
+/// One drift item of a service as the reconciler recorded it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DriftView {
+    pub message: String,
+    pub since: crate::time::Timestamp,
+    pub corrected: bool,
 }
 
 #[derive(Serialize)]
@@ -333,7 +345,21 @@ pub fn describe_service(
         .get(name)
         .map(|s| s.events.iter().cloned().collect())
         .unwrap_or_default();
+    let mut drift: Vec<DriftView> = runtime
+        .services
+        .get(name)
+        .map(|s| &s.drift)
+        .into_iter()
+        .flatten()
+        .map(|(message, r)| DriftView {
+            message: message.clone(),
+            since: r.since,
+            corrected: r.corrected,
+        })
+        .collect();
+    drift.sort_by(|a, b| (a.since, &a.message).cmp(&(b.since, &b.message)));
     Ok(ServiceDescription {
+        drift,
         capacity_providers: capacity_split(state, &cluster, record, runtime.services.get(name)),
         deployment_states: deployment_states(record, &runtime, name),
         cluster,

@@ -9,6 +9,7 @@
 pub mod alarm;
 pub mod cluster;
 pub mod converge;
+pub mod drift;
 pub mod scaling;
 pub mod scheduled;
 pub mod service;

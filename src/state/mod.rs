@@ -487,6 +487,36 @@ pub struct ServiceRuntime {
     /// Scale-in protection (ECS's UpdateTaskProtection): task id → when it expires.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub protected: BTreeMap<String, Timestamp>,
+    /// The service's tasks as the reconciler last knew them, by task id: a known task whose
+    /// containers vanish without ecsctl stopping it was removed by hand (drift).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub known_tasks: BTreeMap<String, KnownTask>,
+    /// Drift seen on the hosts and not resolved yet, by its message (`describe service`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub drift: BTreeMap<String, DriftRecord>,
+}
+
+/// A task ecsctl launched (or adopted), as last observed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KnownTask {
+    pub host: String,
+    /// Container name → Docker id.
+    #[serde(default)]
+    pub containers: BTreeMap<String, String>,
+    /// Its essential containers ran when last seen (a task last seen exited and then gone
+    /// was cleaned up by ecsctl, not removed by hand).
+    #[serde(default)]
+    pub running: bool,
+}
+
+/// One drift item as recorded: reported once, kept until it is gone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DriftRecord {
+    pub since: Timestamp,
+    /// Corrected by the reconciler (self-heal) rather than only reported.
+    pub corrected: bool,
 }
 
 impl ServiceRuntime {

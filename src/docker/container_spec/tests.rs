@@ -455,3 +455,33 @@ fn an_ec2_task_has_no_task_cgroup() {
     assert!(!labels.contains_key("ecsctl.task-limits"));
     assert_eq!(body.host_config.and_then(|h| h.cgroup_parent), None);
 }
+
+/// Drift compares a container with what a launch creates: the same builder, secrets left
+/// out, the Docker name ecsctl gives it.
+#[test]
+fn drift_expects_what_a_launch_creates_without_secrets() {
+    let spec = spec(
+        "  containerDefinitions:\n    - name: app\n      image: nginx:1\n      memory: 128\n      cpu: 256\n      environment: [{name: MODE, value: prod}]\n      secrets: [{name: TOKEN, valueFrom: env:TOKEN}]\n",
+    );
+    let task = crate::reconcile::task::ObservedTask {
+        id: "0123456789abcdef0123456789abcdef".into(),
+        cluster: "default".into(),
+        host: "local".into(),
+        group: TaskGroup::Service("web".into()),
+        task_definition: crate::model::names::TaskDefRef::pinned("web", 3),
+        deployment: Some("ecs-svc/1".into()),
+        created_at: Timestamp::from_unix_millis(0),
+        containers: Vec::new(),
+        launch_type: LaunchType::Ec2,
+        task_limits: None,
+    };
+    let e = expected("lin-1", &task, &spec, "app").expect("app is defined");
+    assert_eq!(e.docker_name, "ecsctl-default-web-3-app-0123456789ab");
+    assert_eq!(e.config.image.as_deref(), Some("nginx:1"));
+    assert_eq!(e.config.memory, Some(128 * MIB));
+    assert_eq!(e.config.cpu_shares, Some(256));
+    assert_eq!(e.config.nano_cpus, None);
+    assert_eq!(e.environment, [("MODE".to_string(), "prod".to_string())]);
+    assert!(e.config.env.iter().all(|kv| !kv.starts_with("TOKEN=")));
+    assert_eq!(expected("lin-1", &task, &spec, "nope"), None);
+}
