@@ -14,7 +14,7 @@ use clap::Args;
 use super::reconcile::{options, runtime, transport};
 use super::{Context, Outcome, ReconcileArgs, exit};
 use crate::controller::supervisor::{self, Config, Ended, Report};
-use crate::state::store::StateDir;
+use crate::state::backend::Store;
 use crate::time::Timestamp;
 
 #[derive(Debug, Args)]
@@ -36,7 +36,7 @@ pub struct WatchArgs {
 }
 
 pub fn run(cx: &Context, args: WatchArgs) -> Outcome {
-    let store = cx.open_state_dir()?;
+    let store = cx.open_store()?;
     runtime()?.block_on(watch(cx, store, args))
 }
 
@@ -67,6 +67,15 @@ fn print(report: Report, files: &str) {
         Report::HostUp { cluster, host } => {
             eprintln!("{now}  [{cluster}] host `{host}` answers again")
         }
+        Report::Standby { cluster, holder } => eprintln!(
+            "{now}  [{cluster}] standing by: {holder} holds the reconciler lease; taking over if it stops renewing it"
+        ),
+        Report::LeaseTaken { cluster } => {
+            eprintln!("{now}  [{cluster}] took over the reconciler lease; reconciling")
+        }
+        Report::LeaseLost { cluster } => eprintln!(
+            "{now}  [{cluster}] lost the reconciler lease (it could not be renewed in time); stopped reconciling"
+        ),
         Report::ReconcileError { cluster, error } => {
             eprintln!("{now}  [{cluster}] reconcile error (retrying): {error}")
         }
@@ -74,7 +83,7 @@ fn print(report: Report, files: &str) {
 }
 
 /// Applies the manifests (when there are any) and says what changed.
-fn apply_manifests(cx: &Context, store: &StateDir, args: &WatchArgs) -> Result<()> {
+fn apply_manifests(cx: &Context, store: &Store, args: &WatchArgs) -> Result<()> {
     if args.files.is_empty() {
         return Ok(());
     }
@@ -98,7 +107,7 @@ fn apply_manifests(cx: &Context, store: &StateDir, args: &WatchArgs) -> Result<(
     Ok(())
 }
 
-async fn watch(cx: &Context, store: StateDir, args: WatchArgs) -> Outcome {
+async fn watch(cx: &Context, store: Store, args: WatchArgs) -> Outcome {
     if args.files.iter().any(|f| f == "-") {
         bail!("watch cannot follow stdin; pass files or directories");
     }

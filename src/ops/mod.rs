@@ -18,6 +18,7 @@
 //! | [`tasks`] | `get tasks`, `describe task`, the tasks of a target (`logs`, `exec`), usage (`top`) |
 //! | [`cluster_counts`] | a cluster's task and service counts, as ECS's `Cluster` and its `statistics` carry them |
 //! | [`views`] | `get clusters|taskdefs|services`, `describe service|taskdef`, `events` |
+//! | [`migrate`] | `state migrate`: a state and its runtime records moved to another store |
 //! | [`schema`] | `schema`: the JSON Schema of manifests, generated from the model |
 //! | [`register`] | the ECS API's writes: register/deregister task definitions, create/update/delete services and clusters |
 //! | [`revisions`] | deleted task definition revisions removed once no task or service uses them |
@@ -33,6 +34,7 @@ pub mod deployment;
 pub mod error;
 pub mod hosts;
 pub mod manifests;
+pub mod migrate;
 pub mod protection;
 pub mod register;
 pub mod resolve;
