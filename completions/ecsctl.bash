@@ -82,6 +82,9 @@ _ecsctl() {
             ecsctl,serve)
                 cmd="ecsctl__subcmd__serve"
                 ;;
+            ecsctl,state)
+                cmd="ecsctl__subcmd__state"
+                ;;
             ecsctl,task)
                 cmd="ecsctl__subcmd__task"
                 ;;
@@ -187,6 +190,9 @@ _ecsctl() {
             ecsctl__subcmd__help,serve)
                 cmd="ecsctl__subcmd__help__subcmd__serve"
                 ;;
+            ecsctl__subcmd__help,state)
+                cmd="ecsctl__subcmd__help__subcmd__state"
+                ;;
             ecsctl__subcmd__help,task)
                 cmd="ecsctl__subcmd__help__subcmd__task"
                 ;;
@@ -211,11 +217,26 @@ _ecsctl() {
             ecsctl__subcmd__help__subcmd__deployment,status)
                 cmd="ecsctl__subcmd__help__subcmd__deployment__subcmd__status"
                 ;;
+            ecsctl__subcmd__help__subcmd__state,migrate)
+                cmd="ecsctl__subcmd__help__subcmd__state__subcmd__migrate"
+                ;;
             ecsctl__subcmd__help__subcmd__task,protect)
                 cmd="ecsctl__subcmd__help__subcmd__task__subcmd__protect"
                 ;;
             ecsctl__subcmd__help__subcmd__task,unprotect)
                 cmd="ecsctl__subcmd__help__subcmd__task__subcmd__unprotect"
+                ;;
+            ecsctl__subcmd__state,help)
+                cmd="ecsctl__subcmd__state__subcmd__help"
+                ;;
+            ecsctl__subcmd__state,migrate)
+                cmd="ecsctl__subcmd__state__subcmd__migrate"
+                ;;
+            ecsctl__subcmd__state__subcmd__help,help)
+                cmd="ecsctl__subcmd__state__subcmd__help__subcmd__help"
+                ;;
+            ecsctl__subcmd__state__subcmd__help,migrate)
+                cmd="ecsctl__subcmd__state__subcmd__help__subcmd__migrate"
                 ;;
             ecsctl__subcmd__task,help)
                 cmd="ecsctl__subcmd__task__subcmd__help"
@@ -242,12 +263,16 @@ _ecsctl() {
 
     case "${cmd}" in
         ecsctl)
-            opts="-h -V --state-dir --color --help --version validate plan diff apply delete deploy get describe reconcile logs exec port events run-task task scale rollback deployment top drain undrain watch serve schema completion man help"
+            opts="-h -V --state --state-dir --color --help --version validate plan diff apply delete deploy get describe reconcile logs exec port events run-task task scale rollback deployment top drain undrain watch serve state schema completion man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -264,7 +289,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__apply)
-            opts="-f -h -V --filename --prune --auto-approve --lock-timeout --wait --no-wait --no-converge --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-f -h -V --filename --prune --auto-approve --lock-timeout --wait --no-wait --no-converge --resync --host-grace --task-retention --max-stopped-tasks --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -302,6 +327,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -318,12 +347,16 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__completion)
-            opts="-h -V --state-dir --color --help --version bash zsh fish"
+            opts="-h -V --state --state-dir --color --help --version bash zsh fish"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -340,7 +373,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__delete)
-            opts="-f -h -V --filename --auto-approve --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-f -h -V --filename --auto-approve --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -382,6 +415,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -398,7 +435,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__deploy)
-            opts="-f -c -h -V --filename --container --auto-approve --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-f -c -h -V --filename --container --auto-approve --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -448,6 +485,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -464,12 +505,16 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__deployment)
-            opts="-h -V --state-dir --color --help --version status continue rollback help"
+            opts="-h -V --state --state-dir --color --help --version status continue rollback help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -486,13 +531,17 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__deployment__subcmd__continue)
-            opts="-h -V --cluster --state-dir --color --help --version"
+            opts="-h -V --cluster --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -582,13 +631,17 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__deployment__subcmd__rollback)
-            opts="-h -V --cluster --state-dir --color --help --version"
+            opts="-h -V --cluster --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -608,7 +661,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__deployment__subcmd__status)
-            opts="-o -h -V --cluster --output --state-dir --color --help --version"
+            opts="-o -h -V --cluster --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -624,6 +677,10 @@ _ecsctl() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -642,7 +699,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__describe)
-            opts="-o -h -V --cluster --output --state-dir --color --help --version"
+            opts="-o -h -V --cluster --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -658,6 +715,10 @@ _ecsctl() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -676,7 +737,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__diff)
-            opts="-f -h -V --filename --prune --detailed-exitcode --state-dir --color --help --version"
+            opts="-f -h -V --filename --prune --detailed-exitcode --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -687,6 +748,10 @@ _ecsctl() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -706,7 +771,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__drain)
-            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -740,6 +805,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -756,7 +825,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__events)
-            opts="-f -o -h -V --cluster --follow --since --output --state-dir --color --help --version"
+            opts="-f -o -h -V --cluster --follow --since --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -778,6 +847,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -794,7 +867,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__exec)
-            opts="-c -i -t -h -V --container --interactive --tty --task-index --cluster --state-dir --color --help --version"
+            opts="-c -i -t -h -V --container --interactive --tty --task-index --cluster --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -816,6 +889,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -832,7 +909,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__get)
-            opts="-o -h -V --cluster --service --desired-status --output --state-dir --color --help --version"
+            opts="-o -h -V --cluster --service --desired-status --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -858,6 +935,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -874,7 +955,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__help)
-            opts="validate plan diff apply delete deploy get describe reconcile logs exec port events run-task task scale rollback deployment top drain undrain watch serve schema completion man help"
+            opts="validate plan diff apply delete deploy get describe reconcile logs exec port events run-task task scale rollback deployment top drain undrain watch serve state schema completion man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1237,6 +1318,34 @@ _ecsctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ecsctl__subcmd__help__subcmd__state)
+            opts="migrate"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__help__subcmd__state__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ecsctl__subcmd__help__subcmd__task)
             opts="protect unprotect"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1336,7 +1445,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__logs)
-            opts="-f -c -h -V --follow --since --tail --container --timestamps --cluster --state-dir --color --help --version"
+            opts="-f -c -h -V --follow --since --tail --container --timestamps --cluster --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1362,6 +1471,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1378,12 +1491,16 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__man)
-            opts="-h -V --state-dir --color --help --version"
+            opts="-h -V --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1400,7 +1517,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__plan)
-            opts="-f -o -h -V --filename --prune --detailed-exitcode --output --out --state-dir --color --help --version"
+            opts="-f -o -h -V --filename --prune --detailed-exitcode --output --out --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1426,6 +1543,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1442,7 +1563,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__port)
-            opts="-o -h -V --container-port --cluster --output --state-dir --color --help --version"
+            opts="-o -h -V --container-port --cluster --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1464,6 +1585,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1480,7 +1605,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__reconcile)
-            opts="-h -V --cluster --wait --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-h -V --cluster --wait --resync --host-grace --task-retention --max-stopped-tasks --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1510,6 +1635,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1526,7 +1655,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__rollback)
-            opts="-h -V --to --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-h -V --to --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1564,6 +1693,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1580,7 +1713,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__run__subcmd__task)
-            opts="-h -V --cluster --count --wait --timeout --started-by --container --override-command --env --placement-constraint --capacity-provider-strategy --launch-type --state-dir --color --help --version"
+            opts="-h -V --cluster --count --wait --timeout --started-by --container --override-command --env --placement-constraint --capacity-provider-strategy --launch-type --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1626,6 +1759,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -W "EC2 FARGATE" -- "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1642,7 +1779,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__scale)
-            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1676,6 +1813,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1692,7 +1833,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__schema)
-            opts="-o -h -V --kind --output --state-dir --color --help --version"
+            opts="-o -h -V --kind --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1708,6 +1849,10 @@ _ecsctl() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -1726,7 +1871,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__serve)
-            opts="-h -V --listen --credentials --account-id --no-reconcile --lock-timeout --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-h -V --listen --credentials --account-id --no-reconcile --lock-timeout --resync --host-grace --task-retention --max-stopped-tasks --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1764,6 +1909,112 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__state)
+            opts="-h -V --state --state-dir --color --help --version migrate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__state__subcmd__help)
+            opts="migrate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__state__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__state__subcmd__help__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__state__subcmd__migrate)
+            opts="-h -V --to --force --lock-timeout --state --state-dir --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1780,12 +2031,16 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__task)
-            opts="-h -V --state-dir --color --help --version protect unprotect help"
+            opts="-h -V --state --state-dir --color --help --version protect unprotect help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1858,7 +2113,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__task__subcmd__protect)
-            opts="-o -h -V --expires-in --cluster --output --state-dir --color --help --version"
+            opts="-o -h -V --expires-in --cluster --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1880,6 +2135,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1896,7 +2155,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__task__subcmd__unprotect)
-            opts="-o -h -V --cluster --output --state-dir --color --help --version"
+            opts="-o -h -V --cluster --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1912,6 +2171,10 @@ _ecsctl() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -1930,7 +2193,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__top)
-            opts="-o -h -V --cluster --service --output --state-dir --color --help --version"
+            opts="-o -h -V --cluster --service --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1952,6 +2215,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1968,7 +2235,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__undrain)
-            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2002,6 +2269,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2018,7 +2289,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__validate)
-            opts="-f -o -h -V --filename --output --state-dir --color --help --version"
+            opts="-f -o -h -V --filename --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2040,6 +2311,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2056,7 +2331,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__watch)
-            opts="-f -h -V --filename --prune --cluster --lease-timeout --resync --host-grace --task-retention --max-stopped-tasks --state-dir --color --help --version"
+            opts="-f -h -V --filename --prune --cluster --lease-timeout --resync --host-grace --task-retention --max-stopped-tasks --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2091,6 +2366,10 @@ _ecsctl() {
                     return 0
                     ;;
                 --max-stopped-tasks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
