@@ -370,3 +370,45 @@ fn of_two_watches_one_reconciles_and_the_other_takes_over_when_it_is_killed() {
     assert!(most <= 2, "at most 2 tasks at any time, saw {most}");
     assert_eq!(cluster.running("web").len(), 2);
 }
+
+#[test]
+fn a_holder_cut_off_from_its_lease_is_fenced_and_told_it_lost_it() {
+    let db = TestDb::new();
+    let shared = store(&db.url);
+    let first = shared
+        .take_lease("prod", Duration::ZERO)
+        .expect("first lease");
+    let fenced = shared.fenced(&first);
+    fenced
+        .update_runtime("prod", "l", |r| r.services.len())
+        .expect("the holder writes");
+    let held = shared.take_lease("prod", Duration::ZERO).expect_err("held");
+    assert!(
+        held.to_string()
+            .contains(&format!("pid {}", std::process::id())),
+        "{held}"
+    );
+    // As if the holder had been partitioned past its lease: the row expires, a standby takes it.
+    common::postgres::psql(
+        &db.url,
+        "UPDATE ecsctl_leases SET expires_at = now() - interval '1 second'",
+    );
+    let second = shared
+        .take_lease("prod", Duration::ZERO)
+        .expect("taken over");
+    assert_eq!(second.lost().map(|l| *l.borrow()), Some(false));
+    let refused = fenced
+        .update_runtime("prod", "l", |r| r.services.len())
+        .expect_err("an old generation's write");
+    assert!(format!("{refused:#}").contains("taken over"), "{refused:#}");
+    let mut lost = first.lost().expect("a database lease can be lost");
+    wait_for(
+        "the old holder to learn it lost the lease",
+        Duration::from_secs(10),
+        || *lost.borrow_and_update(),
+    );
+    shared
+        .fenced(&second)
+        .update_runtime("prod", "l", |r| r.services.len())
+        .expect("the new holder writes");
+}

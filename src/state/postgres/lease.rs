@@ -66,7 +66,7 @@ pub(super) async fn take(
     timeout: Duration,
 ) -> Result<Result<PgLease, LockError>> {
     let client = target.connect().await?;
-    schema::ensure(&client).await?;
+    schema::ensure(&client, target.shown()).await?;
     let holder = serde_json::to_string(&Holder::this_process()).unwrap_or_default();
     let started = Instant::now();
     loop {

@@ -244,9 +244,10 @@ impl PgStore {
         let what = || self.context(&format!("updating the runtime of cluster `{cluster}`"));
         self.with_shared(|client| {
             let (c, name, fence) = (client.clone(), cluster.to_string(), self.fence.clone());
+            let database = self.target.shown().to_string();
             let text = block(async move {
                 let begun = async {
-                    schema::ensure(&c).await?;
+                    schema::ensure(&c, &database).await?;
                     c.batch_execute("BEGIN").await?;
                     check_fence(&c, fence.as_ref()).await?;
                     c.execute(
@@ -344,8 +345,9 @@ impl PgStore {
         let (name, lineage) = (cluster.to_string(), runtime.lineage.clone());
         self.with_shared(|client| {
             let c = client.clone();
+            let database = self.target.shown().to_string();
             block(async move {
-                schema::ensure(&c).await?;
+                schema::ensure(&c, &database).await?;
                 c.execute(
                     "INSERT INTO ecsctl_runtime (cluster, lineage, document, version) \
                      VALUES ($1, $2, $3, 1) ON CONFLICT (cluster) DO UPDATE SET \
@@ -466,7 +468,7 @@ async fn take_state_lock(target: Target, timeout: Duration) -> Result<Result<PgL
         )
         .await;
     }
-    schema::ensure(&client).await?;
+    schema::ensure(&client, target.shown()).await?;
     let holder = serde_json::to_string(&Holder::this_process()).unwrap_or_default();
     client
         .execute(

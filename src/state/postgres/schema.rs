@@ -44,12 +44,27 @@ CREATE TABLE IF NOT EXISTS ecsctl_locks (
 );
 ";
 
-/// Creates the tables that are missing.
-pub async fn ensure(client: &Client) -> Result<()> {
+/// The databases (as shown) whose tables this process created or found: ecsctl never drops
+/// them, so each is made sure of once.
+static READY: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+fn is_ready(database: &str) -> bool {
+    READY.lock().is_ok_and(|ready| ready.contains(database))
+}
+
+/// Creates the tables of `database` that are missing (once per process).
+pub async fn ensure(client: &Client, database: &str) -> Result<()> {
+    if is_ready(database) {
+        return Ok(());
+    }
     let sql = format!("BEGIN; SELECT pg_advisory_xact_lock({SCHEMA_LOCK_KEY}); {CREATE} COMMIT;");
     if let Err(e) = client.batch_execute(&sql).await {
         let _ = client.batch_execute("ROLLBACK").await;
         return Err(e).context("creating the state tables");
+    }
+    if let Ok(mut ready) = READY.lock() {
+        ready.insert(database.to_string());
     }
     Ok(())
 }
