@@ -197,9 +197,21 @@ async fn reconcile_in_background(
                         transport.clone(),
                     );
                     let name = cluster.clone();
+                    let mut lost = lease.lost();
+                    let registry = reconcilers.clone();
                     handles.push(tokio::spawn(async move {
                         let _lease = lease;
-                        drive(
+                        // A shared state's lease that cannot be renewed stops the reconciler;
+                        // the loop below stands by for the cluster again.
+                        let lost = async {
+                            match lost.as_mut() {
+                                Some(lost) => {
+                                    let _ = lost.wait_for(|lost| *lost).await;
+                                }
+                                None => std::future::pending::<()>().await,
+                            }
+                        };
+                        let drive = drive(
                             &mut reconciler,
                             nudges,
                             nudge,
@@ -218,8 +230,19 @@ async fn reconcile_in_background(
                                     Timestamp::now()
                                 )
                             },
-                        )
-                        .await;
+                        );
+                        tokio::select! {
+                            _ = drive => {}
+                            () = lost => {
+                                eprintln!(
+                                    "{}  [{name}] lost the reconciler lease; stopped reconciling",
+                                    Timestamp::now()
+                                );
+                                if let Ok(mut map) = registry.nudges.lock() {
+                                    map.remove(&name);
+                                }
+                            }
+                        }
                     }));
                 }
                 Err(LockError::Held { .. }) => {
