@@ -197,20 +197,12 @@ async fn reconcile_in_background(
                         transport.clone(),
                     );
                     let name = cluster.clone();
-                    let mut lost = lease.lost();
+                    let lost = lease.on_lost();
                     let registry = reconcilers.clone();
                     handles.push(tokio::spawn(async move {
                         let _lease = lease;
                         // A shared state's lease that cannot be renewed stops the reconciler;
                         // the loop below stands by for the cluster again.
-                        let lost = async {
-                            match lost.as_mut() {
-                                Some(lost) => {
-                                    let _ = lost.wait_for(|lost| *lost).await;
-                                }
-                                None => std::future::pending::<()>().await,
-                            }
-                        };
                         let drive = drive(
                             &mut reconciler,
                             nudges,

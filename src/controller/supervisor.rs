@@ -373,18 +373,10 @@ fn spawn_reconciler(mut reconciler: Reconciler, lease: Lease, on: OnReport) -> R
     let (nudge, nudges) = mpsc::channel(256);
     let own_nudge = nudge.clone();
     let cluster = reconciler.cluster().to_string();
-    let mut lost = lease.lost();
+    let lost = lease.on_lost();
     let handle = tokio::spawn(async move {
         let _lease = lease;
         let mut hosts = BTreeMap::new();
-        let lost = async {
-            match lost.as_mut() {
-                Some(lost) => {
-                    let _ = lost.wait_for(|lost| *lost).await;
-                }
-                None => std::future::pending::<()>().await,
-            }
-        };
         let drive = drive(
             &mut reconciler,
             nudges,

@@ -67,7 +67,13 @@ pub async fn converge(
                 store: session.store.fenced(&lease),
                 ..session.clone()
             };
-            let outcome = reconcile_here(&fenced, cluster, expectations, wait, options, on).await;
+            let lost = lease.on_lost();
+            let outcome = tokio::select! {
+                outcome = reconcile_here(&fenced, cluster, expectations, wait, options, on) => outcome,
+                () = lost => Err(super::OpsError::Other(anyhow::anyhow!(
+                    "lost the reconciler lease of cluster `{cluster}` (it could not be renewed in time); another reconciler carries the change out"
+                ))),
+            };
             drop(lease);
             outcome
         }

@@ -79,6 +79,22 @@ impl Lease {
     }
 }
 
+impl Lease {
+    /// Resolves when the lease is lost; never for a directory's. Owns what it waits on, so
+    /// the lease itself can move elsewhere (into the task it guards).
+    pub fn on_lost(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let lost = self.lost();
+        async move {
+            match lost {
+                Some(mut lost) => {
+                    let _ = lost.wait_for(|lost| *lost).await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        }
+    }
+}
+
 impl From<StateDir> for Store {
     fn from(dir: StateDir) -> Self {
         Store::Dir(dir)
