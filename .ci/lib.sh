@@ -140,3 +140,57 @@ ensure_haproxy_image() {
     -c 'CMD ["-v"]' "$work/rootfs.tar" "$image" >/dev/null
   rm -rf "$work"
 }
+
+# A PostgreSQL server for tests/e2e_postgres.rs, from Debian's `postgresql`: a data directory
+# under ${ECSCTL_PG_DIR:-/tmp/ecsctl-pg} (initdb as the `postgres` user: it refuses root),
+# listening on 127.0.0.1 only, on a free port. Roles: `ecsctl` (owns the database `ecsctl`,
+# may create databases: each test makes its own) and `ecsctl_ro` (reads only). Reuses a server
+# that answers. Exports ECSCTL_TEST_POSTGRES_URL and ECSCTL_TEST_POSTGRES_RO_URL.
+ensure_postgres() {
+  local dir="${ECSCTL_PG_DIR:-/tmp/ecsctl-pg}" bin port
+  if [ -f "$dir/env" ]; then
+    . "$dir/env"
+    if [ -n "${ECSCTL_PG_PORT:-}" ] && "$ECSCTL_PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$ECSCTL_PG_PORT"; then
+      export ECSCTL_TEST_POSTGRES_URL ECSCTL_TEST_POSTGRES_RO_URL
+      return 0
+    fi
+  fi
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -z "$bin" ]; then
+    log "installing postgresql"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql >/dev/null
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  fi
+  as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+  port=55432
+  while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  rm -rf "$dir"
+  mkdir -p "$dir/sock"
+  [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$dir"
+  log "starting postgresql on 127.0.0.1:$port (log: $dir/log)"
+  as_pg "$bin/initdb" -D "$dir/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+  as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/sock -c max_connections=300" start >/dev/null
+  local i
+  for i in $(seq 1 60); do
+    "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" && break
+    sleep 0.5
+  done
+  as_pg "$bin/psql" -q -h "$dir/sock" -p "$port" -U postgres -v ON_ERROR_STOP=1 <<'SQL' >/dev/null
+CREATE ROLE ecsctl LOGIN CREATEDB PASSWORD 'ecsctl-test';
+CREATE ROLE ecsctl_ro LOGIN PASSWORD 'ecsctl-ro';
+CREATE DATABASE ecsctl OWNER ecsctl;
+\c ecsctl
+SET ROLE ecsctl;
+ALTER DEFAULT PRIVILEGES FOR ROLE ecsctl GRANT SELECT ON TABLES TO ecsctl_ro;
+SQL
+  cat >"$dir/env" <<ENV
+ECSCTL_PG_BIN=$bin
+ECSCTL_PG_PORT=$port
+ECSCTL_TEST_POSTGRES_URL=postgres://ecsctl:ecsctl-test@127.0.0.1:$port/ecsctl
+ECSCTL_TEST_POSTGRES_RO_URL=postgres://ecsctl_ro:ecsctl-ro@127.0.0.1:$port/ecsctl
+ENV
+  . "$dir/env"
+  export ECSCTL_TEST_POSTGRES_URL ECSCTL_TEST_POSTGRES_RO_URL
+}

@@ -82,6 +82,9 @@ _ecsctl() {
             ecsctl,serve)
                 cmd="ecsctl__subcmd__serve"
                 ;;
+            ecsctl,state)
+                cmd="ecsctl__subcmd__state"
+                ;;
             ecsctl,status)
                 cmd="ecsctl__subcmd__status"
                 ;;
@@ -190,6 +193,9 @@ _ecsctl() {
             ecsctl__subcmd__help,serve)
                 cmd="ecsctl__subcmd__help__subcmd__serve"
                 ;;
+            ecsctl__subcmd__help,state)
+                cmd="ecsctl__subcmd__help__subcmd__state"
+                ;;
             ecsctl__subcmd__help,status)
                 cmd="ecsctl__subcmd__help__subcmd__status"
                 ;;
@@ -217,11 +223,26 @@ _ecsctl() {
             ecsctl__subcmd__help__subcmd__deployment,status)
                 cmd="ecsctl__subcmd__help__subcmd__deployment__subcmd__status"
                 ;;
+            ecsctl__subcmd__help__subcmd__state,migrate)
+                cmd="ecsctl__subcmd__help__subcmd__state__subcmd__migrate"
+                ;;
             ecsctl__subcmd__help__subcmd__task,protect)
                 cmd="ecsctl__subcmd__help__subcmd__task__subcmd__protect"
                 ;;
             ecsctl__subcmd__help__subcmd__task,unprotect)
                 cmd="ecsctl__subcmd__help__subcmd__task__subcmd__unprotect"
+                ;;
+            ecsctl__subcmd__state,help)
+                cmd="ecsctl__subcmd__state__subcmd__help"
+                ;;
+            ecsctl__subcmd__state,migrate)
+                cmd="ecsctl__subcmd__state__subcmd__migrate"
+                ;;
+            ecsctl__subcmd__state__subcmd__help,help)
+                cmd="ecsctl__subcmd__state__subcmd__help__subcmd__help"
+                ;;
+            ecsctl__subcmd__state__subcmd__help,migrate)
+                cmd="ecsctl__subcmd__state__subcmd__help__subcmd__migrate"
                 ;;
             ecsctl__subcmd__task,help)
                 cmd="ecsctl__subcmd__task__subcmd__help"
@@ -248,12 +269,16 @@ _ecsctl() {
 
     case "${cmd}" in
         ecsctl)
-            opts="-h -V --state-dir --color --help --version validate plan diff apply delete deploy get describe reconcile logs exec port events run-task task scale rollback deployment top drain undrain watch status serve schema completion man help"
+            opts="-h -V --state --state-dir --color --help --version validate plan diff apply delete deploy get describe reconcile logs exec port events run-task task scale rollback deployment top drain undrain watch status serve state schema completion man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -270,7 +295,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__apply)
-            opts="-f -h -V --filename --prune --auto-approve --lock-timeout --wait --no-wait --no-converge --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
+            opts="-f -h -V --filename --prune --auto-approve --lock-timeout --wait --no-wait --no-converge --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -308,6 +333,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -324,12 +353,16 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__completion)
-            opts="-h -V --state-dir --color --help --version bash zsh fish"
+            opts="-h -V --state --state-dir --color --help --version bash zsh fish"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -346,7 +379,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__delete)
-            opts="-f -h -V --filename --auto-approve --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
+            opts="-f -h -V --filename --auto-approve --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -388,6 +421,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -404,7 +441,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__deploy)
-            opts="-f -c -h -V --filename --container --auto-approve --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
+            opts="-f -c -h -V --filename --container --auto-approve --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -454,6 +491,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -470,12 +511,16 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__deployment)
-            opts="-h -V --state-dir --color --help --version status continue rollback help"
+            opts="-h -V --state --state-dir --color --help --version status continue rollback help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -492,13 +537,17 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__deployment__subcmd__continue)
-            opts="-h -V --cluster --state-dir --color --help --version"
+            opts="-h -V --cluster --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -588,13 +637,17 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__deployment__subcmd__rollback)
-            opts="-h -V --cluster --state-dir --color --help --version"
+            opts="-h -V --cluster --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -614,7 +667,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__deployment__subcmd__status)
-            opts="-o -h -V --cluster --output --state-dir --color --help --version"
+            opts="-o -h -V --cluster --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -630,6 +683,10 @@ _ecsctl() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -648,7 +705,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__describe)
-            opts="-o -h -V --cluster --output --state-dir --color --help --version"
+            opts="-o -h -V --cluster --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -664,6 +721,10 @@ _ecsctl() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -682,7 +743,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__diff)
-            opts="-f -h -V --filename --prune --detailed-exitcode --live --state-dir --color --help --version"
+            opts="-f -h -V --filename --prune --detailed-exitcode --live --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -693,6 +754,10 @@ _ecsctl() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -712,7 +777,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__drain)
-            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
+            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -746,6 +811,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -762,7 +831,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__events)
-            opts="-f -o -h -V --cluster --follow --since --output --state-dir --color --help --version"
+            opts="-f -o -h -V --cluster --follow --since --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -784,6 +853,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -800,7 +873,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__exec)
-            opts="-c -i -t -h -V --container --interactive --tty --task-index --cluster --state-dir --color --help --version"
+            opts="-c -i -t -h -V --container --interactive --tty --task-index --cluster --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -822,6 +895,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -838,7 +915,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__get)
-            opts="-o -h -V --cluster --service --desired-status --output --state-dir --color --help --version"
+            opts="-o -h -V --cluster --service --desired-status --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -864,6 +941,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -880,7 +961,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__help)
-            opts="validate plan diff apply delete deploy get describe reconcile logs exec port events run-task task scale rollback deployment top drain undrain watch status serve schema completion man help"
+            opts="validate plan diff apply delete deploy get describe reconcile logs exec port events run-task task scale rollback deployment top drain undrain watch status serve state schema completion man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1243,6 +1324,34 @@ _ecsctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ecsctl__subcmd__help__subcmd__state)
+            opts="migrate"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__help__subcmd__state__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ecsctl__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1356,7 +1465,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__logs)
-            opts="-f -c -h -V --follow --since --tail --container --timestamps --cluster --state-dir --color --help --version"
+            opts="-f -c -h -V --follow --since --tail --container --timestamps --cluster --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1382,6 +1491,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1398,12 +1511,16 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__man)
-            opts="-h -V --state-dir --color --help --version"
+            opts="-h -V --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1420,7 +1537,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__plan)
-            opts="-f -o -h -V --filename --prune --detailed-exitcode --output --out --refresh --state-dir --color --help --version"
+            opts="-f -o -h -V --filename --prune --detailed-exitcode --output --out --refresh --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1446,6 +1563,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1462,7 +1583,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__port)
-            opts="-o -h -V --container-port --cluster --output --state-dir --color --help --version"
+            opts="-o -h -V --container-port --cluster --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1484,6 +1605,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1500,7 +1625,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__reconcile)
-            opts="-h -V --cluster --wait --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
+            opts="-h -V --cluster --wait --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1530,6 +1655,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1546,7 +1675,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__rollback)
-            opts="-h -V --to --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
+            opts="-h -V --to --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1584,6 +1713,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1600,7 +1733,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__run__subcmd__task)
-            opts="-h -V --cluster --count --wait --timeout --started-by --container --override-command --env --placement-constraint --capacity-provider-strategy --launch-type --state-dir --color --help --version"
+            opts="-h -V --cluster --count --wait --timeout --started-by --container --override-command --env --placement-constraint --capacity-provider-strategy --launch-type --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1646,6 +1779,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -W "EC2 FARGATE" -- "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1662,7 +1799,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__scale)
-            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
+            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1696,6 +1833,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1712,7 +1853,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__schema)
-            opts="-o -h -V --kind --output --state-dir --color --help --version"
+            opts="-o -h -V --kind --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1728,6 +1869,10 @@ _ecsctl() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -1746,7 +1891,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__serve)
-            opts="-h -V --listen --credentials --account-id --no-reconcile --lock-timeout --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
+            opts="-h -V --listen --credentials --account-id --no-reconcile --lock-timeout --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1784,6 +1929,112 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__state)
+            opts="-h -V --state --state-dir --color --help --version migrate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__state__subcmd__help)
+            opts="migrate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__state__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__state__subcmd__help__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecsctl__subcmd__state__subcmd__migrate)
+            opts="-h -V --to --force --lock-timeout --state --state-dir --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1800,7 +2051,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__status)
-            opts="-o -h -V --output --state-dir --color --help --version"
+            opts="-o -h -V --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1812,6 +2063,10 @@ _ecsctl() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -1830,12 +2085,16 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__task)
-            opts="-h -V --state-dir --color --help --version protect unprotect help"
+            opts="-h -V --state --state-dir --color --help --version protect unprotect help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1908,7 +2167,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__task__subcmd__protect)
-            opts="-o -h -V --expires-in --cluster --output --state-dir --color --help --version"
+            opts="-o -h -V --expires-in --cluster --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1930,6 +2189,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1946,7 +2209,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__task__subcmd__unprotect)
-            opts="-o -h -V --cluster --output --state-dir --color --help --version"
+            opts="-o -h -V --cluster --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1962,6 +2225,10 @@ _ecsctl() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -1980,7 +2247,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__top)
-            opts="-o -h -V --cluster --service --output --state-dir --color --help --version"
+            opts="-o -h -V --cluster --service --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2002,6 +2269,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2018,7 +2289,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__undrain)
-            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
+            opts="-h -V --wait --no-wait --lock-timeout --cluster --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2052,6 +2323,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2068,7 +2343,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__validate)
-            opts="-f -o -h -V --filename --output --state-dir --color --help --version"
+            opts="-f -o -h -V --filename --output --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2090,6 +2365,10 @@ _ecsctl() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2106,7 +2385,7 @@ _ecsctl() {
             return 0
             ;;
         ecsctl__subcmd__watch)
-            opts="-f -h -V --filename --prune --cluster --lease-timeout --metrics --log-format --git --ref --path --interval --webhook-listen --webhook-secret-file --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state-dir --color --help --version"
+            opts="-f -h -V --filename --prune --cluster --lease-timeout --metrics --log-format --git --ref --path --interval --webhook-listen --webhook-secret-file --resync --host-grace --task-retention --max-stopped-tasks --no-self-heal --state --state-dir --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2173,6 +2452,10 @@ _ecsctl() {
                     return 0
                     ;;
                 --max-stopped-tasks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

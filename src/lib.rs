@@ -11,7 +11,7 @@
 //! | [`schedule`] | placement: strategies and constraints over hosts with capacity, the cluster query language, capacity provider pools and their base/weight split | yes |
 //! | [`registry`] | image references, the Docker client config's credential sources, when a host pulls | yes |
 //! | [`reconcile`] | decisions: a task's status and container steps, a service's starts/stops/rollbacks | yes |
-//! | [`state`] | the state directory: versioned files, atomic writes, locks, leases | adapter (disk) |
+//! | [`state`] | the recorded state: the directory (versioned files, atomic writes, locks, leases) or PostgreSQL (rows, advisory lock, fenced leases) behind one `Store` | adapter (disk, database) |
 //! | [`docker`] | one Docker host (bollard), local or through a [`docker::transport::Transport`] (SSH); labels, events, logs, exec | adapter (Docker, SSH) |
 //! | [`traffic`] | the managed HAProxy of each host: config rendering and Runtime API commands (pure); the proxy container and the admin socket client | pure (`config`, `runtime`) + adapters (`proxy`, `client`) |
 //! | [`controller`] | carries the decisions out on the hosts of a cluster; the reconcile loop with backoff | no (drives adapters) |

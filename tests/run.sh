@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need when it is missing (Docker engine, static
 # busybox for the test image, Debian's haproxy for the proxy image, wrk for the load tests, sshd/iproute2/iptables for the multi-host rig), starts dockerd
-# when none answers, then runs every test. The rig (tests/rig/rig.sh) is brought up by the
+# when none answers (and PostgreSQL on loopback), then runs every test. The rig (tests/rig/rig.sh) is brought up by the
 # first test that needs it; it is taken down at the end unless it was up before.
 #   tests/run.sh [cargo test arguments...]
 set -euo pipefail
@@ -22,5 +22,7 @@ if [ ! -f "$rig_env" ]; then
 fi
 
 ensure_aws_pyenv
+# The shared-state tests (tests/e2e_postgres.rs) run against a PostgreSQL server on loopback.
+ensure_postgres
 
 cargo test --locked "$@"

@@ -1801,7 +1801,10 @@ mod tests {
     }
 
     fn api_over(dir: &std::path::Path) -> Arc<Api> {
-        let store = crate::state::store::StateDir::open(dir).expect("state dir");
+        let store = crate::state::backend::Store::open(&crate::state::backend::Location::Dir(
+            dir.to_path_buf(),
+        ))
+        .expect("state dir");
         Arc::new(Api {
             session: Session::new(store, Arc::new(crate::docker::transport::NoTransport)),
             account: "123456789012".into(),

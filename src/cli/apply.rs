@@ -120,7 +120,7 @@ pub fn confirm(verb: &str) -> anyhow::Result<bool> {
 /// are printed and nothing is written).
 pub fn apply_files(
     cx: &Context,
-    store: &crate::state::store::StateDir,
+    store: &crate::state::backend::Store,
     files: &[String],
     prune: bool,
     lock_timeout: std::time::Duration,

@@ -66,7 +66,7 @@ impl WaitArgs {
     pub fn converge(
         &self,
         cx: &Context,
-        store: &crate::state::store::StateDir,
+        store: &crate::state::backend::Store,
         expectations: std::collections::BTreeMap<
             String,
             std::collections::BTreeMap<String, Expect>,

@@ -15,7 +15,7 @@ use crate::docker::transport::Transport;
 use crate::ops::Session;
 use crate::ops::converge::Progress as Step;
 pub use crate::ops::converge::{Expect, Outcome, Verdict};
-use crate::state::store::StateDir;
+use crate::state::backend::Store;
 
 /// Progress: one bar per service on a terminal, lines when something changes otherwise.
 struct Progress {
@@ -98,7 +98,7 @@ impl Progress {
 /// Converges one cluster until every expectation holds, one fails, or `wait` runs out,
 /// showing progress. With `wait` zero, does one round (the first actions are started).
 pub async fn converge(
-    store: &StateDir,
+    store: &Store,
     cluster: &str,
     expectations: BTreeMap<String, Expect>,
     wait: Duration,

@@ -121,5 +121,5 @@ pub fn drain(cx: &Context, args: DrainArgs, drain: bool) -> Outcome {
     } else {
         cx.out.note(&drained.message);
     }
-    w.converge(cx, &cx.open_state_dir()?, drained.expectations)
+    w.converge(cx, &cx.open_store()?, drained.expectations)
 }

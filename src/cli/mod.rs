@@ -23,6 +23,7 @@ pub mod run_task;
 pub mod scale;
 pub mod schema;
 pub mod serve;
+pub mod state;
 pub mod sync;
 pub mod task;
 pub mod tasks;
@@ -37,7 +38,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub use args::{DataFormat, ManifestArgs, ReconcileArgs, ReportFormat, WaitArgs};
 
-use crate::state::store::StateDir;
+use crate::state::backend::{Location, Store};
 use output::{ColorChoice, Output};
 
 /// Exit codes, as the contract says: 0 success (no changes), 1 any error, 2 changes present
@@ -67,6 +68,10 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
+    /// Where the state is: a directory, or a PostgreSQL database (`postgres://user@host/db`)
+    /// shared by several machines [default: $ECSCTL_STATE, else the state directory]
+    #[arg(long, global = true, value_name = "DIR|URL")]
+    pub state: Option<String>,
     /// The state directory [default: $ECSCTL_STATE_DIR, else the user's data directory]
     #[arg(long, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
@@ -125,6 +130,8 @@ pub enum Command {
     Status(sync::StatusArgs),
     /// Serve the Amazon ECS API (AWS JSON 1.1) for the aws CLI, SDKs and Terraform
     Serve(serve::ServeArgs),
+    /// Move the state to another store (a directory, PostgreSQL)
+    State(state::StateArgs),
     /// Print the JSON Schema of manifests (for editors: yaml-language-server)
     Schema(schema::SchemaArgs),
     /// Print shell completions
@@ -147,30 +154,38 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn state_dir(&self) -> anyhow::Result<StateDir> {
-        Ok(StateDir::at(StateDir::resolve(
+    /// Where the state is: `--state`, `--state-dir`, `$ECSCTL_STATE`, `$ECSCTL_STATE_DIR`,
+    /// else the user's data directory.
+    pub fn location(&self) -> anyhow::Result<Location> {
+        Location::resolve(
+            self.global.state.as_deref(),
             self.global.state_dir.as_deref(),
-        )?))
+        )
     }
 
-    /// A session over the state directory (not created when missing), reaching hosts over SSH.
+    /// The state's store; nothing is created by opening it (for commands that only read).
+    pub fn store(&self) -> anyhow::Result<Store> {
+        Store::at(&self.location()?)
+    }
+
+    /// A session over the store (not created when missing), reaching hosts over SSH.
     pub fn session(&self) -> anyhow::Result<crate::ops::Session> {
-        Ok(crate::ops::Session::with_ssh(self.state_dir()?))
+        Ok(crate::ops::Session::with_ssh(self.store()?))
     }
 
-    /// A session over the state directory, created when missing (for commands that write).
+    /// A session over the store, a directory created when missing (for commands that write).
     pub fn open_session(&self) -> anyhow::Result<crate::ops::Session> {
-        Ok(crate::ops::Session::with_ssh(self.open_state_dir()?))
+        Ok(crate::ops::Session::with_ssh(self.open_store()?))
     }
 
-    pub fn open_state_dir(&self) -> anyhow::Result<StateDir> {
-        StateDir::open(StateDir::resolve(self.global.state_dir.as_deref())?)
+    pub fn open_store(&self) -> anyhow::Result<Store> {
+        Store::open(&self.location()?)
     }
 
     /// The state, or an empty one when nothing was applied yet (for commands that only read).
     pub fn read_state_or_empty(&self) -> anyhow::Result<crate::state::State> {
         Ok(self
-            .state_dir()?
+            .store()?
             .read_state()?
             .unwrap_or_else(|| crate::state::State::empty(String::new())))
     }
@@ -224,6 +239,7 @@ pub fn main() -> ExitCode {
         Command::Watch(args) => watch::run(&cx, args),
         Command::Status(args) => sync::status(&cx, args),
         Command::Serve(args) => serve::run(&cx, args),
+        Command::State(args) => state::run(&cx, args),
         Command::Schema(args) => schema::run(&cx, args),
         Command::Completion(args) => completion::run(&cx, args),
         Command::Man { command } => completion::man(&cx, command.as_deref()),

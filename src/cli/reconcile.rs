@@ -13,7 +13,7 @@ use crate::controller::reconciler::Options;
 use crate::docker::transport::Transport;
 use crate::reconcile::service::Settings;
 use crate::state::ServiceStatus;
-use crate::state::store::StateDir;
+use crate::state::backend::Store;
 
 #[derive(Debug, Args)]
 pub struct ReconcileCommand {
@@ -41,8 +41,8 @@ pub fn options(args: &ReconcileArgs) -> Options {
 
 /// The transport to hosts that are not local: the system `ssh`, one connection per host,
 /// shared with other commands through the state directory.
-pub fn transport(store: &StateDir) -> Arc<dyn Transport> {
-    Arc::new(crate::docker::ssh::SshTransport::new(Some(store.root())))
+pub fn transport(store: &Store) -> Arc<dyn Transport> {
+    Arc::new(crate::docker::ssh::SshTransport::new(store.local_root()))
 }
 
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -56,7 +56,7 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// service failed or is not steady in time.
 pub fn converge_all(
     cx: &Context,
-    store: &StateDir,
+    store: &Store,
     expectations: BTreeMap<String, BTreeMap<String, Expect>>,
     wait: Duration,
     args: &ReconcileArgs,
@@ -111,7 +111,7 @@ pub fn converge_all(
 }
 
 pub fn run(cx: &Context, args: ReconcileCommand) -> Outcome {
-    let store = cx.open_state_dir()?;
+    let store = cx.open_store()?;
     let Some(state) = store.read_state()? else {
         cx.out.note("The state is empty: nothing to reconcile.");
         return Ok(exit::OK);

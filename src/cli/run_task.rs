@@ -234,7 +234,7 @@ pub fn run(cx: &Context, args: RunTaskArgs) -> Outcome {
         },
         wait: args.wait.then_some(*args.timeout),
     };
-    let store = cx.state_dir()?;
+    let store = cx.store()?;
     let session = Session::new(store.clone(), transport(&store));
     let reference = request.task_definition.clone();
     let mut on = |progress: Progress| match progress {

@@ -55,7 +55,7 @@ fn converge(cx: &Context, changed: Changed, args: &WaitArgs) -> Outcome {
         cx.out.note(note);
     }
     cx.out.note(&format!("{}  {}", changed.at, changed.event));
-    args.converge(cx, &cx.open_state_dir()?, changed.expectations)
+    args.converge(cx, &cx.open_store()?, changed.expectations)
 }
 
 pub fn scale(cx: &Context, args: ScaleArgs) -> Outcome {

@@ -23,8 +23,8 @@ use crate::controller::reconciler::{Options, Reconciler};
 use crate::controller::run::drive;
 use crate::docker::transport::Transport;
 use crate::ops::Session;
-use crate::state::lock::{self, LockError};
-use crate::state::store::StateDir;
+use crate::state::backend::Store;
+use crate::state::lock::LockError;
 use crate::time::Timestamp;
 
 #[derive(Debug, Args)]
@@ -50,7 +50,7 @@ pub struct ServeArgs {
 }
 
 pub fn run(cx: &Context, args: ServeArgs) -> Outcome {
-    let store = cx.open_state_dir()?;
+    let store = cx.open_store()?;
     let credentials = match &args.credentials {
         Some(path) => Some(Arc::new(Credentials::load(path)?)),
         None => None,
@@ -67,7 +67,7 @@ pub fn run(cx: &Context, args: ServeArgs) -> Outcome {
 
 async fn serve(
     cx: &Context,
-    store: StateDir,
+    store: Store,
     args: ServeArgs,
     credentials: Option<Arc<Credentials>>,
 ) -> Outcome {
@@ -156,7 +156,7 @@ impl Reconcilers {
 /// whose lease another process holds, such as a `watch`, is left to it), started as
 /// clusters appear; each runs `controller::run::drive` as `watch` does.
 async fn reconcile_in_background(
-    store: StateDir,
+    store: Store,
     options: Options,
     transport: Arc<dyn Transport>,
     reconcilers: Reconcilers,
@@ -184,27 +184,26 @@ async fn reconcile_in_background(
             if running {
                 continue;
             }
-            let path = store.lease_path(&cluster);
-            let what = format!("reconciler lease of cluster `{cluster}`");
-            let lease =
-                tokio::task::spawn_blocking(move || lock::acquire(&path, &what, Duration::ZERO))
-                    .await;
-            match lease {
-                Ok(Ok(lease)) => {
+            match store.take_lease_async(&cluster, Duration::ZERO).await {
+                Ok(lease) => {
                     let (nudge, nudges) = mpsc::channel(256);
                     if let Ok(mut map) = reconcilers.nudges.lock() {
                         map.insert(cluster.clone(), nudge.clone());
                     }
                     let mut reconciler = Reconciler::new(
-                        store.clone(),
+                        store.fenced(&lease),
                         &cluster,
                         options.clone(),
                         transport.clone(),
                     );
                     let name = cluster.clone();
+                    let lost = lease.on_lost();
+                    let registry = reconcilers.clone();
                     handles.push(tokio::spawn(async move {
                         let _lease = lease;
-                        drive(
+                        // A shared state's lease that cannot be renewed stops the reconciler;
+                        // the loop below stands by for the cluster again.
+                        let drive = drive(
                             &mut reconciler,
                             nudges,
                             nudge,
@@ -223,11 +222,22 @@ async fn reconcile_in_background(
                                     Timestamp::now()
                                 )
                             },
-                        )
-                        .await;
+                        );
+                        tokio::select! {
+                            _ = drive => {}
+                            () = lost => {
+                                eprintln!(
+                                    "{}  [{name}] lost the reconciler lease; stopped reconciling",
+                                    Timestamp::now()
+                                );
+                                if let Ok(mut map) = registry.nudges.lock() {
+                                    map.remove(&name);
+                                }
+                            }
+                        }
                     }));
                 }
-                Ok(Err(LockError::Held { .. })) => {
+                Err(LockError::Held { .. }) => {
                     if told.insert(cluster.clone(), ()).is_none() {
                         eprintln!(
                             "{}  cluster `{cluster}`: another process (a `watch`?) holds its reconciler lease; it runs the tasks",
@@ -235,7 +245,6 @@ async fn reconcile_in_background(
                         );
                     }
                 }
-                Ok(Err(e)) => eprintln!("{}  cluster `{cluster}`: {e}", Timestamp::now()),
                 Err(e) => eprintln!("{}  cluster `{cluster}`: {e}", Timestamp::now()),
             }
         }

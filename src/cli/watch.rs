@@ -18,7 +18,7 @@ use super::{Context, Outcome, ReconcileArgs, exit};
 use crate::controller::metrics::Live;
 use crate::controller::supervisor::{self, Config, Ended, Report};
 use crate::ops::sync::SyncOptions;
-use crate::state::store::StateDir;
+use crate::state::backend::Store;
 
 mod endpoints;
 mod git;
@@ -54,7 +54,7 @@ pub struct WatchArgs {
 }
 
 pub fn run(cx: &Context, args: WatchArgs) -> Outcome {
-    let store = cx.open_state_dir()?;
+    let store = cx.open_store()?;
     runtime()?.block_on(watch(cx, store, args))
 }
 
@@ -91,6 +91,18 @@ fn print(log: Log, report: Report, watched: &str) {
         Report::HostUp { cluster, host } => {
             log.info(Some(&cluster), &format!("host `{host}` answers again"))
         }
+        Report::Standby { cluster, holder } => log.info(
+            Some(&cluster),
+            &format!("standing by: {holder} holds the reconciler lease; taking over if it stops renewing it"),
+        ),
+        Report::LeaseTaken { cluster } => log.info(
+            Some(&cluster),
+            "took over the reconciler lease; reconciling",
+        ),
+        Report::LeaseLost { cluster } => log.warn(
+            Some(&cluster),
+            "lost the reconciler lease (it could not be renewed in time); stopped reconciling",
+        ),
         Report::ReconcileError { cluster, error } => log.warn(
             Some(&cluster),
             &format!("reconcile error (retrying): {error}"),
@@ -100,7 +112,7 @@ fn print(log: Log, report: Report, watched: &str) {
 }
 
 /// Applies the manifests (when there are any) and says what changed.
-fn apply_manifests(cx: &Context, log: Log, store: &StateDir, args: &WatchArgs) -> Result<()> {
+fn apply_manifests(cx: &Context, log: Log, store: &Store, args: &WatchArgs) -> Result<()> {
     if args.files.is_empty() {
         return Ok(());
     }
@@ -121,7 +133,7 @@ fn apply_manifests(cx: &Context, log: Log, store: &StateDir, args: &WatchArgs) -
     Ok(())
 }
 
-async fn watch(cx: &Context, store: StateDir, args: WatchArgs) -> Outcome {
+async fn watch(cx: &Context, store: Store, args: WatchArgs) -> Outcome {
     if args.files.iter().any(|f| f == "-") {
         bail!("watch cannot follow stdin; pass files or directories");
     }

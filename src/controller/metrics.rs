@@ -70,6 +70,13 @@ impl Live {
                 c.hosts.insert((cluster.clone(), host.clone()), true);
             }
             Report::Stopping { .. } => c.leases.clear(),
+            Report::LeaseLost { cluster } => {
+                c.leases.remove(cluster);
+            }
+            Report::LeaseTaken { cluster } => {
+                c.leases.insert(cluster.clone());
+            }
+            Report::Standby { .. } => {}
             Report::Watching | Report::ManifestsChanged => {}
         }
     }

@@ -30,7 +30,7 @@ use crate::reconcile::service::{self, HostStatus, Settings};
 use crate::reconcile::task::{ObservedTask, TaskGroup};
 use crate::reconcile::traffic::{self, ProxyView, TrafficDecision, TrafficInput};
 use crate::schedule::pools::Providers;
-use crate::state::store::StateDir;
+use crate::state::backend::Store;
 use crate::state::{DeploymentProgress, HostRuntime, Runtime, ServiceStatus, State};
 use crate::time::Timestamp;
 
@@ -91,7 +91,7 @@ pub struct PassReport {
 }
 
 pub struct Reconciler {
-    store: StateDir,
+    store: Store,
     cluster: String,
     options: Options,
     slots: BTreeMap<String, HostSlot>,
@@ -115,7 +115,7 @@ fn process_env(name: &str) -> Option<String> {
 
 impl Reconciler {
     pub fn new(
-        store: StateDir,
+        store: Store,
         cluster: &str,
         options: Options,
         transport: Arc<dyn Transport>,
@@ -844,7 +844,7 @@ impl Reconciler {
     }
 
     /// The state directory this reconciler records into.
-    pub fn store(&self) -> &StateDir {
+    pub fn store(&self) -> &Store {
         &self.store
     }
 

@@ -3,6 +3,11 @@
 //! reconcilers nudged when the state changes (both debounced: editors write several times),
 //! until the caller's stop future resolves. Applying manifests is the caller's callback;
 //! what happens comes back as [`Report`]s through the caller's callback. Prints nothing.
+//!
+//! On a shared (PostgreSQL) state, several watches run on different machines: a cluster
+//! whose lease another one holds is stood by for, and taken over when that lease expires; a
+//! reconciler whose lease is lost is stopped at once (its writes are fenced anyway). Without
+//! file events there, the state's serial and the runtime versions are polled instead.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -17,8 +22,8 @@ use tokio::sync::mpsc;
 use super::reconciler::{Options, PassReport, Reconciler};
 use super::run::drive;
 use crate::docker::transport::Transport;
-use crate::state::lock::{self, LockError, LockGuard};
-use crate::state::store::StateDir;
+use crate::state::backend::{Lease, Store};
+use crate::state::lock::LockError;
 
 /// What a watch does.
 #[derive(Clone, Debug)]
@@ -55,6 +60,19 @@ pub enum Report {
     HostUp {
         cluster: String,
         host: String,
+    },
+    /// Another process holds the cluster's lease (a shared state): this watch stands by.
+    Standby {
+        cluster: String,
+        holder: String,
+    },
+    /// This watch holds the cluster's lease now and reconciles it.
+    LeaseTaken {
+        cluster: String,
+    },
+    /// The lease could not be renewed in time: the cluster's reconciler stopped.
+    LeaseLost {
+        cluster: String,
     },
     ReconcileError {
         cluster: String,
@@ -96,11 +114,18 @@ struct Running {
     handle: tokio::task::JoinHandle<()>,
 }
 
+/// The clusters of a watch: those it reconciles, and those it stands by for (told once).
+#[derive(Default)]
+struct Clusters {
+    running: BTreeMap<String, Running>,
+    standby: std::collections::BTreeSet<String>,
+}
+
 /// Runs the watch until `stop` resolves. `apply` is called once first, then on every
 /// (debounced) change of the manifests, every `config.poll`, and whenever `pokes` says the
 /// source changed (a push webhook); an error of the first call ends the watch.
 pub async fn watch(
-    store: &StateDir,
+    store: &Store,
     transport: Arc<dyn Transport>,
     config: &Config,
     apply: &mut dyn FnMut() -> Result<()>,
@@ -108,17 +133,17 @@ pub async fn watch(
     on: OnReport,
     stop: impl Future<Output = ()>,
 ) -> Result<Ended> {
-    let mut running: BTreeMap<String, Running> = BTreeMap::new();
+    let mut clusters = Clusters::default();
     // One reconciler per cluster: a second watch fails on the lease before it applies anything
-    // or says it watches.
-    if let Some(ended) = take_missing(store, &transport, config, &on, &mut running).await? {
+    // or says it watches (on a shared state, it stands by instead).
+    if let Some(ended) = take_missing(store, &transport, config, &on, &mut clusters).await? {
         return Ok(ended);
     }
     if let Err(e) = apply() {
-        stop_all(running).await;
+        stop_all(clusters.running).await;
         return Err(e);
     }
-    for r in running.values() {
+    for r in clusters.running.values() {
         let _ = r.nudge.try_send(());
     }
     let (changes_tx, mut changes) = mpsc::channel::<Change>(256);
@@ -130,16 +155,45 @@ pub async fn watch(
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         interval
     });
+    // A state in a database sends no file events: its change stamp is polled.
+    let polled = store.change_stamp().is_some();
+    let mut stamp_poll = tokio::time::interval(crate::state::lease::STANDBY_POLL);
+    let mut stamp = store.change_stamp().and_then(Result::ok);
     tokio::pin!(stop);
     loop {
-        if let Some(ended) = take_missing(store, &transport, config, &on, &mut running).await? {
+        if let Some(ended) = take_missing(store, &transport, config, &on, &mut clusters).await? {
             return Ok(ended);
         }
+        let running = &mut clusters.running;
         // What changed: (the source, the state, a runtime record).
         let (source, state, runtime) = tokio::select! {
             () = &mut stop => break,
             () = tick(&mut poll) => (true, false, false),
             () = poked(&mut pokes) => (true, false, false),
+            _ = stamp_poll.tick(), if polled => {
+                // Reconcilers that ended lost their lease; the next round stands by again.
+                let lost: Vec<String> = running
+                    .iter()
+                    .filter(|(_, r)| r.handle.is_finished())
+                    .map(|(c, _)| c.clone())
+                    .collect();
+                for cluster in lost {
+                    running.remove(&cluster);
+                    on(Report::LeaseLost { cluster });
+                }
+                let now = store.change_stamp().and_then(Result::ok);
+                if now.is_some() && now != stamp {
+                    let state_moved = now.map(|n| n.0) != stamp.map(|s| s.0);
+                    stamp = now;
+                    if state_moved {
+                        for r in running.values() {
+                            let _ = r.nudge.try_send(());
+                        }
+                    }
+                    commands.report(store, running.keys(), &on);
+                }
+                (false, false, false)
+            }
             change = changes.recv() => {
                 let Some(change) = change else { break };
                 let (manifests, state, runtime) = debounce(change, &mut changes).await;
@@ -167,9 +221,9 @@ pub async fn watch(
         }
     }
     on(Report::Stopping {
-        tasks: running_tasks(store, running.keys()),
+        tasks: running_tasks(store, clusters.running.keys()),
     });
-    stop_all(running).await;
+    stop_all(clusters.running).await;
     Ok(Ended::Stopped)
 }
 
@@ -199,27 +253,27 @@ async fn poked(pokes: &mut Option<mpsc::Receiver<()>>) {
 /// Spawns the missing reconcilers; on a held lease or an error, stops the others and says how
 /// the watch ends.
 async fn take_missing(
-    store: &StateDir,
+    store: &Store,
     transport: &Arc<dyn Transport>,
     config: &Config,
     on: &OnReport,
-    running: &mut BTreeMap<String, Running>,
+    clusters: &mut Clusters,
 ) -> Result<Option<Ended>> {
-    match spawn_missing(store, transport, config, on, running).await {
+    match spawn_missing(store, transport, config, on, clusters).await {
         Ok(None) => Ok(None),
         Ok(Some(held)) => {
-            stop_all(std::mem::take(running)).await;
+            stop_all(std::mem::take(&mut clusters.running)).await;
             Ok(Some(Ended::LeaseHeld(held)))
         }
         Err(e) => {
-            stop_all(std::mem::take(running)).await;
+            stop_all(std::mem::take(&mut clusters.running)).await;
             Err(e)
         }
     }
 }
 
 /// The RUNNING tasks the reconcilers of `clusters` last recorded.
-fn running_tasks<'a>(store: &StateDir, clusters: impl Iterator<Item = &'a String>) -> u32 {
+fn running_tasks<'a>(store: &Store, clusters: impl Iterator<Item = &'a String>) -> u32 {
     clusters
         .filter_map(|c| store.read_runtime(c).ok())
         .flat_map(|r| r.services.into_values())
@@ -262,7 +316,7 @@ impl CommandEvents {
 
     fn report<'a>(
         &mut self,
-        store: &StateDir,
+        store: &Store,
         clusters: impl Iterator<Item = &'a String>,
         on: &OnReport,
     ) {
@@ -291,13 +345,13 @@ impl CommandEvents {
 
 /// A reconciler for every cluster of the state that has none yet.
 async fn spawn_missing(
-    store: &StateDir,
+    store: &Store,
     transport: &Arc<dyn Transport>,
     config: &Config,
     on: &OnReport,
-    running: &mut BTreeMap<String, Running>,
+    clusters: &mut Clusters,
 ) -> Result<Option<LockError>> {
-    let clusters = store
+    let names = store
         .read_state()?
         .map(|s| s.cluster_names())
         .unwrap_or_else(|| {
@@ -305,53 +359,71 @@ async fn spawn_missing(
                 .into_iter()
                 .collect()
         });
-    for cluster in clusters {
-        if config.cluster.as_ref().is_some_and(|c| *c != cluster) || running.contains_key(&cluster)
+    for cluster in names {
+        if config.cluster.as_ref().is_some_and(|c| *c != cluster)
+            || clusters.running.contains_key(&cluster)
         {
             continue;
         }
-        let lease = match take_lease(store, &cluster, config.lease_timeout).await {
+        // A standby looks once per poll; it already waited for the lease the first time.
+        let timeout = if clusters.standby.contains(&cluster) {
+            Duration::ZERO
+        } else {
+            config.lease_timeout
+        };
+        let lease = match take_lease(store, &cluster, timeout).await {
             Ok(lease) => lease,
+            Err(LockError::Held { holder, .. }) if store.as_dir().is_none() => {
+                if clusters.standby.insert(cluster.clone()) {
+                    on(Report::Standby {
+                        cluster: cluster.clone(),
+                        holder: holder
+                            .map_or_else(|| "another process".to_string(), |h| h.to_string()),
+                    });
+                }
+                continue;
+            }
             Err(e @ LockError::Held { .. }) => return Ok(Some(e)),
             Err(e) => return Err(e.into()),
         };
+        if clusters.standby.remove(&cluster) {
+            on(Report::LeaseTaken {
+                cluster: cluster.clone(),
+            });
+        }
         let reconciler = Reconciler::new(
-            store.clone(),
+            store.fenced(&lease),
             &cluster,
             config.options.clone(),
             transport.clone(),
         );
-        running.insert(cluster, spawn_reconciler(reconciler, lease, on.clone()));
+        clusters
+            .running
+            .insert(cluster, spawn_reconciler(reconciler, lease, on.clone()));
     }
     Ok(None)
 }
 
 /// Takes the lease of a cluster, waiting up to `timeout` (off the async threads).
 pub async fn take_lease(
-    store: &StateDir,
+    store: &Store,
     cluster: &str,
     timeout: Duration,
-) -> Result<LockGuard, LockError> {
-    let path = store.lease_path(cluster);
-    let what = format!("reconciler lease of cluster `{cluster}`");
-    tokio::task::spawn_blocking(move || lock::acquire(&path, &what, timeout))
-        .await
-        .unwrap_or_else(|e| {
-            Err(LockError::Io {
-                path: PathBuf::new(),
-                source: std::io::Error::other(e.to_string()),
-            })
-        })
+) -> Result<Lease, LockError> {
+    store.take_lease_async(cluster, timeout).await
 }
 
-fn spawn_reconciler(mut reconciler: Reconciler, lease: LockGuard, on: OnReport) -> Running {
+/// Runs the reconciler while the lease holds: a lost lease ends the task at once (at the
+/// reconciler's next await), before anyone else may take the lease over.
+fn spawn_reconciler(mut reconciler: Reconciler, lease: Lease, on: OnReport) -> Running {
     let (nudge, nudges) = mpsc::channel(256);
     let own_nudge = nudge.clone();
     let cluster = reconciler.cluster().to_string();
+    let lost = lease.on_lost();
     let handle = tokio::spawn(async move {
         let _lease = lease;
         let mut hosts = BTreeMap::new();
-        drive(
+        let drive = drive(
             &mut reconciler,
             nudges,
             own_nudge,
@@ -364,8 +436,11 @@ fn spawn_reconciler(mut reconciler: Reconciler, lease: LockGuard, on: OnReport) 
                     error: format!("{error:#}"),
                 })
             },
-        )
-        .await;
+        );
+        tokio::select! {
+            _ = drive => {}
+            () = lost => {}
+        }
     });
     Running { nudge, handle }
 }
@@ -430,10 +505,20 @@ async fn stop_all(running: BTreeMap<String, Running>) {
 /// Watches the state directory and the manifests (their directories: editors replace files
 /// by renaming).
 fn file_watcher(
-    store: &StateDir,
+    store: &Store,
     manifests: &[PathBuf],
     changes: mpsc::Sender<Change>,
 ) -> Result<notify::RecommendedWatcher> {
+    // A database has no files to watch: its changes are polled (see `watch`).
+    let scratch;
+    let store = match store.as_dir() {
+        Some(dir) => dir,
+        None => {
+            scratch =
+                crate::state::store::StateDir::at(std::env::temp_dir().join("ecsctl-no-state"));
+            &scratch
+        }
+    };
     let state_file = std::fs::canonicalize(store.root())
         .map(|root| root.join("state.json"))
         .unwrap_or_else(|_| store.state_path());
@@ -465,9 +550,11 @@ fn file_watcher(
         }
     })
     .context("starting the file watcher")?;
-    watcher
-        .watch(store.root(), RecursiveMode::NonRecursive)
-        .with_context(|| format!("watching `{}`", store.root().display()))?;
+    if store.root().is_dir() {
+        watcher
+            .watch(store.root(), RecursiveMode::NonRecursive)
+            .with_context(|| format!("watching `{}`", store.root().display()))?;
+    }
     if watched_runtime.is_dir() {
         watcher
             .watch(&watched_runtime, RecursiveMode::NonRecursive)

@@ -19,8 +19,8 @@ use crate::diagnostics::Diagnostics;
 use crate::ids::{IdSource, RandomIds};
 use crate::plan::{Action, ObjectKind, PLAN_FORMAT_VERSION, Plan, apply};
 use crate::reconcile::converge::Expect;
-use crate::state::lock::LockGuard;
-use crate::state::store::StateDir;
+use crate::state::backend::StateLock;
+use crate::state::backend::Store;
 use crate::state::{Event, State};
 use crate::time::Timestamp;
 
@@ -29,7 +29,7 @@ pub type Expectations = BTreeMap<String, BTreeMap<String, Expect>>;
 
 /// A plan made under the state lock, not yet written.
 pub struct Pending {
-    lock: LockGuard,
+    lock: StateLock,
     pub state: Option<State>,
     pub plan: Plan,
     /// Warnings of loading the manifests (none for a saved plan).
@@ -86,7 +86,7 @@ pub fn prepare_saved(session: &Session, path: &Path, lock_timeout: Duration) -> 
 }
 
 /// A plan computed by the caller (delete) under a lock it took.
-pub fn pending(lock: LockGuard, state: State, plan: Plan) -> Pending {
+pub fn pending(lock: StateLock, state: State, plan: Plan) -> Pending {
     Pending {
         lock,
         state: Some(state),
@@ -97,7 +97,7 @@ pub fn pending(lock: LockGuard, state: State, plan: Plan) -> Pending {
 
 /// A plan computed by the caller under a lock it took, over a state that may not exist yet
 /// (the ECS API's writes).
-pub fn pending_on(lock: LockGuard, state: Option<State>, plan: Plan) -> Pending {
+pub fn pending_on(lock: StateLock, state: Option<State>, plan: Plan) -> Pending {
     Pending {
         lock,
         state,
@@ -202,7 +202,7 @@ fn read_plan(path: &Path) -> OpsResult<Plan> {
 
 /// Appends events (cluster, service, message) to each cluster's runtime record.
 pub fn record_events(
-    store: &StateDir,
+    store: &Store,
     state: &State,
     events: Vec<(String, String, String)>,
 ) -> anyhow::Result<()> {

@@ -16,7 +16,7 @@ use crate::controller::reconciler::{Options, PassReport, Reconciler};
 use crate::controller::run::{Ended, drive};
 use crate::reconcile::converge::verdict;
 pub use crate::reconcile::converge::{Expect, Verdict};
-use crate::state::lock::{self, LockError};
+use crate::state::lock::LockError;
 use crate::time::Timestamp;
 
 /// The outcome per service.
@@ -56,11 +56,24 @@ pub async fn converge(
     options: Options,
     on: &mut dyn FnMut(Progress),
 ) -> OpsResult<Outcome> {
-    let lease_path = session.store.lease_path(cluster);
-    let what = format!("reconciler of cluster `{cluster}`");
-    match lock::acquire(&lease_path, &what, Duration::ZERO) {
+    match session
+        .store
+        .take_lease_async(cluster, Duration::ZERO)
+        .await
+    {
         Ok(lease) => {
-            let outcome = reconcile_here(session, cluster, expectations, wait, options, on).await;
+            // Its writes are refused if the lease is taken over meanwhile.
+            let fenced = Session {
+                store: session.store.fenced(&lease),
+                ..session.clone()
+            };
+            let lost = lease.on_lost();
+            let outcome = tokio::select! {
+                outcome = reconcile_here(&fenced, cluster, expectations, wait, options, on) => outcome,
+                () = lost => Err(super::OpsError::Other(anyhow::anyhow!(
+                    "lost the reconciler lease of cluster `{cluster}` (it could not be renewed in time); another reconciler carries the change out"
+                ))),
+            };
             drop(lease);
             outcome
         }

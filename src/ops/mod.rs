@@ -20,6 +20,7 @@
 //! | [`views`] | `get clusters|taskdefs|services`, `describe service|taskdef`, `events` |
 //! | [`metrics`] | `watch --metrics`: one Prometheus scrape of the state, the runtime and the watch's own counts |
 //! | [`sync`] | `watch --git`: fetch a ref, apply a new commit or refuse a bad one, the sync record (`get sync`) |
+//! | [`migrate`] | `state migrate`: a state and its runtime records moved to another store |
 //! | [`schema`] | `schema`: the JSON Schema of manifests, generated from the model |
 //! | [`register`] | the ECS API's writes: register/deregister task definitions, create/update/delete services and clusters |
 //! | [`revisions`] | deleted task definition revisions removed once no task or service uses them |
@@ -37,6 +38,7 @@ pub mod error;
 pub mod hosts;
 pub mod manifests;
 pub mod metrics;
+pub mod migrate;
 pub mod protection;
 pub mod register;
 pub mod resolve;

@@ -111,9 +111,11 @@ pub async fn run_task(
 ) -> OpsResult<Outcome> {
     let state = session.state_or_empty()?;
     check(&state, request)?;
-    let lease_path = session.store.lease_path(&request.cluster);
-    let what = format!("reconciler of cluster `{}`", request.cluster);
-    match lock::acquire(&lease_path, &what, Duration::ZERO) {
+    match session
+        .store
+        .take_lease_async(&request.cluster, Duration::ZERO)
+        .await
+    {
         Ok(lease) => {
             let outcome = run_here(session, &state, request, options, on).await;
             drop(lease);

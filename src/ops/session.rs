@@ -6,24 +6,24 @@ use std::sync::Arc;
 
 use crate::docker::transport::Transport;
 use crate::state::State;
-use crate::state::store::StateDir;
+use crate::state::backend::Store;
 
 #[derive(Clone)]
 pub struct Session {
-    pub store: StateDir,
+    pub store: Store,
     /// How hosts that are not local are reached (the SSH transport, one connection per host).
     pub transport: Arc<dyn Transport>,
 }
 
 impl Session {
-    pub fn new(store: StateDir, transport: Arc<dyn Transport>) -> Self {
+    pub fn new(store: Store, transport: Arc<dyn Transport>) -> Self {
         Session { store, transport }
     }
 
     /// A session over `store` that reaches remote hosts with the system `ssh`, sharing
     /// connections with other commands through `store`.
-    pub fn with_ssh(store: StateDir) -> Self {
-        let transport = crate::docker::ssh::SshTransport::new(Some(store.root()));
+    pub fn with_ssh(store: Store) -> Self {
+        let transport = crate::docker::ssh::SshTransport::new(store.local_root());
         Session::new(store, Arc::new(transport))
     }
 

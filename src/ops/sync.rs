@@ -81,11 +81,18 @@ pub fn decide(new_commit: bool, has_changes: bool, self_heal: bool) -> Step {
 
 /// The bare repository that fetches `source`, kept under the state directory.
 pub fn mirror(session: &Session, source: GitSource) -> OpsResult<Mirror> {
-    Ok(Mirror::open(&cache_dir(session), source)?)
+    Ok(Mirror::open(&cache_dir(session)?, source)?)
 }
 
-fn cache_dir(session: &Session) -> PathBuf {
-    session.store.root().join("git")
+/// Beside a state directory; for a database state, the user's cache directory.
+fn cache_dir(session: &Session) -> OpsResult<PathBuf> {
+    if let Some(root) = session.store.local_root() {
+        return Ok(root.join("git"));
+    }
+    let dirs = directories::ProjectDirs::from("", "", "ecsctl").ok_or_else(|| {
+        OpsError::invalid("no home directory for the Git cache of a database state")
+    })?;
+    Ok(dirs.cache_dir().join("git"))
 }
 
 /// Fetches, plans and (when the decision says so) applies one commit of the source.

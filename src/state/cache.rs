@@ -3,7 +3,8 @@
 //! rename ([`super::store::write_atomic`]), so a file's content never changes in place: the
 //! opened file's identity (device, inode, size, modification time, from the same descriptor
 //! that is read) names its content. Readers get the parsed value shared ([`Arc`]); nothing
-//! here writes, and writes (under the lock) always read the file itself.
+//! here writes, and writes (under the lock) always read the file itself. A PostgreSQL store
+//! is not cached: each read asks the database (off the async threads, as a changed file).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -14,7 +15,8 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 
-use super::store::{StateDir, parse_state};
+use super::backend::Store;
+use super::store::parse_state;
 use super::{Runtime, State};
 
 /// Which file was read: equal stamps, equal content.
@@ -89,21 +91,31 @@ fn unchanged(path: &Path, cached: Option<Stamp>) -> bool {
 impl StateCache {
     /// The state as last parsed, when `state.json` is still that file; `None` when it must
     /// be read (and parsed) again, or was never read: then [`Self::state`] does it.
-    pub fn state_if_unchanged(&self, dir: &StateDir) -> Option<Arc<State>> {
+    pub fn state_if_unchanged(&self, store: &Store) -> Option<Arc<State>> {
+        let dir = store.as_dir()?;
         let slot = self.state.lock().ok()?;
         let slot = slot.as_ref()?;
         unchanged(&dir.state_path(), Some(slot.stamp)).then(|| slot.value.clone())
     }
 
     /// [`Self::state_if_unchanged`] for a cluster's runtime record.
-    pub fn runtime_if_unchanged(&self, dir: &StateDir, cluster: &str) -> Option<Arc<Runtime>> {
+    pub fn runtime_if_unchanged(&self, store: &Store, cluster: &str) -> Option<Arc<Runtime>> {
+        let dir = store.as_dir()?;
         let slots = self.runtimes.lock().ok()?;
         let slot = slots.get(cluster)?;
         unchanged(&dir.runtime_path(cluster), Some(slot.stamp)).then(|| slot.value.clone())
     }
 
     /// The recorded state, or an empty one before the first write.
-    pub fn state(&self, dir: &StateDir) -> Result<Arc<State>> {
+    pub fn state(&self, store: &Store) -> Result<Arc<State>> {
+        let Some(dir) = store.as_dir() else {
+            // A database has no file identity to key on: read it each time.
+            return Ok(Arc::new(
+                store
+                    .read_state()?
+                    .unwrap_or_else(|| State::empty(String::new())),
+            ));
+        };
         let path = dir.state_path();
         let mut slot = self
             .state
@@ -133,7 +145,10 @@ impl StateCache {
     }
 
     /// A cluster's runtime record (empty when there is none).
-    pub fn runtime(&self, dir: &StateDir, cluster: &str) -> Result<Arc<Runtime>> {
+    pub fn runtime(&self, store: &Store, cluster: &str) -> Result<Arc<Runtime>> {
+        let Some(dir) = store.as_dir() else {
+            return Ok(Arc::new(store.read_runtime(cluster)?));
+        };
         let path = dir.runtime_path(cluster);
         let mut slots = self
             .runtimes
@@ -169,17 +184,18 @@ impl StateCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::lock::LockGuard;
+    use crate::state::backend::StateLock;
+    use crate::state::store::StateDir;
 
-    fn write(dir: &StateDir, state: &State) {
-        let lock: LockGuard = dir.lock_state(std::time::Duration::ZERO).expect("lock");
+    fn write(dir: &Store, state: &State) {
+        let lock: StateLock = dir.lock_state(std::time::Duration::ZERO).expect("lock");
         dir.write_state(state, &lock).expect("write");
     }
 
     #[test]
     fn a_replaced_file_is_read_again_an_unchanged_one_is_shared() {
         let tmp = tempfile::tempdir().expect("tmp");
-        let dir = StateDir::open(tmp.path()).expect("open");
+        let dir = Store::Dir(StateDir::open(tmp.path()).expect("open"));
         let cache = StateCache::default();
         assert_eq!(cache.state(&dir).expect("empty").serial, 0);
         let mut state = State::empty("lineage".into());

@@ -66,6 +66,9 @@ pub enum LockError {
         path: PathBuf,
         holder: Option<Holder>,
     },
+    /// A lock kept by a database that could not be reached or asked.
+    #[error("cannot lock the {what}: {message}")]
+    Backend { what: String, message: String },
     #[error("cannot lock `{}`: {source}", path.display())]
     Io {
         path: PathBuf,

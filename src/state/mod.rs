@@ -1,4 +1,6 @@
-//! The recorded state: what was applied. Types here, files in [`store`], locks in [`lock`].
+//! The recorded state: what was applied. Types here; where they are kept in [`backend`]: files
+//! in [`store`] (the default) with locks in [`lock`], or rows in [`postgres`] (shared by
+//! several machines, with a reconciler lease that fails over: [`lease`]).
 //!
 //! Two documents, written by different parties and never torn:
 //! - [`State`] (`state.json`): clusters, every task definition revision with its content, and
@@ -10,8 +12,11 @@
 //!
 //! What runs is not recorded: it is read from the hosts (container labels).
 
+pub mod backend;
 pub mod cache;
+pub mod lease;
 pub mod lock;
+pub mod postgres;
 pub mod store;
 pub mod sync;
 

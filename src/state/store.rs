@@ -145,6 +145,29 @@ impl StateDir {
     }
 }
 
+impl StateDir {
+    /// The clusters that have a runtime file, sorted.
+    pub fn runtime_clusters(&self) -> Result<Vec<String>> {
+        let dir = self.root.join("runtime");
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e).with_context(|| format!("listing `{}`", dir.display())),
+        };
+        let mut clusters: Vec<String> = entries
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.strip_suffix(".json")
+                    .filter(|c| !c.starts_with('.'))
+                    .map(str::to_string)
+            })
+            .collect();
+        clusters.sort();
+        Ok(clusters)
+    }
+}
+
 /// Parses state.json, upgrading older formats and refusing newer ones.
 pub fn parse_state(text: &str) -> Result<State> {
     let value: serde_json::Value =

@@ -1,4 +1,4 @@
-//! The Git sync record (`sync.json` in the state directory): which commit of which source is
+//! The Git sync record (`sync.json` in the state directory, the `sync` document of a database): which commit of which source is
 //! applied, what each applied commit changed, the last fetch and the last refusal. Written
 //! by the one `watch --git` of the state (atomic replace, like every file here); read by
 //! `get sync`. A record of another lineage (a state directory reused) reads as none.
@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
+use super::backend::Store;
 use super::store::{StateDir, to_json, write_atomic};
 use crate::time::Timestamp;
 
@@ -15,6 +16,8 @@ use crate::time::Timestamp;
 pub const MAX_HISTORY: usize = 20;
 /// Sync events kept, newest last.
 pub const MAX_EVENTS: usize = 50;
+/// The record's name among a database state's documents.
+const DOCUMENT: &str = "sync";
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -134,24 +137,42 @@ impl StateDir {
     pub fn sync_path(&self) -> PathBuf {
         self.root().join("sync.json")
     }
+}
 
+impl Store {
     /// The sync record of the state of `lineage`, or `None` (never synced from Git).
     pub fn read_sync(&self, lineage: &str) -> Result<Option<SyncRecord>> {
-        let path = self.sync_path();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(e).with_context(|| format!("reading `{}`", path.display()));
+        let text = match self {
+            Store::Dir(dir) => {
+                let path = dir.sync_path();
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => Some(text),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => {
+                        return Err(e).with_context(|| format!("reading `{}`", path.display()));
+                    }
+                }
             }
+            Store::Postgres(pg) => pg.read_document(DOCUMENT)?,
         };
-        let record: SyncRecord = serde_json::from_str(&text)
-            .with_context(|| format!("reading the sync record `{}`", path.display()))?;
+        let Some(text) = text else {
+            return Ok(None);
+        };
+        let record: SyncRecord = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "reading the sync record of the state in {}",
+                self.describe()
+            )
+        })?;
         Ok((record.lineage == lineage).then_some(record))
     }
 
     pub fn write_sync(&self, record: &SyncRecord) -> Result<()> {
-        write_atomic(&self.sync_path(), to_json(record)?.as_bytes())
+        let json = to_json(record)?;
+        match self {
+            Store::Dir(dir) => write_atomic(&dir.sync_path(), json.as_bytes()),
+            Store::Postgres(pg) => pg.write_document(DOCUMENT, &json),
+        }
     }
 }
 
@@ -183,7 +204,7 @@ mod tests {
     #[test]
     fn a_record_of_another_state_reads_as_none() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = StateDir::open(dir.path()).expect("open");
+        let store = Store::Dir(StateDir::open(dir.path()).expect("open"));
         let record = SyncRecord {
             lineage: "a".into(),
             status: SyncStatus::Synced,

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod docker;
+pub mod postgres;
 pub mod rig;
 
 use std::path::{Path, PathBuf};
