@@ -89,9 +89,17 @@ spec: {{ desiredCount: {count} }}
     )
 }
 
+/// Sends one HTTP/1.1 request; returns the whole response.
+fn exchange(port: u16, request: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+}
+
 /// POSTs a push delivery to the webhook; returns the HTTP status.
 fn deliver(port: u16, headers: &[(&str, String)], body: &str) -> u16 {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
     let mut request = format!(
         "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
@@ -101,10 +109,7 @@ fn deliver(port: u16, headers: &[(&str, String)], body: &str) -> u16 {
     }
     request.push_str("\r\n");
     request.push_str(body);
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response
+    exchange(port, &request)
         .split(' ')
         .nth(1)
         .and_then(|code| code.parse().ok())
@@ -117,12 +122,10 @@ fn github_signature(secret: &str, body: &str) -> String {
 }
 
 fn get(port: u16, path: &str) -> String {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response
+    exchange(
+        port,
+        &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+    )
 }
 
 /// Also: the watch's metrics and its JSON log.

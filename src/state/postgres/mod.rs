@@ -212,20 +212,11 @@ impl PgStore {
     }
 
     pub fn read_runtime(&self, cluster: &str) -> Result<Runtime> {
-        let cluster_owned = cluster.to_string();
         let text = self
-            .with_shared(|client| {
-                let client = client.clone();
-                block(async move {
-                    let sql = "SELECT document FROM ecsctl_runtime WHERE cluster = $1";
-                    match client.query_opt(sql, &[&cluster_owned]).await {
-                        Ok(row) => row.map(|r| r.try_get::<_, String>(0)).transpose(),
-                        Err(e) if schema::is_missing_table(&e) => Ok(None),
-                        Err(e) => Err(e),
-                    }
-                })?
-                .map_err(anyhow::Error::from)
-            })
+            .read_text(
+                "SELECT document FROM ecsctl_runtime WHERE cluster = $1",
+                cluster,
+            )
             .with_context(|| {
                 self.context(&format!("reading the runtime of cluster `{cluster}`"))
             })?;
@@ -341,12 +332,21 @@ impl PgStore {
 
     /// A named document of the state (`sync`), or `None`.
     pub fn read_document(&self, name: &str) -> Result<Option<String>> {
-        let owned = name.to_string();
+        self.read_text(
+            "SELECT document FROM ecsctl_documents WHERE name = $1",
+            name,
+        )
+        .with_context(|| self.context(&format!("reading the `{name}` record")))
+    }
+
+    /// The one text column that `sql` selects for `key`, or `None` (no row, or no table yet:
+    /// nothing was written).
+    fn read_text(&self, sql: &'static str, key: &str) -> Result<Option<String>> {
+        let key = key.to_string();
         self.with_shared(|client| {
             let client = client.clone();
             block(async move {
-                let sql = "SELECT document FROM ecsctl_documents WHERE name = $1";
-                match client.query_opt(sql, &[&owned]).await {
+                match client.query_opt(sql, &[&key]).await {
                     Ok(row) => row.map(|r| r.try_get::<_, String>(0)).transpose(),
                     Err(e) if schema::is_missing_table(&e) => Ok(None),
                     Err(e) => Err(e),
@@ -354,7 +354,6 @@ impl PgStore {
             })?
             .map_err(anyhow::Error::from)
         })
-        .with_context(|| self.context(&format!("reading the `{name}` record")))
     }
 
     /// Replaces a named document of the state.
