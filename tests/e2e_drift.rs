@@ -157,6 +157,17 @@ fn drift_is_shown_reported_without_self_heal_and_corrected_by_default() {
         "left as found"
     );
     assert_eq!(memory(&updated), 64 * MIB);
+    let status = env.run(&["status"]);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    assert!(
+        status
+            .stdout
+            .contains("Drift (not corrected: --no-self-heal):")
+            && status.stdout.contains(&format!("{}/web", cluster.name))
+            && status.stdout.contains("found 64 MiB"),
+        "status lists the drift left:\n{}",
+        status.stdout
+    );
     assert_eq!(watch.stop(), Some(0), "{}", watch.log());
     assert!(
         watch.log().contains("drifted: container removed by hand"),
@@ -186,6 +197,12 @@ fn drift_is_shown_reported_without_self_heal_and_corrected_by_default() {
     assert!(
         text.contains("(expected 128 MiB, found 64 MiB); corrected: the task is replaced."),
         "{text}"
+    );
+    let status = env.run(&["status"]);
+    assert!(
+        status.stdout.contains("Drift:      none left uncorrected"),
+        "{}",
+        status.stdout
     );
     let after = env.run(&["plan", "-f", "m", "--refresh", "--detailed-exitcode"]);
     assert_eq!(after.code, 0, "{}\n{}", after.stdout, after.stderr);

@@ -1,5 +1,6 @@
 //! `ecsctl get sync` and `ecsctl status`: which commit of the Git source the state holds,
-//! whether it is in sync, the last fetch and the last refusal. Reads [`crate::ops::sync`]'s
+//! whether it is in sync, the last fetch and the last refusal; `status` adds the drift the
+//! reconcilers reported and left (`--no-self-heal`). Reads [`crate::ops::sync`]'s
 //! record; renders only.
 
 use clap::Args;
@@ -63,19 +64,42 @@ pub fn get(cx: &Context, session: &Session, output: DataFormat) -> Outcome {
     Ok(exit::OK)
 }
 
-/// `status`: the sync record in words, with the applied history.
+/// `status`: the sync record in words, with the applied history, and the drift left
+/// uncorrected.
 pub fn status(cx: &Context, args: StatusArgs) -> Outcome {
     let session = cx.session()?;
+    let status = crate::ops::sync::status(&session)?;
     match args.output {
+        DataFormat::Json => cx.out.json(&status)?,
+        DataFormat::Yaml => cx.out.yaml(&status)?,
         DataFormat::Table | DataFormat::Wide => {
-            match crate::ops::sync::record(&session)? {
-                Some(record) => cx.out.print(&text(&record)),
+            match &status.sync {
+                Some(record) => cx.out.print(&text(record)),
                 None => cx.out.note(NEVER_SYNCED),
             }
-            Ok(exit::OK)
+            cx.out.print(&drift_text(&status.drift));
         }
-        data => get(cx, &session, data),
     }
+    Ok(exit::OK)
+}
+
+fn drift_text(drift: &[crate::ops::sync::ServiceDrift]) -> String {
+    if drift.is_empty() {
+        return "Drift:      none left uncorrected\n".to_string();
+    }
+    let mut out = "Drift (not corrected: --no-self-heal):\n".to_string();
+    for service in drift {
+        for item in &service.drift {
+            out.push_str(&format!(
+                "  {}/{}  {}  {}\n",
+                service.cluster,
+                service.service,
+                ago(Some(item.since)),
+                item.message
+            ));
+        }
+    }
+    out
 }
 
 fn text(r: &SyncRecord) -> String {

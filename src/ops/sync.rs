@@ -213,6 +213,48 @@ pub fn record(session: &Session) -> OpsResult<Option<SyncRecord>> {
     Ok(session.store.read_sync(&lineage)?)
 }
 
+/// `ecsctl status`: the sync record, and the drift the reconcilers left uncorrected
+/// (`--no-self-heal`), by cluster and service.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    pub sync: Option<SyncRecord>,
+    pub drift: Vec<ServiceDrift>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceDrift {
+    pub cluster: String,
+    pub service: String,
+    pub drift: Vec<crate::ops::views::DriftView>,
+}
+
+pub fn status(session: &Session) -> OpsResult<Status> {
+    let state = session.state_or_empty()?;
+    let mut drift = Vec::new();
+    for cluster in state.services.keys() {
+        let runtime = session.store.read_runtime(cluster)?;
+        for (service, record) in &runtime.services {
+            let items: Vec<_> = crate::ops::views::drift_views(record)
+                .into_iter()
+                .filter(|d| !d.corrected)
+                .collect();
+            if !items.is_empty() {
+                drift.push(ServiceDrift {
+                    cluster: cluster.clone(),
+                    service: service.clone(),
+                    drift: items,
+                });
+            }
+        }
+    }
+    Ok(Status {
+        sync: session.store.read_sync(&state.lineage)?,
+        drift,
+    })
+}
+
 fn source_of(source: &GitSource) -> SyncSource {
     SyncSource {
         url: source.display_url(),

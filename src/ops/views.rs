@@ -269,6 +269,21 @@ pub struct DriftView {
     pub corrected: bool,
 }
 
+/// A service's recorded drift, oldest first.
+pub fn drift_views(service: &crate::state::ServiceRuntime) -> Vec<DriftView> {
+    let mut drift: Vec<DriftView> = service
+        .drift
+        .iter()
+        .map(|(message, r)| DriftView {
+            message: message.clone(),
+            since: r.since,
+            corrected: r.corrected,
+        })
+        .collect();
+    drift.sort_by(|a, b| (a.since, &a.message).cmp(&(b.since, &b.message)));
+    drift
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentState {
@@ -345,19 +360,11 @@ pub fn describe_service(
         .get(name)
         .map(|s| s.events.iter().cloned().collect())
         .unwrap_or_default();
-    let mut drift: Vec<DriftView> = runtime
+    let drift = runtime
         .services
         .get(name)
-        .map(|s| &s.drift)
-        .into_iter()
-        .flatten()
-        .map(|(message, r)| DriftView {
-            message: message.clone(),
-            since: r.since,
-            corrected: r.corrected,
-        })
-        .collect();
-    drift.sort_by(|a, b| (a.since, &a.message).cmp(&(b.since, &b.message)));
+        .map(drift_views)
+        .unwrap_or_default();
     Ok(ServiceDescription {
         drift,
         capacity_providers: capacity_split(state, &cluster, record, runtime.services.get(name)),
