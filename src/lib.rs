@@ -19,7 +19,7 @@
 //! | [`api`] | the ECS JSON API (`ecsctl serve`): SigV4, ECS shapes and errors → ops | adapter (HTTP) |
 //! | [`cli`] | one file per subcommand: arguments → ops → render; output formats; exit codes | adapter (terminal) |
 //! | [`source`] | manifests from a Git repository (the system `git`); push webhook signatures | adapter (git) + pure (`webhook`) |
-//! | [`time`], [`ids`], [`suggest`], [`digest`] | timestamps, identifiers, did-you-mean, hashes and MACs | yes |
+//! | [`time`], [`ids`], [`suggest`], [`digest`], [`redact`] | timestamps, identifiers, did-you-mean, hashes and MACs, credentials out of URLs | yes |
 //!
 //! Imports run down this table's layers: `cli`/`api` → `ops` → `controller` → `traffic` →
 //! `docker`/`state`/`source` → `reconcile`/`schedule`/`plan`/`registry` → `model` → `diagnostics`; nothing below
@@ -42,6 +42,7 @@ pub mod ops;
 pub mod plan;
 pub mod proxy;
 pub mod reconcile;
+pub mod redact;
 pub mod registry;
 pub mod schedule;
 pub mod source;

@@ -8,6 +8,7 @@ use clap::Args;
 use super::output::table;
 use super::{Context, DataFormat, Outcome, exit};
 use crate::ops::Session;
+use crate::ops::sync::first_line;
 use crate::source::git::short;
 use crate::state::sync::SyncRecord;
 use crate::time::{Timestamp, short_age};
@@ -178,8 +179,4 @@ fn ago(t: Option<Timestamp>) -> String {
     t.map_or("-".into(), |t| {
         format!("{} ago", short_age(Timestamp::now().since(t)))
     })
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or_default()
 }

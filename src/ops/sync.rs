@@ -15,7 +15,7 @@ use super::error::{OpsError, OpsResult};
 use super::manifests::Inputs;
 use super::session::Session;
 use crate::diagnostics::{Diagnostics, Paint, render};
-use crate::plan::{Action, Plan};
+use crate::plan::Plan;
 use crate::source::git::{Commit, GitSource, Mirror, short};
 use crate::state::sync::{AppliedCommit, CommitRef, SyncError, SyncRecord, SyncSource, SyncStatus};
 use crate::time::Timestamp;
@@ -326,7 +326,8 @@ fn refusal(diagnostics: &Diagnostics) -> String {
         .to_string()
 }
 
-fn first_line(text: &str) -> &str {
+/// The headline of a (possibly multi-line) message.
+pub fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or_default()
 }
 
@@ -334,14 +335,7 @@ fn first_line(text: &str) -> &str {
 fn change_lines(plan: &Plan) -> Vec<String> {
     plan.changes
         .iter()
-        .map(|c| {
-            let symbol = match c.action {
-                Action::Create => "+",
-                Action::Update => "~",
-                Action::Delete => "-",
-            };
-            format!("{symbol} {}", c.object)
-        })
+        .map(|c| format!("{} {}", c.action.symbol(), c.object))
         .collect()
 }
 

@@ -169,6 +169,17 @@ pub enum Action {
     Delete,
 }
 
+impl Action {
+    /// `+`, `~` or `-`, as plans show it.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Delete => "-",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Change {

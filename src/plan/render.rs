@@ -68,14 +68,14 @@ pub fn render(plan: &Plan, paint: Paint) -> String {
 }
 
 fn render_change(out: &mut String, change: &Change, paint: Paint) {
-    let (symbol, colour): (&str, fn(Paint, &str) -> String) = match change.action {
-        Action::Create => ("+", Paint::green),
-        Action::Update => ("~", Paint::yellow),
-        Action::Delete => ("-", Paint::red),
+    let colour: fn(Paint, &str) -> String = match change.action {
+        Action::Create => Paint::green,
+        Action::Update => Paint::yellow,
+        Action::Delete => Paint::red,
     };
     let mut header = format!(
         "{} {}",
-        colour(paint, symbol),
+        colour(paint, change.action.symbol()),
         paint.bold(&change.object.to_string())
     );
     if let Some(revision) = &change.revision {

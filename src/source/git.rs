@@ -214,16 +214,7 @@ pub fn short(commit: &str) -> &str {
 
 /// `https://user:secret@host/x` → `https://host/x`; anything else unchanged.
 pub fn redact_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-            match authority.rsplit_once('@') {
-                Some((_, host)) => format!("{scheme}://{host}{path}"),
-                None => url.to_string(),
-            }
-        }
-        None => url.to_string(),
-    }
+    crate::redact::without_userinfo(url)
 }
 
 fn normalize_prefix(path: &str) -> String {
@@ -362,16 +353,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn credentials_never_leave_the_url() {
-        assert_eq!(
-            redact_url("https://bot:ghp_secret@github.com/acme/deploy.git"),
-            "https://github.com/acme/deploy.git"
-        );
-        assert_eq!(
-            redact_url("ssh://git@example.com:22/x.git"),
-            "ssh://example.com:22/x.git"
-        );
-        assert_eq!(redact_url("/srv/repos/deploy.git"), "/srv/repos/deploy.git");
+    fn credentials_never_leave_git_messages() {
         assert_eq!(
             redact_url_words("fatal: unable to access 'https://u:p@h/x/': refused"),
             "fatal: unable to access 'https://h/x/': refused"

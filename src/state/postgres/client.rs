@@ -123,17 +123,7 @@ fn shown(config: &Config) -> String {
 /// A URL for an error message about the URL itself: whatever sits between `:` and `@` of
 /// its authority goes.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}@{host}{path}")
-        }
-        None => url.to_string(),
-    }
+    crate::redact::without_password(url)
 }
 
 /// Is `url` a PostgreSQL state (rather than a directory)?
