@@ -1,5 +1,8 @@
-//! validate + plan for 1,000 task definitions and 1,000 services, against the bare YAML parse
-//! of the same text. Prints figures (median of several runs); asserts nothing.
+//! validate + plan for 1,000 and 10,000 task definitions and services, against the bare YAML
+//! parse of the same text, with the state read as `plan` reads it (parse of `state.json`) and
+//! written as `apply` writes it. Each size runs in a child process of its own, so its peak
+//! memory (VmHWM, reset before each step through /proc/self/clear_refs) is its own. Prints
+//! figures (median of several runs); asserts nothing.
 //!
 //!     cargo bench --bench plan
 
@@ -10,8 +13,14 @@ use ecsctl::ids::SequentialIds;
 use ecsctl::model::load::check_files;
 use ecsctl::model::normalize::Desired;
 use ecsctl::model::validate::Known;
+use ecsctl::plan::compute::compute_owned;
 use ecsctl::plan::{apply, compute};
+use ecsctl::state::store::{parse_state, to_json};
 use ecsctl::time::Timestamp;
+
+/// Set in a child: the number of objects of each kind it measures.
+const COUNT_ENV: &str = "ECSCTL_BENCH_PLAN_COUNT";
+const SIZES: [usize; 2] = [1_000, 10_000];
 
 fn manifests(count: usize, image: &str) -> String {
     let mut text = String::new();
@@ -73,9 +82,27 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
-fn time(runs: usize, mut f: impl FnMut()) -> Duration {
-    f(); // warm-up
-    median(
+/// Peak resident memory of this process since the last [`reset_peak`], in MiB.
+fn peak_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+/// Starts a new peak at the memory held now (Linux: `5` to clear_refs resets VmHWM).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The median time of `runs` runs after a warm-up, and the peak memory of one run.
+fn measure(runs: usize, mut f: impl FnMut()) -> (Duration, f64) {
+    reset_peak();
+    f();
+    let peak = peak_mib();
+    let time = median(
         (0..runs)
             .map(|_| {
                 let start = Instant::now();
@@ -83,35 +110,28 @@ fn time(runs: usize, mut f: impl FnMut()) -> Duration {
                 start.elapsed()
             })
             .collect(),
-    )
+    );
+    (time, peak)
 }
 
-fn main() {
-    let count = 1000;
+fn validate(text: &str) -> Desired {
+    let mut out = Diagnostics::new();
+    let files = vec![SourceFile::new("bench.yaml", text)];
+    let set = check_files(&files, &Known::default(), &mut out);
+    assert!(!out.has_errors());
+    Desired::from_set(&set)
+}
+
+fn run(count: usize) {
     let text = manifests(count, "registry.example/app:1");
     let changed = manifests(count, "registry.example/app:2");
-    let runs = 15;
+    let runs = if count > 1_000 { 5 } else { 15 };
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
 
-    let bare = time(runs, || {
+    let (bare, bare_peak) = measure(runs, || {
         let documents = yaml_rust2::YamlLoader::load_from_str(&text).expect("valid YAML");
         assert_eq!(documents.iter().filter(|d| !d.is_null()).count(), 2 * count);
     });
-
-    let validate = |text: &str| {
-        let mut out = Diagnostics::new();
-        let files = vec![SourceFile::new("bench.yaml", text)];
-        let set = check_files(&files, &Known::default(), &mut out);
-        assert!(!out.has_errors());
-        Desired::from_set(&set)
-    };
-    let validate_only = time(runs, || {
-        validate(&text);
-    });
-    let first_plan = time(runs, || {
-        let plan = compute(None, &validate(&text), false, "bench").expect("plan");
-        assert_eq!(plan.summary.add, 2 * count);
-    });
-    // The CI case: the state holds every object; the manifests change every image.
     let initial = compute(None, &validate(&text), false, "bench").expect("plan");
     let (state, _) = apply(
         None,
@@ -120,44 +140,72 @@ fn main() {
         &mut SequentialIds::default(),
     )
     .expect("apply");
-    let update_plan = time(runs, || {
-        let plan = compute(Some(&state), &validate(&changed), false, "bench").expect("plan");
+    drop(initial);
+    let json = to_json(&state).expect("serialize");
+
+    let mut rows = vec![(
+        "bare YAML parse (yaml-rust2, no positions)",
+        bare,
+        bare_peak,
+    )];
+    let (t, p) = measure(runs, || {
+        validate(&text);
+    });
+    rows.push(("validate (parse + decode + checks)", t, p));
+    let (t, p) = measure(runs, || {
+        let plan = compute_owned(None, validate(&text), false, "bench").expect("plan");
+        assert_eq!(plan.summary.add, 2 * count);
+    });
+    rows.push(("validate + plan, empty state (all new)", t, p));
+    let (t, p) = measure(runs, || {
+        let state = parse_state(&json).expect("state");
+        assert_eq!(state.task_definitions.len(), count);
+    });
+    rows.push(("read the state (parse state.json)", t, p));
+    // The CI case: the state holds every object; the manifests change every image.
+    let (t, p) = measure(runs, || {
+        let plan = compute_owned(Some(&state), validate(&changed), false, "bench").expect("plan");
         assert_eq!(plan.summary.change, 2 * count);
     });
-    let noop_plan = time(runs, || {
-        let plan = compute(Some(&state), &validate(&text), false, "bench").expect("plan");
+    rows.push(("validate + plan, every image changed", t, p));
+    let (t, p) = measure(runs, || {
+        let plan = compute_owned(Some(&state), validate(&text), false, "bench").expect("plan");
         assert!(!plan.has_changes());
     });
+    rows.push(("validate + plan, no changes", t, p));
+    let (t, p) = measure(runs, || {
+        assert_eq!(to_json(&state).expect("serialize").len(), json.len());
+    });
+    rows.push(("write the state (serialize state.json)", t, p));
 
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let ratio = |d: Duration| d.as_secs_f64() / bare.as_secs_f64();
     println!(
-        "input: {count} task definitions + {count} services, {:.1} KiB of YAML, median of {runs} runs",
-        text.len() as f64 / 1024.0
+        "input: {count} task definitions + {count} services, {:.1} KiB of YAML, state {:.1} MiB, median of {runs} runs",
+        text.len() as f64 / 1024.0,
+        json.len() as f64 / (1024.0 * 1024.0)
     );
+    for (what, time, peak) in rows {
+        println!(
+            "  {what:<44} {:9.1} ms  {:5.2}x bare  peak {peak:7.1} MiB",
+            ms(time),
+            time.as_secs_f64() / bare.as_secs_f64()
+        );
+    }
+}
+
+fn main() {
+    if let Some(count) = std::env::var(COUNT_ENV).ok().and_then(|c| c.parse().ok()) {
+        run(count);
+        return;
+    }
+    let me = std::env::current_exe().expect("the bench's own path");
+    for count in SIZES {
+        let status = std::process::Command::new(&me)
+            .env(COUNT_ENV, count.to_string())
+            .status()
+            .expect("run a size");
+        assert!(status.success(), "the {count}-object run failed");
+    }
     println!(
-        "bare YAML parse (yaml-rust2, no positions)   {:8.1} ms",
-        ms(bare)
+        "target: plan of 10,000 services <= 0.5 s and <= 100 MB (the command: benches/plan_10k.sh)"
     );
-    println!(
-        "validate (parse + decode + checks)           {:8.1} ms  {:.2}x bare",
-        ms(validate_only),
-        ratio(validate_only)
-    );
-    println!(
-        "validate + plan, empty state (all new)       {:8.1} ms  {:.2}x bare",
-        ms(first_plan),
-        ratio(first_plan)
-    );
-    println!(
-        "validate + plan, every image changed         {:8.1} ms  {:.2}x bare",
-        ms(update_plan),
-        ratio(update_plan)
-    );
-    println!(
-        "validate + plan, no changes                  {:8.1} ms  {:.2}x bare",
-        ms(noop_plan),
-        ratio(noop_plan)
-    );
-    println!("target: plan <= 100 ms and <= 3x the bare parse");
 }

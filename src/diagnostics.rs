@@ -6,7 +6,7 @@
 //! what is an error.
 
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
@@ -35,6 +35,9 @@ pub struct SourceFile {
     /// The name shown to the user: the path as given, or `<stdin>`.
     pub name: String,
     pub text: String,
+    /// Where each line starts, found on the first quote: a run that reports thousands of
+    /// findings in one file would otherwise scan the file from its top for each.
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
@@ -42,12 +45,28 @@ impl SourceFile {
         Arc::new(SourceFile {
             name: name.into(),
             text: text.into(),
+            line_starts: OnceLock::new(),
         })
     }
 
+    /// The 1-based line, as `str::lines` gives it (no `\n`, no trailing `\r`).
     fn line(&self, line: u32) -> Option<&str> {
         let index = usize::try_from(line).ok()?.checked_sub(1)?;
-        self.text.lines().nth(index)
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let start = *starts.get(index)?;
+        // A text ending in a newline has no empty line after it (as with `lines`).
+        if start >= self.text.len() {
+            return None;
+        }
+        let end = starts
+            .get(index + 1)
+            .map_or(self.text.len(), |next| next - 1);
+        let text = &self.text[start..end];
+        Some(text.strip_suffix('\r').unwrap_or(text))
     }
 }
 
@@ -371,6 +390,20 @@ impl<'a> From<&'a Diagnostic> for DiagnosticJson<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quotes_lines_as_str_lines_splits_them() {
+        for text in ["", "a", "a\n", "a\n\n", "a\r\nb\r\n", "\nx\ny", "é\n\r\nz"] {
+            let file = SourceFile::new("f.yaml", text);
+            for line in 0..6 {
+                let expected = usize::try_from(line)
+                    .ok()
+                    .and_then(|l: usize| l.checked_sub(1))
+                    .and_then(|i| text.lines().nth(i));
+                assert_eq!(file.line(line), expected, "{text:?} line {line}");
+            }
+        }
+    }
 
     #[test]
     fn renders_caret_under_the_span() {

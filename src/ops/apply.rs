@@ -17,7 +17,8 @@ use super::manifests::{Inputs, plan_against};
 use super::session::Session;
 use crate::diagnostics::Diagnostics;
 use crate::ids::{IdSource, RandomIds};
-use crate::plan::{Action, ObjectKind, PLAN_FORMAT_VERSION, Plan, apply};
+use crate::plan::apply::apply_owned;
+use crate::plan::{Action, ObjectKind, PLAN_FORMAT_VERSION, Plan};
 use crate::reconcile::converge::Expect;
 use crate::state::backend::StateLock;
 use crate::state::backend::Store;
@@ -123,7 +124,7 @@ pub fn commit(session: &Session, pending: Pending) -> OpsResult<Applied> {
             expectations,
         });
     }
-    let (next, events) = apply(state.as_ref(), &plan, Timestamp::now(), &mut RandomIds)?;
+    let (next, events) = apply_owned(state, &plan, Timestamp::now(), &mut RandomIds)?;
     session.store.write_state(&next, &lock)?;
     drop(lock);
     record_events(&session.store, &next, events)?;

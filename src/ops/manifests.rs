@@ -10,7 +10,7 @@ use crate::model::load::{Loaded, analyze, load};
 use crate::model::node::DocPath;
 use crate::model::normalize::Desired;
 use crate::model::validate::{Known, ManifestSet};
-use crate::plan::compute::PlanError;
+use crate::plan::compute::{PlanError, compute_owned};
 use crate::plan::{Action, ObjectKind, Plan, compute};
 use crate::registry::{self, LoadedConfig};
 use crate::state::State;
@@ -155,7 +155,7 @@ pub fn plan_for(
     out: &mut Diagnostics,
 ) -> Option<Plan> {
     let desired = Desired::from_set(&loaded.set);
-    match compute(state, &desired, prune, env!("CARGO_PKG_VERSION")) {
+    match compute_owned(state, desired, prune, env!("CARGO_PKG_VERSION")) {
         Ok(mut plan) => {
             with_registry_credentials(&mut plan, &loaded.set);
             Some(plan)

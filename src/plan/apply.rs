@@ -47,14 +47,26 @@ pub fn apply(
     now: Timestamp,
     ids: &mut dyn IdSource,
 ) -> Result<(State, Vec<ServiceEvent>), ApplyError> {
-    let serial = state.map_or(0, |s| s.serial);
+    apply_owned(state.cloned(), plan, now, ids)
+}
+
+/// [`apply`] for a caller that has no further use of `state`: the next state is made from
+/// it in place, not from a copy (at 10,000 services the state is tens of MB).
+pub fn apply_owned(
+    state: Option<State>,
+    plan: &Plan,
+    now: Timestamp,
+    ids: &mut dyn IdSource,
+) -> Result<(State, Vec<ServiceEvent>), ApplyError> {
+    let serial = state.as_ref().map_or(0, |s| s.serial);
     if plan.state.serial != serial {
         return Err(ApplyError::Stale {
             planned: plan.state.serial,
             current: serial,
         });
     }
-    if let (Some(planned), Some(current)) = (&plan.state.lineage, state.map(|s| &s.lineage))
+    if let (Some(planned), Some(current)) =
+        (&plan.state.lineage, state.as_ref().map(|s| &s.lineage))
         && planned != current
     {
         return Err(ApplyError::OtherLineage {
@@ -62,14 +74,17 @@ pub fn apply(
             current: current.clone(),
         });
     }
-    let again = compute(state, &plan.desired, plan.prune, &plan.ecsctl_version)
-        .map_err(|_| ApplyError::Mismatch)?;
+    let again = compute(
+        state.as_ref(),
+        &plan.desired,
+        plan.prune,
+        &plan.ecsctl_version,
+    )
+    .map_err(|_| ApplyError::Mismatch)?;
     if !same_effect(&again.changes, &plan.changes) {
         return Err(ApplyError::Mismatch);
     }
-    let mut next = state
-        .cloned()
-        .unwrap_or_else(|| State::empty(new_lineage()));
+    let mut next = state.unwrap_or_else(|| State::empty(new_lineage()));
     let mut events = Vec::new();
     if plan.changes.is_empty() {
         return Ok((next, events));

@@ -170,6 +170,20 @@ impl StateDir {
 
 /// Parses state.json, upgrading older formats and refusing newer ones.
 pub fn parse_state(text: &str) -> Result<State> {
+    // A file of this format is read straight into the State: going through a
+    // `serde_json::Value` first holds the whole document twice (a 10,000-service state is
+    // tens of MB as text, several times that as a Value). Anything else takes the path that
+    // checks the version first, so a newer or broken file is refused as before.
+    if let Ok(state) = serde_json::from_str::<State>(text)
+        && state.format_version == FORMAT_VERSION
+    {
+        return Ok(state);
+    }
+    parse_state_checked(text)
+}
+
+/// [`parse_state`] for a file that is not plainly of this format: the version is read first.
+fn parse_state_checked(text: &str) -> Result<State> {
     let value: serde_json::Value =
         serde_json::from_str(text).context("the state file is not valid JSON")?;
     let version = value
