@@ -19,6 +19,7 @@
 //! | [`api`] | the ECS JSON API (`ecsctl serve`): SigV4, ECS shapes and errors → ops | adapter (HTTP) |
 //! | [`cli`] | one file per subcommand: arguments → ops → render; output formats; exit codes | adapter (terminal) |
 //! | [`source`] | manifests from a Git repository (the system `git`); push webhook signatures | adapter (git) + pure (`webhook`) |
+//! | [`alloc`] | glibc's malloc in a long-running process: bounded arenas, freed pages given back | adapter (libc) |
 //! | [`time`], [`ids`], [`suggest`], [`digest`], [`redact`] | timestamps, identifiers, did-you-mean, hashes and MACs, credentials out of URLs | yes |
 //!
 //! Imports run down this table's layers: `cli`/`api` → `ops` → `controller` → `traffic` →
@@ -30,6 +31,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod alloc;
 pub mod api;
 pub mod cli;
 pub mod controller;

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
@@ -16,6 +16,31 @@ use super::ops::{LaunchPlan, TaskHost};
 use crate::reconcile::cluster::{Action, InFlight, LaunchTask, Step};
 use crate::reconcile::service::LaunchFailure;
 use crate::reconcile::task::{ObservedTask, TaskGroup};
+
+/// Standalone launch outcomes a long watch keeps (scheduled tasks, hooks), newest first.
+pub const STANDALONE_KEPT: usize = 1024;
+/// How long a standalone launch outcome is kept: its waiter reads it at once.
+pub const STANDALONE_AGE: Duration = Duration::from_secs(3600);
+
+/// Drops the outcomes older than `age`, then the oldest beyond `max`.
+fn bound_outcomes<T>(
+    outcomes: &mut BTreeMap<String, (Instant, T)>,
+    now: Instant,
+    max: usize,
+    age: Duration,
+) {
+    outcomes.retain(|_, (at, _)| now.saturating_duration_since(*at) <= age);
+    while outcomes.len() > max {
+        let oldest = outcomes
+            .iter()
+            .min_by_key(|(id, (at, _))| (*at, (*id).clone()))
+            .map(|(id, _)| id.clone());
+        match oldest {
+            Some(id) => outcomes.remove(&id),
+            None => break,
+        };
+    }
+}
 
 /// The hosts of a cluster that can be acted on now, by name.
 pub type Hosts = BTreeMap<String, Arc<dyn TaskHost>>;
@@ -62,8 +87,9 @@ pub struct Executor {
     cluster: String,
     ops: JoinSet<Done>,
     in_flight: InFlight,
-    /// How launches of standalone tasks ended (run-task waits for them).
-    standalone: BTreeMap<String, Result<(), String>>,
+    /// How launches of standalone tasks ended (run-task waits for them), and when: at most
+    /// [`STANDALONE_KEPT`], none older than [`STANDALONE_AGE`].
+    standalone: BTreeMap<String, (Instant, Result<(), String>)>,
     /// Operations that ended with an error since the last [`Executor::take_errors`].
     errors: Vec<String>,
 }
@@ -103,7 +129,13 @@ impl Executor {
 
     /// How a standalone task's launch ended, once it has.
     pub fn standalone_launch(&self, task_id: &str) -> Option<&Result<(), String>> {
-        self.standalone.get(task_id)
+        self.standalone.get(task_id).map(|(_, outcome)| outcome)
+    }
+
+    fn note_standalone(&mut self, task_id: String, outcome: Result<(), String>) {
+        let now = Instant::now();
+        self.standalone.insert(task_id, (now, outcome));
+        bound_outcomes(&mut self.standalone, now, STANDALONE_KEPT, STANDALONE_AGE);
     }
 
     /// Errors of operations that ended since the last call (they are retried by later
@@ -221,7 +253,7 @@ impl Executor {
                     reason,
                 }),
             TaskGroup::Standalone(_) => {
-                self.standalone.insert(task_id, Err(reason));
+                self.note_standalone(task_id, Err(reason));
             }
         }
     }
@@ -334,7 +366,7 @@ impl Executor {
                 if let Some(t) = in_flight.launching.remove(&task_id)
                     && matches!(t.group, TaskGroup::Standalone(_))
                 {
-                    self.standalone.insert(task_id, Ok(()));
+                    self.note_standalone(task_id, Ok(()));
                 }
             }
             Done::LaunchFailed {

@@ -684,10 +684,12 @@ impl Reconciler {
             .update_runtime(&self.cluster, &state.lineage, |runtime| {
                 for (name, d) in &decision.services {
                     let service = runtime.services.entry(name.clone()).or_default();
-                    let changed_at = state
-                        .service(&self.cluster, name)
-                        .map_or(now, |r| r.updated_at);
+                    let applied = state.service(&self.cluster, name);
+                    let changed_at = applied.map_or(now, |r| r.updated_at);
                     record::record(service, d, changed_at, now, ids);
+                    if let Some(applied) = applied {
+                        service.prune_deployments(&applied.deployments, now);
+                    }
                     if d.forget {
                         runtime.services.remove(name);
                     }

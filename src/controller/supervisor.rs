@@ -300,17 +300,19 @@ async fn debounce(first: Change, changes: &mut mpsc::Receiver<Change>) -> (bool,
 }
 
 /// The events other commands record while the watch runs (`scale`, `rollback`, `drain`, an
-/// `apply` elsewhere, the API), reported once each: the watch log tells every change.
+/// `apply` elsewhere, the API), reported once each: the watch log tells every change. What
+/// was reported is remembered per cluster only while the runtime record still holds it (its
+/// events are bounded), so the memory of a long watch stays bounded too.
 struct CommandEvents {
     since: crate::time::Timestamp,
-    reported: std::collections::BTreeSet<String>,
+    reported: BTreeMap<String, std::collections::BTreeSet<String>>,
 }
 
 impl CommandEvents {
     fn since(since: crate::time::Timestamp) -> Self {
         CommandEvents {
             since,
-            reported: Default::default(),
+            reported: BTreeMap::new(),
         }
     }
 
@@ -320,27 +322,45 @@ impl CommandEvents {
         clusters: impl Iterator<Item = &'a String>,
         on: &OnReport,
     ) {
+        let mut seen = std::collections::BTreeSet::new();
         for cluster in clusters {
+            seen.insert(cluster.clone());
             let Ok(runtime) = store.read_runtime(cluster) else {
                 continue;
             };
-            let mut fresh: Vec<&crate::state::Event> = runtime
-                .services
-                .values()
-                .flat_map(|s| s.events.iter())
-                .filter(|e| e.by_command && e.created_at >= self.since)
-                .filter(|e| !self.reported.contains(&e.id))
-                .collect();
-            fresh.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-            for event in fresh {
-                self.reported.insert(event.id.clone());
+            let reported = self.reported.entry(cluster.clone()).or_default();
+            for event in fresh_command_events(&runtime, self.since, reported) {
                 on(Report::Event {
                     cluster: cluster.clone(),
                     message: event.message.clone(),
                 });
             }
         }
+        self.reported.retain(|cluster, _| seen.contains(cluster));
     }
+}
+
+/// The command events of `runtime` since `since` not in `reported`, oldest first; `reported`
+/// becomes the ids of those events still in the record (the new ones included).
+fn fresh_command_events<'r>(
+    runtime: &'r crate::state::Runtime,
+    since: crate::time::Timestamp,
+    reported: &mut std::collections::BTreeSet<String>,
+) -> Vec<&'r crate::state::Event> {
+    let present: Vec<&crate::state::Event> = runtime
+        .services
+        .values()
+        .flat_map(|s| s.events.iter())
+        .filter(|e| e.by_command && e.created_at >= since)
+        .collect();
+    let mut fresh: Vec<&crate::state::Event> = present
+        .iter()
+        .copied()
+        .filter(|e| !reported.contains(&e.id))
+        .collect();
+    fresh.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    *reported = present.iter().map(|e| e.id.clone()).collect();
+    fresh
 }
 
 /// A reconciler for every cluster of the state that has none yet.
@@ -591,6 +611,45 @@ mod tests {
     use super::*;
     use crate::controller::reconciler::HostReport;
     use crate::reconcile::service::HostStatus;
+
+    fn command_event(id: &str, at: u64) -> crate::state::Event {
+        crate::state::Event {
+            id: id.to_string(),
+            created_at: crate::time::Timestamp::from_unix_millis(at),
+            message: format!("message {id}"),
+            by_command: true,
+        }
+    }
+
+    #[test]
+    fn command_events_are_told_once_and_forgotten_with_the_record() {
+        let since = crate::time::Timestamp::from_unix_millis(100);
+        let mut runtime = crate::state::Runtime::default();
+        let web = runtime.services.entry("web".into()).or_default();
+        web.events.push_back(command_event("before", 50));
+        web.events.push_back(command_event("b", 300));
+        web.events.push_back(command_event("a", 200));
+        let mut reported = std::collections::BTreeSet::new();
+        let ids = |events: Vec<&crate::state::Event>| -> Vec<String> {
+            events.iter().map(|e| e.id.clone()).collect()
+        };
+        let first = ids(fresh_command_events(&runtime, since, &mut reported));
+        assert_eq!(
+            first,
+            ["a", "b"],
+            "oldest first, none from before the watch"
+        );
+        assert!(ids(fresh_command_events(&runtime, since, &mut reported)).is_empty());
+        // The record drops `a` (its events are bounded): so does the memory of it.
+        if let Some(web) = runtime.services.get_mut("web") {
+            web.events.retain(|e| e.id != "a");
+            web.events.push_back(command_event("c", 400));
+        }
+        let next = ids(fresh_command_events(&runtime, since, &mut reported));
+        assert_eq!(next, ["c"]);
+        let kept: Vec<&str> = reported.iter().map(String::as_str).collect();
+        assert_eq!(kept, ["b", "c"]);
+    }
 
     fn pass(error: Option<&str>) -> PassReport {
         PassReport {

@@ -41,6 +41,23 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Events kept per service (ECS keeps about 100).
 pub const MAX_EVENTS: usize = 100;
 
+/// Events older than this are dropped when a new one is recorded, however few there are.
+pub const MAX_EVENT_AGE: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// Appends `event` and drops the oldest beyond [`MAX_EVENTS`] and those older than
+/// [`MAX_EVENT_AGE`] (measured from the new event).
+pub fn push_bounded_event(events: &mut VecDeque<Event>, event: Event) {
+    let now = event.created_at;
+    events.push_back(event);
+    while events.len() > MAX_EVENTS
+        || events
+            .front()
+            .is_some_and(|e| now.since(e.created_at) > MAX_EVENT_AGE)
+    {
+        events.pop_front();
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct State {
@@ -338,7 +355,7 @@ pub struct ScheduleRuntime {
     /// Oldest first, at most [`MAX_RUNS`].
     #[serde(default)]
     pub runs: VecDeque<ScheduledRun>,
-    /// Oldest first, at most [`MAX_EVENTS`].
+    /// Oldest first, at most [`MAX_EVENTS`], none older than [`MAX_EVENT_AGE`] when pushed.
     #[serde(default)]
     pub events: VecDeque<Event>,
 }
@@ -352,10 +369,7 @@ impl ScheduleRuntime {
     }
 
     pub fn push_event(&mut self, event: Event) {
-        self.events.push_back(event);
-        while self.events.len() > MAX_EVENTS {
-            self.events.pop_front();
-        }
+        push_bounded_event(&mut self.events, event);
     }
 }
 
@@ -466,7 +480,7 @@ pub struct ServiceRuntime {
     /// Deployment id → progress.
     #[serde(default)]
     pub deployments: BTreeMap<String, DeploymentProgress>,
-    /// Oldest first, at most [`MAX_EVENTS`].
+    /// Oldest first, at most [`MAX_EVENTS`], none older than [`MAX_EVENT_AGE`] when pushed.
     #[serde(default)]
     pub events: VecDeque<Event>,
     /// When the service last reached a steady state (for "has reached a steady state" once).
@@ -561,12 +575,36 @@ impl StopReason {
 
 impl ServiceRuntime {
     pub fn push_event(&mut self, event: Event) {
-        self.events.push_back(event);
-        while self.events.len() > MAX_EVENTS {
-            self.events.pop_front();
+        push_bounded_event(&mut self.events, event);
+    }
+
+    /// Forgets the progress of deployments that the state no longer lists (`listed`: the
+    /// service record's, at most [`MAX_DEPLOYMENTS`]) once it is [`UNLISTED_PROGRESS_AGE`]
+    /// old, keeping at most [`MAX_DEPLOYMENTS`] of those younger; and the commands'
+    /// requests to deployments that are neither listed nor have progress kept.
+    pub fn prune_deployments(&mut self, listed: &[Deployment], now: Timestamp) {
+        let is_listed = |id: &str| listed.iter().any(|d| d.id == id);
+        let mut unlisted: Vec<(Timestamp, String)> = self
+            .deployments
+            .iter()
+            .filter(|(id, _)| !is_listed(id))
+            .map(|(id, p)| (p.updated_at, id.clone()))
+            .collect();
+        // Newest first: the oldest beyond the count go, and any past the age.
+        unlisted.sort_by(|a, b| b.cmp(a));
+        for (i, (updated_at, id)) in unlisted.into_iter().enumerate() {
+            if i >= MAX_DEPLOYMENTS || now.since(updated_at) > UNLISTED_PROGRESS_AGE {
+                self.deployments.remove(&id);
+            }
         }
+        let deployments = &self.deployments;
+        self.controls
+            .retain(|id, _| is_listed(id) || deployments.contains_key(id));
     }
 }
+
+/// How long the progress of a deployment the state no longer lists is kept.
+pub const UNLISTED_PROGRESS_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -701,4 +739,112 @@ pub struct Event {
     /// reconciler: a running `watch` shows these as they come.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub by_command: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn event(i: u64, at: Timestamp) -> Event {
+        Event {
+            id: format!("e{i}"),
+            created_at: at,
+            message: format!("event {i}"),
+            by_command: false,
+        }
+    }
+
+    #[test]
+    fn events_are_bounded_by_count() {
+        let mut events = VecDeque::new();
+        for i in 0..250 {
+            push_bounded_event(&mut events, event(i, Timestamp::from_unix_millis(i)));
+        }
+        assert_eq!(events.len(), MAX_EVENTS);
+        assert_eq!(events.front().map(|e| e.id.as_str()), Some("e150"));
+        assert_eq!(events.back().map(|e| e.id.as_str()), Some("e249"));
+    }
+
+    #[test]
+    fn events_are_bounded_by_age() {
+        let t0 = Timestamp::from_unix_millis(1_000_000);
+        let mut events = VecDeque::new();
+        push_bounded_event(&mut events, event(0, t0));
+        push_bounded_event(&mut events, event(1, t0.plus(Duration::from_secs(60))));
+        // Exactly the age: kept; past it: dropped, however few there are.
+        push_bounded_event(&mut events, event(2, t0.plus(MAX_EVENT_AGE)));
+        assert_eq!(events.len(), 3);
+        let later = t0.plus(MAX_EVENT_AGE).plus(Duration::from_secs(61));
+        push_bounded_event(&mut events, event(3, later));
+        let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["e2", "e3"]);
+    }
+
+    fn deployment(id: &str) -> Deployment {
+        Deployment {
+            id: id.to_string(),
+            task_definition: TaskDefRef::pinned("web", 1),
+            created_at: Timestamp::from_unix_millis(0),
+            reason: "apply".into(),
+        }
+    }
+
+    fn progress(at: Timestamp) -> DeploymentProgress {
+        DeploymentProgress {
+            rollout_state: RolloutState::Completed,
+            ..DeploymentProgress::in_progress(at)
+        }
+    }
+
+    #[test]
+    fn progress_of_listed_deployments_is_kept_however_old() {
+        let t0 = Timestamp::from_unix_millis(0);
+        let mut runtime = ServiceRuntime::default();
+        runtime.deployments.insert("ecs-svc/1".into(), progress(t0));
+        runtime
+            .controls
+            .insert("ecs-svc/1".into(), DeploymentControl::default());
+        let now = t0.plus(Duration::from_secs(30 * 24 * 3600));
+        runtime.prune_deployments(&[deployment("ecs-svc/1")], now);
+        assert!(runtime.deployments.contains_key("ecs-svc/1"));
+        assert!(runtime.controls.contains_key("ecs-svc/1"));
+    }
+
+    #[test]
+    fn progress_of_unlisted_deployments_is_bounded_by_age_and_count() {
+        let t0 = Timestamp::from_unix_millis(10_000_000);
+        let now = t0.plus(Duration::from_secs(7200));
+        let mut runtime = ServiceRuntime::default();
+        // Two hours old, unlisted: goes.
+        runtime.deployments.insert("old".into(), progress(t0));
+        runtime
+            .controls
+            .insert("old".into(), DeploymentControl::default());
+        // 25 young unlisted ones: the newest MAX_DEPLOYMENTS stay.
+        for i in 0..25u64 {
+            // A minute ago and after.
+            let at = Timestamp::from_unix_millis(10_000_000 + 7_200_000 - 60_000 + i * 1000);
+            runtime
+                .deployments
+                .insert(format!("young-{i:02}"), progress(at));
+        }
+        runtime.deployments.insert("primary".into(), progress(t0));
+        // A control of a deployment with neither a listing nor progress: goes.
+        runtime
+            .controls
+            .insert("stray".into(), DeploymentControl::default());
+        runtime.prune_deployments(&[deployment("primary")], now);
+        assert!(runtime.deployments.contains_key("primary"));
+        assert!(!runtime.deployments.contains_key("old"));
+        assert!(!runtime.controls.contains_key("old"));
+        assert!(!runtime.controls.contains_key("stray"));
+        let young: Vec<&String> = runtime
+            .deployments
+            .keys()
+            .filter(|k| k.starts_with("young-"))
+            .collect();
+        assert_eq!(young.len(), MAX_DEPLOYMENTS);
+        assert_eq!(young.first().map(|s| s.as_str()), Some("young-15"));
+    }
 }

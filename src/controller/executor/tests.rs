@@ -267,3 +267,19 @@ async fn standalone_launches_report_their_outcome() {
     settle(&mut executor).await;
     assert_eq!(executor.standalone_launch("t1"), Some(&Ok(())));
 }
+
+#[test]
+fn standalone_outcomes_are_bounded_by_age_and_count() {
+    let t0 = Instant::now();
+    let mut outcomes: BTreeMap<String, (Instant, Result<(), String>)> = BTreeMap::new();
+    outcomes.insert("old".into(), (t0, Ok(())));
+    for i in 0..5u64 {
+        let at = t0 + Duration::from_secs(3000 + i);
+        outcomes.insert(format!("t{i}"), (at, Err(format!("failed {i}"))));
+    }
+    // An hour and a minute after t0: `old` is past the age; of the others the newest 3 stay.
+    let now = t0 + Duration::from_secs(3660);
+    bound_outcomes(&mut outcomes, now, 3, Duration::from_secs(3600));
+    let kept: Vec<&str> = outcomes.keys().map(String::as_str).collect();
+    assert_eq!(kept, ["t2", "t3", "t4"]);
+}
