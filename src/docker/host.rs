@@ -167,8 +167,11 @@ impl DockerHost {
                     fresh.push(facts);
                 }
             }
-            let listed: Vec<&str> = summaries.iter().filter_map(|s| s.id.as_deref()).collect();
-            cache.retain(|id, _| listed.contains(&id.as_str()));
+            let listed: std::collections::HashSet<&str> =
+                summaries.iter().filter_map(|s| s.id.as_deref()).collect();
+            cache.retain(|id, _| listed.contains(id.as_str()));
+            // A rollout's peak of containers leaves its buckets behind: give them back.
+            cache.shrink_to(listed.len() * 2);
         }
         let configs = fresh
             .iter()
