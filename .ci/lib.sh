@@ -194,3 +194,22 @@ ENV
   . "$dir/env"
   export ECSCTL_TEST_POSTGRES_URL ECSCTL_TEST_POSTGRES_RO_URL
 }
+
+# Benches: ECSCTL is the binary to measure, as given, or ecsctl built in release mode.
+bench_ecsctl() {
+  if [ -z "${ECSCTL:-}" ]; then
+    log "building ecsctl (release)"
+    cargo build --release --locked --quiet --bin ecsctl
+    ECSCTL=${CARGO_TARGET_DIR:-$PWD/target}/release/ecsctl
+  fi
+}
+
+# rig_host_entries N: a Cluster's `hosts:` entries for rig hosts 1..N (the rig's env sourced).
+rig_host_entries() {
+  local i endpoint socket
+  for i in $(seq 1 "$1"); do
+    endpoint=RIG_HOST_${i}_ENDPOINT
+    socket=RIG_HOST_${i}_SOCKET
+    echo "    - { name: h$i, endpoint: '${!endpoint}', dockerSocket: '${!socket}' }"
+  done
+}

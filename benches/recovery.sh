@@ -30,11 +30,7 @@ ensure_docker
 export_docker_api_version
 ensure_busybox_image ecsctl-test/busybox:1
 
-if [ -z "${ECSCTL:-}" ]; then
-  log "building ecsctl (release)"
-  cargo build --release --locked --quiet
-  ECSCTL=${CARGO_TARGET_DIR:-$PWD/target}/release/ecsctl
-fi
+bench_ecsctl
 
 # The daemons to watch and kill on: the local one, or each rig host's socket.
 sockets=()
@@ -71,12 +67,7 @@ manifest() { # tasks
   echo "spec:"
   echo "  hosts:"
   if [ "$mode" = rig ]; then
-    local i endpoint socket
-    for i in $(seq 1 $RIG_HOSTS); do
-      endpoint=RIG_HOST_${i}_ENDPOINT
-      socket=RIG_HOST_${i}_SOCKET
-      echo "    - { name: h$i, endpoint: '${!endpoint}', dockerSocket: '${!socket}' }"
-    done
+    rig_host_entries "$RIG_HOSTS"
   else
     echo "    - { name: local, endpoint: local }"
   fi

@@ -33,11 +33,7 @@ ensure_docker
 export_docker_api_version
 ensure_busybox_image ecsctl-test/busybox:1
 
-if [ -z "${ECSCTL:-}" ]; then
-  log "building ecsctl (release)"
-  cargo build --release --locked --quiet
-  ECSCTL=${CARGO_TARGET_DIR:-$PWD/target}/release/ecsctl
-fi
+bench_ecsctl
 
 # The Docker sockets holding this bench's containers: the local daemon's, or each rig host's.
 sockets=()
@@ -78,13 +74,8 @@ trap cleanup EXIT
 export ECSCTL_STATE_DIR=$work/state
 
 hosts() {
-  local i endpoint socket
   if [ "$RIG" = yes ]; then
-    for i in $(seq 1 "$RIG_HOSTS"); do
-      endpoint=RIG_HOST_${i}_ENDPOINT
-      socket=RIG_HOST_${i}_SOCKET
-      echo "    - { name: h$i, endpoint: '${!endpoint}', dockerSocket: '${!socket}' }"
-    done
+    rig_host_entries "$RIG_HOSTS"
   else
     echo "    - { name: local, endpoint: local }"
   fi

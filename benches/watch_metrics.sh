@@ -19,11 +19,7 @@ ensure_docker
 export_docker_api_version
 ensure_busybox_image ecsctl-test/busybox:1
 
-if [ -z "${ECSCTL:-}" ]; then
-  log "building ecsctl (release)"
-  cargo build --release --locked --quiet
-  ECSCTL=${CARGO_TARGET_DIR:-$PWD/target}/release/ecsctl
-fi
+bench_ecsctl
 
 work=$(mktemp -d /tmp/ecsctl-metrics.XXXXXX)
 cluster=bench-metrics-$$
